@@ -1,0 +1,1 @@
+"""skfashion's benchmarks: ``python -m benchmarks [--quick|--full] [NAME ...]``."""

@@ -1,0 +1,35 @@
+"""Run the benchmarks: ``python -m benchmarks [--quick|--full] [--out DIR] [NAME ...]``.
+
+Each benchmark prints a table and writes ``<out>/<name>.json`` with the machine,
+the library versions and the medians of several runs.
+"""
+
+import argparse
+import importlib
+import sys
+
+from ._common import table, write
+
+BENCHMARKS = ["loader"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes (default)")
+    size.add_argument("--full", action="store_true", help="full sizes, more repeats")
+    parser.add_argument("--out", default="benchmarks/results", help="JSON folder")
+    parser.add_argument("names", nargs="*", choices=[[]] + BENCHMARKS, default=[])
+    args = parser.parse_args(argv)
+    for name in args.names or BENCHMARKS:
+        module = importlib.import_module(f"benchmarks.bench_{name}")
+        print(f"== {name}: {module.__doc__.strip().splitlines()[0]}")
+        rows = module.run(quick=not args.full)
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        print(table(rows, columns))
+        print(f"-> {write(name, rows, args.out)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""skfashion: scikit-learn style neural networks for Fashion-MNIST.
+
+Dense and convolutional classifiers trained with PyTorch through skorch, that
+sit in scikit-learn pipelines, are tuned by ``GridSearchCV`` and are evaluated
+with scikit-learn's metrics.
+"""
+
+from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLASS_NAMES",
+    "__version__",
+    "fetch_fashion_mnist",
+    "load_idx",
+]

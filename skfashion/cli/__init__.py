@@ -1,0 +1,46 @@
+"""The ``skfashion`` command line: the only part of skfashion that prints."""
+
+import argparse
+import sys
+
+from .. import __version__
+from . import _data
+
+__all__ = ["main"]
+
+_COMMANDS = [_data]
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skfashion",
+        description=(
+            "Train and evaluate scikit-learn style neural networks on Fashion-MNIST."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"skfashion {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for module in _COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; return the exit code.
+
+    Examples
+    --------
+    >>> from skfashion.cli import main
+    >>> main(["--version"])  # doctest: +SKIP
+    skfashion 0.1.0
+    """
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args, parser) or 0
+    except KeyboardInterrupt:
+        print("skfashion: interrupted", file=sys.stderr)
+        return 130

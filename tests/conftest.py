@@ -1,0 +1,56 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from skfashion.datasets import _fashion_mnist
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Tests are deterministic: seed NumPy and torch's global generators."""
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+def _real_data_available():
+    try:
+        return all(
+            source != "missing"
+            for _, _, source in _fashion_mnist.locate_fashion_mnist()
+        )
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def fashion_train():
+    """The real Fashion-MNIST training set (skipped where it is absent).
+
+    CI sets ``SKFASHION_REQUIRE_DATA=1`` so that missing data fails instead.
+    """
+    if not _real_data_available():
+        if os.environ.get("SKFASHION_REQUIRE_DATA"):
+            pytest.fail("Fashion-MNIST is required (SKFASHION_REQUIRE_DATA): absent")
+        pytest.skip("Fashion-MNIST absent (apt-get install dataset-fashion-mnist)")
+    return _fashion_mnist.fetch_fashion_mnist(subset="train", download_if_missing=False)
+
+
+@pytest.fixture(scope="session")
+def fashion_test(fashion_train):
+    return _fashion_mnist.fetch_fashion_mnist(subset="test", download_if_missing=False)
+
+
+@pytest.fixture
+def isolated_data(tmp_path, monkeypatch):
+    """No real data anywhere: empty scikit-learn home, no system copy, no env."""
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn_home"))
+    monkeypatch.delenv("SKFASHION_DATA", raising=False)
+    monkeypatch.setattr(_fashion_mnist, "SYSTEM_DATA_DIR", tmp_path / "system")
+
+    def no_network(url, folder=None, local_filename=None, **kwargs):
+        raise OSError(f"network disabled in tests: {url}")
+
+    monkeypatch.setattr(_fashion_mnist, "fetch_file", no_network)
+    return tmp_path
