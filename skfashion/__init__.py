@@ -5,12 +5,18 @@ sit in scikit-learn pipelines, are tuned by ``GridSearchCV`` and are evaluated
 with scikit-learn's metrics.
 """
 
+from ._cnn import FashionCNN
+from ._mlp import FashionMLP
+from ._preprocessing import PixelScaler
 from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CLASS_NAMES",
+    "FashionCNN",
+    "FashionMLP",
+    "PixelScaler",
     "__version__",
     "fetch_fashion_mnist",
     "load_idx",

@@ -1,0 +1,130 @@
+"""FashionCNN: the report's convolutional network as a scikit-learn classifier."""
+
+import math
+
+from ._base import _COMMON_ATTRIBUTES, _COMMON_PARAMETERS, FashionNetBase
+from ._modules import CNNModule
+
+__all__ = ["FashionCNN"]
+
+
+class FashionCNN(FashionNetBase):
+    __doc__ = f"""Convolutional neural network classifier (the original report's CNN).
+
+    Three 5x5 "same" convolutions with tanh and 128, 256 and 512 filters, a
+    2x2 max-pool after the first two, then Flatten -> Dense 128 ->
+    LeakyReLU(0.1) -> Dense 64 -> LeakyReLU(0.1) -> Dense with one output per
+    class; Adam (lr 1e-4, batch 32, 10 epochs) with an L2 penalty of 1e-4 on
+    the dense kernels: ``FashionCNN()`` *is* the report's model.
+
+    Inputs are flat rows of ``height * width`` pixels (what
+    :class:`PixelScaler` returns), reshaped to images inside the network.
+
+    Read more in the :ref:`User Guide <pipelines>`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=(28, 28)
+        ``(height, width)`` of the images. ``fit`` raises ``ValueError`` when
+        the number of features is not ``height * width``. ``None`` takes
+        each sample as one row of ``n_features`` values (a 1-D signal: 1xk
+        convolutions, pooling along the row only).
+    filters : tuple of int, default=(128, 256, 512)
+        Output channels of each convolution.
+    kernel_size : int, default=5
+        Size of the square convolution kernels.
+    conv_activation : str, default="tanh"
+        Activation after each convolution: "tanh", "relu", "gelu", "elu",
+        "sigmoid" or "leaky_relu".
+    dense_units : tuple of int, default=(128, 64)
+        Width of each hidden dense layer.
+    negative_slope : float, default=0.1
+        Slope of the dense layers' LeakyReLU activations.
+    batch_norm : bool, default=False
+        Put BatchNorm after each convolution and hidden dense layer.
+    dropout : float, default=0.0
+        Dropout rate after each hidden dense layer.
+    channels_last : bool, default=False
+        Run the convolutions in channels-last memory format.
+    module : torch.nn.Module class, default=CNNModule
+        The network; built with ``n_classes`` and the architecture parameters
+        above (plus any ``module__<name>``).
+{_COMMON_PARAMETERS}
+    Attributes
+    ----------
+{_COMMON_ATTRIBUTES}
+    See Also
+    --------
+    FashionMLP : The report's dense network.
+    PixelScaler : Scales pixels to [0, 1]; put it before the classifier.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import FashionCNN
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(size=(64, 64)).astype("float32")  # 8x8 "images"
+    >>> y = np.where(X[:, :32].sum(1) > X[:, 32:].sum(1), "top", "bottom")
+    >>> clf = FashionCNN(image_shape=(8, 8), filters=(4, 8), dense_units=(16,),
+    ...                  lr=1e-2, max_epochs=3, random_state=0)
+    >>> clf.fit(X, y).classes_
+    array(['bottom', 'top'], dtype='<U6')
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        *,
+        image_shape=(28, 28),
+        filters=(128, 256, 512),
+        kernel_size=5,
+        conv_activation="tanh",
+        dense_units=(128, 64),
+        negative_slope=0.1,
+        batch_norm=False,
+        dropout=0.0,
+        channels_last=False,
+        module=CNNModule,
+        **kwargs,
+    ):
+        super().__init__(module, **kwargs)
+        self.image_shape = image_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.conv_activation = conv_activation
+        self.dense_units = dense_units
+        self.negative_slope = negative_slope
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.channels_last = channels_last
+
+    def _image_shape(self):
+        if self.image_shape is None:
+            return (1, self.n_features_in_)
+        return tuple(self.image_shape)
+
+    def _check_n_features(self, n_features):
+        if self.image_shape is None:
+            return
+        n_pixels = math.prod(self.image_shape)
+        if n_features != n_pixels:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} with "
+                f"image_shape={tuple(self.image_shape)} expects {n_pixels} "
+                "(one per pixel)."
+            )
+
+    def _module_params(self):
+        return {
+            "n_classes": len(self.classes_),
+            "image_shape": self._image_shape(),
+            "filters": tuple(self.filters),
+            "kernel_size": self.kernel_size,
+            "conv_activation": self.conv_activation,
+            "dense_units": tuple(self.dense_units),
+            "negative_slope": self.negative_slope,
+            "batch_norm": self.batch_norm,
+            "dropout": self.dropout,
+            "channels_last": self.channels_last,
+        }

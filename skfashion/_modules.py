@@ -1,0 +1,210 @@
+"""Plain PyTorch modules: the report's networks. No scikit-learn, no skorch.
+
+Both modules take flat inputs of shape ``(batch, n_features)`` and return
+logits. Their weights start as Keras' would: Glorot-uniform kernels and zero
+biases, BatchNorm with Keras' momentum (0.99, i.e. PyTorch's 0.01) and
+epsilon (1e-3).
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "CNNModule", "MLPModule", "keras_init_"]
+
+#: Activation functions by name, for the ``*_activation`` parameters.
+ACTIVATIONS = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+}
+
+KERAS_BN_MOMENTUM = 0.01  # Keras momentum=0.99 means new = 0.99*old + 0.01*batch
+KERAS_BN_EPS = 1e-3
+
+
+def keras_init_(module):
+    """Initialise a module's layers as Keras does, in place.
+
+    Dense and convolution kernels get Glorot-uniform weights and zero biases;
+    BatchNorm layers get unit scale and zero shift.
+    """
+    for layer in module.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            layer.reset_parameters()
+    return module
+
+
+def _activation(name, negative_slope):
+    if name == "leaky_relu":
+        return nn.LeakyReLU(negative_slope)
+    return ACTIVATIONS[name]()
+
+
+def _dense_stack(n_in, units, negative_slope, batch_norm, dropout):
+    """Dense -> LeakyReLU -> [BatchNorm] -> [Dropout] for each hidden layer."""
+    layers = []
+    for n_out in units:
+        layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(negative_slope)]
+        if batch_norm:
+            layers.append(
+                nn.BatchNorm1d(n_out, eps=KERAS_BN_EPS, momentum=KERAS_BN_MOMENTUM)
+            )
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        n_in = n_out
+    return layers, n_in
+
+
+class MLPModule(nn.Sequential):
+    """The report's dense network.
+
+    Dense -> LeakyReLU -> BatchNorm for each hidden layer, then a Dense layer
+    with one logit per class.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features (784 for Fashion-MNIST).
+    n_classes : int
+        Number of output logits.
+    hidden_units : tuple of int, default=(1024, 512, 256)
+        Width of each hidden layer.
+    negative_slope : float, default=0.1
+        Slope of the LeakyReLU for negative inputs.
+    batch_norm : bool, default=True
+        Put a BatchNorm layer after each hidden activation.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer (0 for none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfashion._modules import MLPModule
+    >>> MLPModule(784, 10)(torch.zeros(2, 784)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_units=(1024, 512, 256),
+        negative_slope=0.1,
+        batch_norm=True,
+        dropout=0.0,
+    ):
+        layers, n_in = _dense_stack(
+            n_features, hidden_units, negative_slope, batch_norm, dropout
+        )
+        super().__init__(*layers, nn.Linear(n_in, n_classes))
+        keras_init_(self)
+
+
+class CNNModule(nn.Module):
+    """The report's convolutional network.
+
+    Convolutions with "same" padding and a fixed activation, a 2x2 max-pool
+    after each but the last, then a dense head of Dense -> LeakyReLU layers
+    and one logit per class.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of output logits.
+    image_shape : tuple of int, default=(28, 28)
+        ``(height, width)`` of the single-channel images; inputs are flat
+        rows of ``height * width`` pixels. A height of 1 makes the network a
+        1-D convolutional network over a row of values.
+    filters : tuple of int, default=(128, 256, 512)
+        Output channels of each convolution.
+    kernel_size : int, default=5
+        Size of the square convolution kernels.
+    conv_activation : str, default="tanh"
+        Activation after each convolution: one of ``ACTIVATIONS`` or
+        ``"leaky_relu"``.
+    dense_units : tuple of int, default=(128, 64)
+        Width of each hidden dense layer.
+    negative_slope : float, default=0.1
+        Slope of the dense layers' LeakyReLU (and of a leaky conv activation).
+    batch_norm : bool, default=False
+        Put a BatchNorm layer after each convolution and hidden dense layer.
+    dropout : float, default=0.0
+        Dropout rate after each hidden dense layer.
+    channels_last : bool, default=False
+        Run the convolutions in channels-last memory format (faster on some
+        CPUs, with identical results up to rounding).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfashion._modules import CNNModule
+    >>> net = CNNModule(10, filters=(4, 8), dense_units=(16,))
+    >>> net(torch.zeros(3, 784)).shape
+    torch.Size([3, 10])
+    """
+
+    def __init__(
+        self,
+        n_classes,
+        image_shape=(28, 28),
+        filters=(128, 256, 512),
+        kernel_size=5,
+        conv_activation="tanh",
+        dense_units=(128, 64),
+        negative_slope=0.1,
+        batch_norm=False,
+        dropout=0.0,
+        channels_last=False,
+    ):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        self.channels_last = channels_last
+        convs = []
+        n_in = 1
+        height, width = self.image_shape
+        for i, n_out in enumerate(filters):
+            convs.append(nn.Conv2d(n_in, n_out, kernel_size, padding="same"))
+            if batch_norm:
+                convs.append(
+                    nn.BatchNorm2d(n_out, eps=KERAS_BN_EPS, momentum=KERAS_BN_MOMENTUM)
+                )
+            convs.append(_activation(conv_activation, negative_slope))
+            if i < len(filters) - 1:
+                # 2x2 pooling; a dimension of size 1 (a row of pixels) is kept
+                pool = (2 if height > 1 else 1, 2 if width > 1 else 1)
+                convs.append(nn.MaxPool2d(pool))
+                height, width = height // pool[0], width // pool[1]
+            n_in = n_out
+        self.features = nn.Sequential(*convs)
+        layers, n_hidden = _dense_stack(
+            n_in * height * width, dense_units, negative_slope, batch_norm, dropout
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(), *layers, nn.Linear(n_hidden, n_classes)
+        )
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+        keras_init_(self)
+
+    def forward(self, x):
+        x = x.reshape(-1, 1, *self.image_shape)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = self.features(x)
+        if self.channels_last:
+            # flatten in (channels, height, width) order, as without it
+            x = x.contiguous()
+        return self.classifier(x)
+
+
+def n_parameters(module):
+    """Number of trainable parameters of a module."""
+    return sum(math.prod(p.shape) for p in module.parameters() if p.requires_grad)

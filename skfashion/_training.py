@@ -1,0 +1,157 @@
+"""Training plumbing for the skorch nets: a fast batch loader and a callback.
+
+skorch's defaults index a ``Dataset`` one sample at a time and collate the
+samples into batches; for 28x28 images that costs as much as the small
+network's forward pass. :class:`ArrayLoader` slices whole tensors instead.
+"""
+
+import math
+
+import torch
+from skorch.callbacks import Callback
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader
+
+__all__ = ["ArrayLoader", "BatchAccuracy"]
+
+
+class ArrayLoader:
+    """Iterate over ``(X, y)`` mini-batches by slicing whole tensors.
+
+    A drop-in replacement for :class:`torch.utils.data.DataLoader` as skorch's
+    ``iterator_train`` / ``iterator_valid`` when the data are in-memory arrays
+    (a :class:`skorch.dataset.Dataset` of arrays or tensors). Any other
+    dataset is handed to a ``DataLoader`` with the same arguments.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch Dataset
+        The data to iterate over.
+    batch_size : int, default=32
+        Samples per batch.
+    shuffle : bool, default=False
+        Draw a new random order every epoch (from torch's random generator).
+    drop_last : bool, default=False
+        Drop the last batch if it is smaller than ``batch_size``.
+    **kwargs
+        Passed to ``DataLoader`` for datasets that are not in-memory arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skorch.dataset import Dataset
+    >>> from skfashion._training import ArrayLoader
+    >>> X, y = np.zeros((5, 2), np.float32), np.arange(5)
+    >>> [len(yb) for _, yb in ArrayLoader(Dataset(X, y), batch_size=2)]
+    [2, 2, 1]
+    """
+
+    def __init__(
+        self, dataset, batch_size=32, shuffle=False, drop_last=False, **kwargs
+    ):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._loader = None
+        arrays = _as_arrays(dataset)
+        if arrays is None or kwargs:
+            self._loader = DataLoader(
+                dataset,
+                batch_size=self.batch_size,
+                shuffle=shuffle,
+                drop_last=drop_last,
+                **kwargs,
+            )
+        else:
+            self.X, self.y = arrays
+
+    def __len__(self):
+        if self._loader is not None:
+            return len(self._loader)
+        n = len(self.X)
+        return (
+            n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        )
+
+    def __iter__(self):
+        if self._loader is not None:
+            yield from self._loader
+            return
+        X, y = self.X, self.y
+        n = len(X)
+        order = torch.randperm(n) if self.shuffle else None
+        stop = n - n % self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            if order is None:
+                index = slice(start, start + self.batch_size)
+            else:
+                index = order[start : start + self.batch_size]
+            yield X[index], (None if y is None else y[index])
+
+
+def _as_arrays(dataset):
+    """``(X, y)`` tensors of a skorch Dataset of plain arrays, else None."""
+    if type(dataset) is not Dataset:
+        return None
+    X, y = dataset.X, dataset.y
+    try:
+        X = torch.as_tensor(X)
+        y = None if y is None else torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return X, y
+
+
+class BatchAccuracy(Callback):
+    """Record the accuracy of the batches' predictions at the end of an epoch.
+
+    Like Keras' reported ``accuracy``, the training accuracy is the running
+    accuracy of the training batches (in training mode), so it costs no extra
+    pass over the data. The validation accuracy is computed from the
+    validation step's outputs.
+
+    Parameters
+    ----------
+    name : str
+        Key in the net's history, e.g. ``"train_acc"``.
+    on_train : bool, default=False
+        Score the training batches rather than the validation batches.
+    lower_is_better : bool, default=False
+        Whether a lower score is better (to mark the best epoch).
+    """
+
+    def __init__(self, name, on_train=False, lower_is_better=False):
+        self.name = name
+        self.on_train = on_train
+        self.lower_is_better = lower_is_better
+
+    def initialize(self):
+        self.best_score_ = -math.inf if not self.lower_is_better else math.inf
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.correct_ = 0
+        self.count_ = 0
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training != self.on_train or y_pred is None or batch[1] is None:
+            return
+        y_true = batch[1].to(y_pred.device)
+        # a tensor sum: no device synchronisation per batch
+        self.correct_ += (y_pred.argmax(1) == y_true).sum()
+        self.count_ += len(y_true)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.count_:
+            return
+        score = int(self.correct_) / self.count_
+        net.history.record(self.name, score)
+        better = (
+            score < self.best_score_
+            if self.lower_is_better
+            else (score > self.best_score_)
+        )
+        if better:
+            self.best_score_ = score
+        net.history.record(self.name + "_best", bool(better))

@@ -1,0 +1,43 @@
+"""scikit-learn's whole estimator suite on skfashion's estimators."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skfashion import FashionCNN, FashionMLP, PixelScaler
+
+# Tiny settings for speed; precision is left at "auto" on purpose.
+TINY = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
+
+ESTIMATORS = [
+    PixelScaler(),
+    FashionMLP(hidden_units=(16,), **TINY),
+    # image_shape=None: each sample is a row of pixels, so the checks' data
+    # sets, with any number of features, reach the convolutional network
+    FashionCNN(
+        image_shape=None,
+        filters=(4, 4),
+        kernel_size=3,
+        dense_units=(16,),
+        conv_activation="relu",
+        **TINY,
+    ),
+]
+
+# With a fixed image_shape, FashionCNN rejects data whose number of features
+# is not height * width, as most checks' data sets are (tested in
+# test_estimators.py); with image_shape=None it passes every check.
+CNN_EXPECTED_FAILURES = {}
+
+
+def expected_failed_checks(estimator):
+    if isinstance(estimator, FashionCNN):
+        return CNN_EXPECTED_FAILURES
+    return {}
+
+
+# check_set_params fuzzes ``callbacks`` with inf, which skorch's set_params
+# rejects with a TypeError; scikit-learn only warns about it.
+@pytest.mark.filterwarnings("ignore:TypeError occurred during set_params")
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
