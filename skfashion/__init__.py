@@ -6,7 +6,9 @@ with scikit-learn's metrics.
 """
 
 from ._cnn import FashionCNN
+from ._image import ImagePreprocessor, preprocess_image
 from ._mlp import FashionMLP
+from ._plotting import plot_confusion_matrix, plot_history
 from ._preprocessing import PixelScaler
 from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
 
@@ -16,8 +18,12 @@ __all__ = [
     "CLASS_NAMES",
     "FashionCNN",
     "FashionMLP",
+    "ImagePreprocessor",
     "PixelScaler",
     "__version__",
     "fetch_fashion_mnist",
     "load_idx",
+    "plot_confusion_matrix",
+    "plot_history",
+    "preprocess_image",
 ]

@@ -44,8 +44,9 @@ class FashionCNN(FashionNetBase):
         Put BatchNorm after each convolution and hidden dense layer.
     dropout : float, default=0.0
         Dropout rate after each hidden dense layer.
-    channels_last : bool, default=False
-        Run the convolutions in channels-last memory format.
+    channels_last : bool, default=True
+        Run the convolutions in channels-last memory format: the same model,
+        ~20 % faster in bfloat16 on CPUs with AMX (no difference in float32).
     module : torch.nn.Module class, default=CNNModule
         The network; built with ``n_classes`` and the architecture parameters
         above (plus any ``module__<name>``).
@@ -84,7 +85,7 @@ class FashionCNN(FashionNetBase):
         negative_slope=0.1,
         batch_norm=False,
         dropout=0.0,
-        channels_last=False,
+        channels_last=True,
         module=CNNModule,
         **kwargs,
     ):

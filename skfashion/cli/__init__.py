@@ -4,15 +4,22 @@ import argparse
 import sys
 
 from .. import __version__
-from . import _data
+from . import _data, _predict, _report
 
 __all__ = ["main"]
 
-_COMMANDS = [_data]
+_COMMANDS = [_data, _report, _predict]
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit code 2, no usage dump."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skfashion",
         description=(
             "Train and evaluate scikit-learn style neural networks on Fashion-MNIST."
@@ -21,7 +28,7 @@ def _build_parser():
     parser.add_argument(
         "--version", action="version", version=f"skfashion {__version__}"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in _COMMANDS:
         module.add_parser(sub)

@@ -1,0 +1,174 @@
+"""Turn ordinary pictures into Fashion-MNIST-like 28x28 images."""
+
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+__all__ = ["ImagePreprocessor", "preprocess_image"]
+
+_OBJECT_THRESHOLD = 40  # on 0-255, above the background: part of the garment
+
+
+def _open(image):
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(image, str | os.PathLike):
+        try:
+            with Image.open(image) as img:
+                img.load()
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise ValueError(f"{image}: not a readable image ({exc}).") from None
+        image = ImageOps.exif_transpose(img)
+    elif isinstance(image, np.ndarray):
+        if image.ndim not in (2, 3) or image.size == 0:
+            raise ValueError(
+                f"An image array must be 2-D (gray) or 3-D (color), got shape "
+                f"{image.shape}."
+            )
+        array = image
+        if array.dtype.kind == "f":
+            if not np.isfinite(array).all():
+                raise ValueError("The image array contains NaN or infinity.")
+            scale = 255.0 if array.max() <= 1.0 else 1.0
+            array = np.clip(array * scale, 0, 255)
+        image = Image.fromarray(np.asarray(array, dtype=np.uint8))
+    elif not isinstance(image, Image.Image):
+        raise TypeError(
+            "Expected a file path, a PIL image or a NumPy array, got "
+            f"{type(image).__name__}."
+        )
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        # transparent product photos: put them on white, as on a web page
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("L")
+
+
+def preprocess_image(image, *, size=28):
+    """Convert a picture into a Fashion-MNIST-like image.
+
+    The steps follow how Fashion-MNIST was made: convert to grayscale; invert
+    a dark-on-light picture (judged from its border) so the garment is light
+    on a dark background; crop to the garment; resize it so its longest side
+    is ``size`` pixels, keeping the aspect ratio; center it on a black
+    ``size`` x ``size`` canvas.
+
+    Parameters
+    ----------
+    image : str, path-like, PIL.Image.Image or ndarray
+        A picture file (PNG, JPEG, ... anything Pillow reads) or an image.
+        Float arrays in [0, 1] are taken as intensities.
+    size : int, default=28
+        Side of the square output.
+
+    Returns
+    -------
+    pixels : ndarray of shape (size * size,), dtype uint8
+        One row of pixels, ready for :class:`PixelScaler`.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable image.
+
+    See Also
+    --------
+    ImagePreprocessor : The same as a transformer for pipelines.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import preprocess_image
+    >>> photo = np.full((60, 40), 250, dtype=np.uint8)  # white background
+    >>> photo[10:50, 10:30] = 30                         # a dark garment
+    >>> pixels = preprocess_image(photo).reshape(28, 28)
+    >>> int(pixels[14, 14]), int(pixels[0, 0])           # light on black
+    (220, 0)
+    """
+    from PIL import Image
+
+    gray = np.asarray(_open(image), dtype=np.float32)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 127:
+        gray = 255 - gray
+    gray = np.clip(gray - np.median(np.concatenate([gray[0], gray[-1]])), 0, 255)
+    rows = np.flatnonzero((gray > _OBJECT_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((gray > _OBJECT_THRESHOLD).any(axis=0))
+    if len(rows) and len(cols):
+        gray = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = gray.shape
+    scale = size / max(height, width)
+    new = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(gray.astype(np.uint8)).resize(new, Image.LANCZOS)
+    canvas = Image.new("L", (size, size), 0)
+    canvas.paste(resized, ((size - new[0]) // 2, (size - new[1]) // 2))
+    return np.asarray(canvas, dtype=np.uint8).reshape(-1)
+
+
+class ImagePreprocessor(TransformerMixin, BaseEstimator):
+    """Turn pictures (files or arrays) into rows of Fashion-MNIST-like pixels.
+
+    Applies :func:`preprocess_image` to each element of ``X``, so a pipeline
+    ``make_pipeline(ImagePreprocessor(), PixelScaler(), classifier)`` can
+    classify photo files directly.
+
+    Parameters
+    ----------
+    size : int, default=28
+        Side of the square output images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import ImagePreprocessor
+    >>> photos = [np.full((30, 20), 255, np.uint8), np.zeros((10, 10), np.uint8)]
+    >>> ImagePreprocessor().fit_transform(photos).shape
+    (2, 784)
+    """
+
+    def __init__(self, *, size=28):
+        self.size = size
+
+    def fit(self, X, y=None):
+        """Do nothing: the transformer is stateless.
+
+        Parameters
+        ----------
+        X : sequence of str, path-like, PIL images or arrays
+            Pictures.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The transformer.
+        """
+        return self
+
+    def transform(self, X):
+        """Preprocess each picture.
+
+        Parameters
+        ----------
+        X : sequence of str, path-like, PIL images or arrays
+            Pictures.
+
+        Returns
+        -------
+        pixels : ndarray of shape (n_pictures, size * size), dtype uint8
+            One row per picture.
+        """
+        if isinstance(X, str | os.PathLike):
+            raise TypeError("X must be a sequence of pictures, not a single path.")
+        rows = [preprocess_image(image, size=self.size) for image in X]
+        return np.stack(rows) if rows else np.empty((0, self.size**2), np.uint8)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
