@@ -18,7 +18,8 @@ def test_no_command_is_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
-    assert "usage: skfashion" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "skfashion: error:" in err
 
 
 def test_data_reports_real_files(fashion_train, capsys):
