@@ -1,0 +1,204 @@
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfashion import CLASS_NAMES
+from skfashion.cli import _report, main
+
+FILES = [
+    "history.csv",
+    "curves.png",
+    "confusion_matrix.csv",
+    "confusion_matrix.png",
+    "classification_report.txt",
+    "classification_report.json",
+    "model.pkl",
+]
+
+
+@pytest.fixture(scope="module")
+def quick_report(fashion_train, tmp_path_factory):
+    out = tmp_path_factory.mktemp("r") / "report"
+    assert main(["report", "--quick", "--out", str(out), "--random-state", "1"]) == 0
+    return out
+
+
+def test_quick_report_writes_every_file(quick_report, fashion_test):
+    out = quick_report
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cnn",
+        "metrics.json",
+        "mlp",
+        "report.md",
+    ]
+    metrics = json.loads((out / "metrics.json").read_text())
+    n_test = _report.QUICK["n_test"]
+    for name in ("mlp", "cnn"):
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(FILES)
+        m = metrics[name]
+        assert 0 <= m["test_accuracy"] <= 1 and 0 <= m["valid_accuracy"] <= 1
+        assert m["train_seconds"] > 0 and m["runs"][0]["random_state"] == 1
+        cm = pd.read_csv(out / name / "confusion_matrix.csv", index_col=0)
+        assert list(cm.columns) == list(CLASS_NAMES)
+        assert cm.to_numpy().sum() == n_test
+        assert np.trace(cm.to_numpy()) / n_test == pytest.approx(m["test_accuracy"])
+        history = pd.read_csv(out / name / "history.csv")
+        assert list(history.columns) == [
+            "random_state",
+            "epoch",
+            "train_loss",
+            "train_acc",
+            "valid_loss",
+            "valid_acc",
+            "dur",
+        ]
+        assert len(history) == 1
+        report = json.loads((out / name / "classification_report.json").read_text())
+        assert report["accuracy"] == pytest.approx(m["test_accuracy"])
+        model = joblib.load(out / name / "model.pkl")
+        pred = model.predict(fashion_test.data[:n_test])
+        assert np.mean(pred == fashion_test.target[:n_test]) == pytest.approx(
+            m["test_accuracy"]
+        )
+        assert (out / name / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    env = metrics["environment"]
+    assert env["device"] in ("cpu", "cuda") and env["precision"] in (
+        "float32",
+        "bfloat16",
+    )
+    assert metrics["protocol"]["n_valid"] == _report.QUICK["n_valid"]
+    md = (out / "report.md").read_text()
+    assert "89.13 %" in md and "91.93 %" in md
+    assert "mlp/curves.png" in md and "cnn/confusion_matrix.png" in md
+    assert "980, 1135, 1032" in md
+    assert "Quick mode" in md
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--models", "mlp,rnn"], "unknown model(s) rnn"),
+        (["--models", ","], "unknown model"),
+        (["--epochs", "0"], "--epochs must be at least 1"),
+        (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--precision", "float16"], "invalid choice"),
+        (["--epochs", "ten"], "invalid int value"),
+        (["--device", "tpu"], "--device must be"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(argv, message, tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as info:
+        code = main(["report", "--quick", "--out", str(out), *argv])
+        raise SystemExit(code)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unwritable_out(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["report", "--quick", "--out", str(blocker / "report")]) == 2
+    assert "is not writable" in capsys.readouterr().err
+    assert main(["report", "--quick", "--out", str(blocker)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_interrupted_run_leaves_no_complete_looking_report(
+    fashion_train, tmp_path, monkeypatch, capsys
+):
+    real = _report._write_model_files
+
+    def interrupt_on_cnn(folder, name, runs, y_test):
+        if name == "cnn":
+            raise KeyboardInterrupt
+        return real(folder, name, runs, y_test)
+
+    monkeypatch.setattr(_report, "_write_model_files", interrupt_on_cnn)
+    out = tmp_path / "report"
+    assert main(["report", "--quick", "--out", str(out)]) == 130
+    assert not out.exists()
+    partial = tmp_path / "report.partial"
+    assert (partial / "INCOMPLETE").exists() and (
+        partial / "mlp" / "model.pkl"
+    ).exists()
+    assert not (partial / "report.md").exists()
+    assert not (partial / "metrics.json").exists()
+    assert "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.partial"]
+
+
+def test_crash_leaves_nothing_and_keeps_previous_report(
+    fashion_train, tmp_path, monkeypatch
+):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.md").write_text("previous")
+
+    def crash(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_report, "_summary", crash)
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["report", "--quick", "--models", "mlp", "--out", str(out)])
+    assert (out / "report.md").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsys):
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_report, "_write_model_files", full)
+    out = tmp_path / "report"
+    assert main(["report", "--quick", "--models", "mlp", "--out", str(out)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_move_into_place_replaces_previous(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    out.mkdir()
+    (out / "old").write_text("old")
+    work.mkdir()
+    (work / "new").write_text("new")
+    _report._move_into_place(work, out)
+    assert [p.name for p in out.iterdir()] == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_report_as_subprocess(fashion_train, tmp_path):
+    out = tmp_path / "r"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skfashion.cli",
+            "report",
+            "--quick",
+            "--models",
+            "mlp",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "mlp: test accuracy" in done.stdout + done.stderr
+    assert (out / "metrics.json").exists() and not (out / "cnn").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "skfashion.cli", "report", "--models", "gan"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

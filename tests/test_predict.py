@@ -1,0 +1,130 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.pipeline import make_pipeline
+
+from skfashion import (
+    FashionMLP,
+    ImagePreprocessor,
+    PixelScaler,
+    preprocess_image,
+)
+from skfashion.cli import main
+
+
+def test_dark_on_light_photo_is_inverted_and_fitted():
+    photo = np.full((200, 100), 240, np.uint8)  # tall, light background
+    photo[20:180, 30:70] = 20  # dark garment, 160 x 40
+    pixels = preprocess_image(photo).reshape(28, 28)
+    assert pixels[0, 0] == 0  # background is black
+    rows = np.flatnonzero(pixels.max(1) > 50)
+    cols = np.flatnonzero(pixels.max(0) > 50)
+    assert rows[0] == 0 and rows[-1] == 27  # longest side spans 28 pixels
+    assert 5 <= len(cols) <= 9  # aspect ratio 4:1 kept (28 / 4 = 7)
+    assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 1  # centered
+
+
+def test_fashion_mnist_image_is_nearly_unchanged(fashion_test):
+    # Fashion-MNIST images already are what the preprocessing makes
+    corr = [
+        np.corrcoef(preprocess_image(image), image.ravel())[0, 1]
+        for image in fashion_test.images[:100]
+    ]
+    assert np.mean(corr) > 0.95
+
+
+def test_color_transparent_and_float_inputs(tmp_path):
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[10:30, 15:25] = (200, 30, 30, 255)  # opaque red bar, rest transparent
+    path = tmp_path / "t.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    pixels = preprocess_image(path).reshape(28, 28)
+    assert pixels[0, 0] == 0 and pixels[14, 14] > 100
+    floats = np.zeros((10, 10))
+    floats[2:8, 2:8] = 1.0
+    assert preprocess_image(floats).max() > 200
+
+
+def test_bad_images_raise(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    with pytest.raises(ValueError, match="notes.txt: not a readable image"):
+        preprocess_image(text)
+    with pytest.raises(ValueError, match="not a readable image"):
+        preprocess_image(tmp_path / "missing.png")
+    with pytest.raises(TypeError, match="file path, a PIL image or a NumPy array"):
+        preprocess_image(42)
+    with pytest.raises(ValueError, match="2-D"):
+        preprocess_image(np.zeros((2, 2, 2, 2)))
+    with pytest.raises(TypeError, match="sequence of pictures"):
+        ImagePreprocessor().transform(str(text))
+
+
+@pytest.fixture(scope="module")
+def trained(fashion_train, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("predict")
+    pipe = make_pipeline(
+        PixelScaler(), FashionMLP(max_epochs=2, lr=1e-3, random_state=0)
+    )
+    pipe.fit(fashion_train.data[:3000], fashion_train.target[:3000])
+    import joblib
+
+    joblib.dump(pipe, folder / "model.pkl")
+    return pipe, folder
+
+
+def test_predict_cli_on_png_test_images(trained, fashion_test, capsys):
+    pipe, folder = trained
+    paths = []
+    for i in range(20):
+        path = folder / f"img{i}.png"
+        Image.fromarray(fashion_test.images[i]).save(path)
+        paths.append(str(path))
+    bad = folder / "readme.txt"
+    bad.write_text("hello")
+    code = main(
+        ["predict", "--model", str(folder / "model.pkl"), "--json", str(bad), *paths]
+    )
+    assert code == 1  # one file failed; the others were classified
+    captured = capsys.readouterr()
+    assert "readme.txt: not a readable image" in captured.err
+    assert captured.err.count("\n") == 1
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [r["image"] for r in lines] == paths
+    names = np.array(pipe.classes_)
+    from skfashion import CLASS_NAMES
+
+    predicted = [r["predictions"][0]["label"] for r in lines]
+    truth = [CLASS_NAMES[t] for t in fashion_test.target[:20]]
+    direct = [
+        CLASS_NAMES[names[i]]
+        for i in pipe.predict_proba(fashion_test.data[:20]).argmax(1)
+    ]
+    assert np.mean(np.array(predicted) == np.array(truth)) >= 0.7
+    assert np.mean(np.array(predicted) == np.array(direct)) >= 0.85
+    for r in lines:
+        probs = [p["probability"] for p in r["predictions"]]
+        assert len(probs) == 3 and probs == sorted(probs, reverse=True)
+
+
+def test_predict_cli_text_output_and_bad_model(trained, tmp_path, capsys):
+    _, folder = trained
+    img = tmp_path / "x.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(img)
+    assert main(["predict", "--model", str(folder / "model.pkl"), str(img)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{img}: ") and out.count("%") == 3
+    junk = tmp_path / "junk.pkl"
+    junk.write_bytes(b"garbage")
+    assert main(["predict", "--model", str(junk), str(img)]) == 2
+    assert "junk.pkl: not a readable model file" in capsys.readouterr().err
+    assert main(["predict", "--model", str(tmp_path / "none.pkl"), str(img)]) == 2
+
+
+def test_image_preprocessor_in_a_pipeline(trained, fashion_test):
+    pipe, _ = trained
+    full = make_pipeline(ImagePreprocessor(), *[step for _, step in pipe.steps])
+    images = list(fashion_test.images[:10])
+    assert full.predict(images).shape == (10,)
