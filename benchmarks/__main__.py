@@ -10,7 +10,7 @@ import sys
 
 from ._common import table, write
 
-BENCHMARKS = ["loader"]
+BENCHMARKS = ["loader", "parity"]
 
 
 def main(argv=None):

@@ -6,8 +6,10 @@ with scikit-learn's metrics.
 """
 
 from ._cnn import FashionCNN
+from ._fast import FastFashionCNN
 from ._image import ImagePreprocessor, preprocess_image
 from ._mlp import FashionMLP
+from ._persistence import load_model, save_model
 from ._plotting import plot_confusion_matrix, plot_history
 from ._preprocessing import PixelScaler
 from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
@@ -18,12 +20,15 @@ __all__ = [
     "CLASS_NAMES",
     "FashionCNN",
     "FashionMLP",
+    "FastFashionCNN",
     "ImagePreprocessor",
     "PixelScaler",
     "__version__",
     "fetch_fashion_mnist",
     "load_idx",
+    "load_model",
     "plot_confusion_matrix",
     "plot_history",
     "preprocess_image",
+    "save_model",
 ]

@@ -8,6 +8,7 @@ L2 penalty, and fast in-memory batching.
 
 import contextlib
 import functools
+import math
 import numbers
 from pathlib import Path
 from types import MappingProxyType
@@ -102,8 +103,8 @@ class FashionNetBase(NeuralNetClassifier):
     """Base class of skfashion's classifiers. Not meant to be used directly.
 
     Subclasses set the default ``module`` and implement ``_module_params``
-    (the module's constructor arguments from the estimator's parameters) and
-    optionally ``_check_n_features``.
+    (the module's constructor arguments from the estimator's parameters). An
+    ``image_shape`` attribute makes ``fit`` check the number of features.
     """
 
     # skorch sets these in ``__init__``; scikit-learn requires that ``__init__``
@@ -269,7 +270,17 @@ class FashionNetBase(NeuralNetClassifier):
 
     # ------------------------------------------------------------ scikit-learn
     def _check_n_features(self, n_features):
-        """Subclasses raise ``ValueError`` for feature counts they can't use."""
+        """Image networks need ``height * width`` features (``image_shape``)."""
+        image_shape = getattr(self, "image_shape", None)
+        if image_shape is None:
+            return
+        n_pixels = math.prod(image_shape)
+        if n_features != n_pixels:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} with "
+                f"image_shape={tuple(image_shape)} expects {n_pixels} "
+                "(one per pixel)."
+            )
 
     def _check_params(self):
         """Check skfashion's own parameters (skorch checks its own)."""
@@ -544,7 +555,7 @@ _COMMON_ATTRIBUTES = """\
         The class labels, as given to ``fit``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names seen in ``fit``, when ``X`` had string column names.
     module_ : torch.nn.Module
         The trained network.

@@ -1,7 +1,5 @@
 """FashionCNN: the report's convolutional network as a scikit-learn classifier."""
 
-import math
-
 from ._base import _COMMON_ATTRIBUTES, _COMMON_PARAMETERS, FashionNetBase
 from ._modules import CNNModule
 
@@ -100,26 +98,14 @@ class FashionCNN(FashionNetBase):
         self.dropout = dropout
         self.channels_last = channels_last
 
-    def _image_shape(self):
-        if self.image_shape is None:
-            return (1, self.n_features_in_)
-        return tuple(self.image_shape)
-
-    def _check_n_features(self, n_features):
-        if self.image_shape is None:
-            return
-        n_pixels = math.prod(self.image_shape)
-        if n_features != n_pixels:
-            raise ValueError(
-                f"X has {n_features} features, but {type(self).__name__} with "
-                f"image_shape={tuple(self.image_shape)} expects {n_pixels} "
-                "(one per pixel)."
-            )
-
     def _module_params(self):
         return {
             "n_classes": len(self.classes_),
-            "image_shape": self._image_shape(),
+            "image_shape": (
+                (1, self.n_features_in_)
+                if self.image_shape is None
+                else tuple(self.image_shape)
+            ),
             "filters": tuple(self.filters),
             "kernel_size": self.kernel_size,
             "conv_activation": self.conv_activation,

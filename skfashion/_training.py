@@ -12,7 +12,7 @@ from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
-__all__ = ["ArrayLoader", "BatchAccuracy"]
+__all__ = ["ArrayLoader", "BatchAccuracy", "OneCycle"]
 
 
 class ArrayLoader:
@@ -155,3 +155,52 @@ class BatchAccuracy(Callback):
         if better:
             self.best_score_ = score
         net.history.record(self.name + "_best", bool(better))
+
+
+class OneCycle(Callback):
+    """One-cycle learning-rate schedule over the whole fit, stepped per batch.
+
+    Like ``skorch.callbacks.LRScheduler(policy=OneCycleLR, ...)``, but the
+    number of steps is computed from the training set at the first epoch, so
+    it works whatever the data size and validation split. The peak learning
+    rate is the net's ``lr``.
+
+    Parameters
+    ----------
+    pct_start : float, default=0.25
+        Fraction of the steps spent increasing the learning rate.
+    div_factor : float, default=25.0
+        The initial learning rate is ``lr / div_factor``.
+    final_div_factor : float, default=1e4
+        The final learning rate is the initial one divided by this.
+    """
+
+    def __init__(self, pct_start=0.25, div_factor=25.0, final_div_factor=1e4):
+        self.pct_start = pct_start
+        self.div_factor = div_factor
+        self.final_div_factor = final_div_factor
+
+    def on_train_begin(self, net, **kwargs):
+        self.scheduler_ = None
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.scheduler_ is not None or dataset_train is None:
+            return
+        steps = math.ceil(len(dataset_train) / net.batch_size) * net.max_epochs
+        self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+            net.optimizer_,
+            max_lr=net.lr,
+            total_steps=max(steps, 1),
+            pct_start=self.pct_start,
+            div_factor=self.div_factor,
+            final_div_factor=self.final_div_factor,
+        )
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        scheduler = self.scheduler_
+        if training and scheduler is not None:
+            if scheduler.last_epoch + 1 < scheduler.total_steps:
+                scheduler.step()
+
+    def __getstate__(self):  # the schedule is over once training ends
+        return {**self.__dict__, "scheduler_": None}

@@ -18,6 +18,7 @@ FILES = [
     "classification_report.txt",
     "classification_report.json",
     "model.pkl",
+    "model.safetensors",
 ]
 
 

@@ -14,7 +14,10 @@ def add_parser(sub):
     p.add_argument(
         "--model",
         required=True,
-        help="a fitted pipeline saved with joblib, e.g. report/cnn/model.pkl",
+        help=(
+            "a model file (model.safetensors from save_model, or a joblib "
+            "pickle) or a folder holding one, e.g. report/cnn"
+        ),
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="picture files")
     p.add_argument("--top", type=int, default=3, help="classes to show (default: 3)")
@@ -24,13 +27,25 @@ def add_parser(sub):
 
 
 def _load_model(path):
+    """Load a safe model file, or a pickle; in a folder, prefer the safe file."""
     import joblib
 
+    from skfashion import load_model
+    from skfashion._persistence import is_model_file
+
     path = Path(path)
+    if path.is_dir():
+        candidates = [path / "model.safetensors", path / "model.pkl"]
+        found = [c for c in candidates if c.is_file()]
+        if not found:
+            raise ValueError(f"{path}: no model.safetensors or model.pkl in it")
+        path = found[0]
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
+    if is_model_file(path):
+        return load_model(path)  # never runs code from the file
     try:
-        model = joblib.load(path)
+        model = joblib.load(path)  # a pickle: only load files you trust
     except Exception as exc:  # a corrupt pickle raises many kinds of errors
         raise ValueError(f"{path}: not a readable model file ({exc})") from None
     if not hasattr(model, "predict_proba"):
@@ -39,7 +54,7 @@ def _load_model(path):
 
 
 def run(args, parser):
-    from skfashion import CLASS_NAMES, preprocess_image
+    from skfashion import CLASS_NAMES, ImagePreprocessor, preprocess_image
 
     if args.top < 1:
         print("skfashion predict: error: --top must be at least 1", file=sys.stderr)
@@ -54,15 +69,18 @@ def run(args, parser):
         CLASS_NAMES[c] if isinstance(c, int | np.integer) and 0 <= c < 10 else str(c)
         for c in classes
     ]
+    steps = getattr(model, "steps", [(None, model)])
+    takes_pictures = isinstance(steps[0][1], ImagePreprocessor)
     failures = 0
     for image in args.images:
         try:
-            pixels = preprocess_image(image)
+            # a pipeline that starts with ImagePreprocessor converts pictures itself
+            X = [image] if takes_pictures else preprocess_image(image)[None, :]
+            proba = model.predict_proba(X)[0]
         except (ValueError, OSError) as exc:
             print(f"skfashion predict: error: {exc}", file=sys.stderr)
             failures += 1
             continue
-        proba = model.predict_proba(pixels[None, :])[0]
         top = np.argsort(proba)[::-1][: args.top]
         if args.json:
             print(

@@ -258,7 +258,7 @@ def _write_model_files(folder, name, runs, y_test):
     import pandas as pd
     from sklearn.metrics import classification_report, confusion_matrix
 
-    from skfashion import CLASS_NAMES, plot_confusion_matrix, plot_history
+    from skfashion import CLASS_NAMES, plot_confusion_matrix, plot_history, save_model
 
     folder.mkdir()
     pipe, y_pred, first = runs[0]
@@ -293,6 +293,7 @@ def _write_model_files(folder, name, runs, y_test):
         )
     )
     joblib.dump(pipe, folder / "model.pkl")
+    save_model(pipe, folder / "model.safetensors")
     return cm
 
 
@@ -412,7 +413,8 @@ def _report_md(metrics, args, n_train, n_valid, n_test, total_seconds):
         "",
         "Made by `skfashion report` — files: `metrics.json`, and per model "
         "`history.csv`, `curves.png`, `confusion_matrix.csv`/`.png`, "
-        "`classification_report.txt`/`.json`, `model.pkl`.",
+        "`classification_report.txt`/`.json`, `model.pkl` and `model.safetensors` "
+        "(the same model without pickle: `skfashion.load_model`).",
         "",
     ]
     return "\n".join(lines)

@@ -1,0 +1,142 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from skfashion import (
+    FashionCNN,
+    FashionMLP,
+    ImagePreprocessor,
+    PixelScaler,
+    load_model,
+    save_model,
+)
+from skfashion.cli import main
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    y = np.repeat(["Bag", "Coat", "Sneaker"], 30)
+    X = rng.randint(0, 100, size=(90, 36)).astype(np.uint8)
+    for k in range(3):
+        X[y == y[k * 30], k * 12 : (k + 1) * 12] += 150
+    return X, y
+
+
+def _mlp():
+    return FashionMLP(hidden_units=(16, 8), lr=1e-2, max_epochs=3, random_state=0)
+
+
+def _cnn():
+    return FashionCNN(
+        image_shape=(6, 6),
+        filters=(4, 8),
+        dense_units=(8,),
+        lr=1e-2,
+        max_epochs=3,
+        random_state=0,
+    )
+
+
+@pytest.mark.parametrize("make", [_mlp, _cnn])
+def test_round_trip_estimator_and_pipeline(make, data, tmp_path):
+    X, y = data
+    pipe = make_pipeline(PixelScaler(), make()).fit(X, y)
+    save_model(pipe, tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict_proba(X), pipe.predict_proba(X))
+    np.testing.assert_array_equal(again.predict(X), pipe.predict(X))
+    assert (
+        again[-1].get_params()["hidden_units" if make is _mlp else "filters"]
+        == (pipe[-1].get_params()["hidden_units" if make is _mlp else "filters"])
+    )
+    clf = make().fit(X / 255, y)
+    save_model(clf, tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "c.safetensors").predict(X / 255), clf.predict(X / 255)
+    )
+
+
+def test_loading_runs_no_pickle(data, tmp_path, monkeypatch):
+    X, y = data
+    save_model(make_pipeline(PixelScaler(), _mlp()).fit(X, y), tmp_path / "m.st")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load_model unpickled something")
+
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", forbidden)
+    assert load_model(tmp_path / "m.st").predict(X).shape == (90,)
+
+
+def test_broken_files_raise_naming_the_file(data, tmp_path):
+    X, y = data
+    good = tmp_path / "good.safetensors"
+    save_model(make_pipeline(PixelScaler(), _mlp()).fit(X, y), good)
+    raw = good.read_bytes()
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ValueError, match="truncated.safetensors"):
+        load_model(truncated)
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00" * 100)
+    with pytest.raises(ValueError, match="garbage.safetensors"):
+        load_model(garbage)
+    # right format, wrong architecture: the header says 32 hidden units
+    tampered = tmp_path / "tampered.safetensors"
+    assert raw.count(b"[16, 8]") == 1  # same length: the header stays valid
+    tampered.write_bytes(raw.replace(b"[16, 8]", b"[32, 8]"))
+    with pytest.raises(ValueError, match="tampered.safetensors.*do not fit"):
+        load_model(tampered)
+    with pytest.raises(ValueError, match="missing.safetensors"):
+        load_model(tmp_path / "missing.safetensors")
+
+
+def test_failed_save_keeps_previous_file(data, tmp_path, monkeypatch):
+    X, y = data
+    path = tmp_path / "m.safetensors"
+    pipe = make_pipeline(PixelScaler(), _mlp()).fit(X, y)
+    save_model(pipe, path)
+    before = path.read_bytes()
+    import safetensors.torch
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    with pytest.raises(OSError):
+        save_model(pipe, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+
+
+def test_unsupported_models_are_refused(data, tmp_path):
+    X, y = data
+    with pytest.raises(ValueError, match="not fitted|NotFitted"):
+        save_model(_mlp(), tmp_path / "x")
+    from sklearn.preprocessing import MinMaxScaler
+
+    pipe = make_pipeline(MinMaxScaler(), _mlp()).fit(X, y)
+    with pytest.raises(ValueError, match="MinMaxScaler step"):
+        save_model(pipe, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_predict_cli_prefers_safe_file(data, tmp_path, capsys):
+    from PIL import Image
+
+    X, y = data
+    folder = tmp_path / "cnn"
+    folder.mkdir()
+    pipe = make_pipeline(ImagePreprocessor(size=6), PixelScaler(), _cnn())
+    pipe[-1].fit(X / 255, y)
+    save_model(pipe, folder / "model.safetensors")
+    (folder / "model.pkl").write_bytes(b"not a pickle: must not be read")
+    img = tmp_path / "x.png"
+    Image.fromarray(X[0].reshape(6, 6)).save(img)
+    assert main(["predict", "--model", str(folder), "--top", "2", str(img)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(str(img)) and out.count("%") == 2
