@@ -304,6 +304,12 @@ class FashionNetBase(NeuralNetClassifier):
                     f"validation_split must be in [0, 1) when a fraction, got {split}."
                 )
 
+    def _module_image_shape(self):
+        """``image_shape`` for the module; None means one row of all features."""
+        if self.image_shape is None:
+            return (1, self.n_features_in_)
+        return tuple(self.image_shape)
+
     def _validate_X(self, X, reset):
         X = validate_data(self, X, reset=reset, dtype=np.float32)
         self._check_n_features(X.shape[1])

@@ -101,11 +101,7 @@ class FashionCNN(FashionNetBase):
     def _module_params(self):
         return {
             "n_classes": len(self.classes_),
-            "image_shape": (
-                (1, self.n_features_in_)
-                if self.image_shape is None
-                else tuple(self.image_shape)
-            ),
+            "image_shape": self._module_image_shape(),
             "filters": tuple(self.filters),
             "kernel_size": self.kernel_size,
             "conv_activation": self.conv_activation,

@@ -36,8 +36,9 @@ class FastFashionCNN(FashionNetBase):
         Probability of erasing a random rectangle of a training image.
     label_smoothing : float, default=0.1
         Label smoothing of the cross-entropy loss.
-    image_shape : tuple of int, default=(28, 28)
-        ``(height, width)`` of the images.
+    image_shape : tuple of int or None, default=(28, 28)
+        ``(height, width)`` of the images; ``None`` takes each sample as one
+        row of values, as in :class:`FashionCNN`.
     channels_last : bool, default=True
         Channels-last memory format for the convolutions.
     lr : float, default=4e-3
@@ -139,7 +140,7 @@ class FastFashionCNN(FashionNetBase):
     def _module_params(self):
         return {
             "n_classes": len(self.classes_),
-            "image_shape": tuple(self.image_shape),
+            "image_shape": self._module_image_shape(),
             "widths": tuple(self.widths),
             "convs_per_stage": self.convs_per_stage,
             "dropout": self.dropout,

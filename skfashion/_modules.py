@@ -217,8 +217,9 @@ def augment_batch(x, *, flip=True, crop_padding=2, erase_prob=0.0):
         x = torch.where(mirrored[:, None, None, None], x.flip(-1), x)
     if crop_padding:
         p = crop_padding
-        padded = nn.functional.pad(x, (p, p, p, p))
-        dy = torch.randint(0, 2 * p + 1, (n, 1, 1), device=x.device)
+        py = p if height > 1 else 0  # a row of pixels shifts along the row only
+        padded = nn.functional.pad(x, (p, p, py, py))
+        dy = torch.randint(0, 2 * py + 1, (n, 1, 1), device=x.device)
         dx = torch.randint(0, 2 * p + 1, (n, 1, 1), device=x.device)
         rows = dy + torch.arange(height, device=x.device)[None, :, None]
         cols = dx + torch.arange(width, device=x.device)[None, None, :]
@@ -295,16 +296,19 @@ class FastCNNModule(nn.Module):
         self.channels_last = channels_last
         layers = []
         n_in = 1
-        for i, width in enumerate(widths):
-            if i:
-                layers.append(nn.MaxPool2d(2))
+        height, width = self.image_shape
+        for i, channels in enumerate(widths):
+            if i:  # a dimension of size 1 (a row of pixels) is not pooled
+                pool = (2 if height > 1 else 1, 2 if width > 1 else 1)
+                layers.append(nn.MaxPool2d(pool))
+                height, width = height // pool[0], width // pool[1]
             for _ in range(convs_per_stage):
                 layers += [
-                    nn.Conv2d(n_in, width, 3, padding=1, bias=False),
-                    nn.BatchNorm2d(width),
+                    nn.Conv2d(n_in, channels, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(channels),
                     nn.ReLU(inplace=True),
                 ]
-                n_in = width
+                n_in = channels
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),

@@ -3,7 +3,12 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfashion import FashionCNN, FashionMLP, PixelScaler
+from skfashion import (
+    FashionCNN,
+    FashionMLP,
+    FastFashionCNN,
+    PixelScaler,
+)
 
 # Tiny settings for speed; precision is left at "auto" on purpose.
 TINY = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
@@ -20,6 +25,14 @@ ESTIMATORS = [
         dense_units=(16,),
         conv_activation="relu",
         **TINY,
+    ),
+    # image augmentation (flips, crops) would scramble the checks' tabular rows
+    FastFashionCNN(
+        image_shape=None,
+        widths=(4, 8),
+        flip=False,
+        crop_padding=0,
+        **{**TINY, "max_epochs": 6, "lr": 3e-2},
     ),
 ]
 

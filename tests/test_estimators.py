@@ -393,3 +393,57 @@ def test_cnn_learns_fashion_mnist(fashion_train, fashion_test):
     pipe = make_pipeline(PixelScaler(), FashionCNN(max_epochs=1, random_state=0))
     pipe.fit(fashion_train.data[:5000], fashion_train.target[:5000])
     assert pipe.score(fashion_test.data, fashion_test.target) >= 0.70
+
+
+# ------------------------------------------------------------ FastFashionCNN
+def test_fast_cnn_recipe(blobs):
+    from skfashion import FastFashionCNN
+
+    X, y = blobs
+    # a 2-pixel crop shift would move the 6x6 blobs' signal away: use 1
+    clf = FastFashionCNN(
+        image_shape=(6, 6),
+        widths=(4, 8),
+        crop_padding=1,
+        lr=3e-2,
+        max_epochs=8,
+        batch_size=16,
+        random_state=0,
+    )
+    lrs = []
+
+    class RecordLR:  # read the learning rate the schedule set, every epoch
+        def __call__(self, net, **kw):
+            lrs.append(net.optimizer_.param_groups[0]["lr"])
+
+    from skorch.callbacks import Callback
+
+    class Probe(Callback):
+        def on_epoch_end(self, net, **kw):
+            RecordLR()(net)
+
+    clf.set_params(callbacks=[Probe()]).fit(X, y)
+    assert isinstance(clf.optimizer_, torch.optim.AdamW)
+    assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.05
+    assert clf.criterion_.label_smoothing == 0.1
+    # one cycle: up to lr, then down far below it
+    assert max(lrs) <= clf.lr and lrs[-1] < clf.lr / 100
+    assert lrs[0] < lrs[1] or lrs[1] > lrs[-1]
+    # augmentation in training only: predictions are deterministic
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert clf.score(X, y) > 0.9
+
+
+def test_augment_batch_shapes_and_content():
+    from skfashion._modules import augment_batch
+
+    x = torch.arange(2 * 36, dtype=torch.float32).reshape(2, 1, 6, 6)
+    same = augment_batch(x, flip=False, crop_padding=0)
+    assert torch.equal(same, x)
+    out = augment_batch(x, flip=True, crop_padding=2, erase_prob=1.0)
+    assert out.shape == x.shape
+    # every value comes from the image, the padding (0) or the erasing (0)
+    assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0.0}
+    row = torch.arange(8, dtype=torch.float32).reshape(1, 1, 1, 8)
+    shifted = augment_batch(row, flip=False, crop_padding=2)
+    assert shifted.shape == row.shape and shifted.max() > 0  # not shifted away
