@@ -10,7 +10,7 @@ import sys
 
 from ._common import table, write
 
-BENCHMARKS = ["loader", "parity"]
+BENCHMARKS = ["loader", "training", "fast", "parity"]
 
 
 def main(argv=None):

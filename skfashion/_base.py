@@ -8,8 +8,12 @@ L2 penalty, and fast in-memory batching.
 
 import contextlib
 import functools
+import hashlib
+import json
 import math
 import numbers
+import os
+import warnings
 from pathlib import Path
 from types import MappingProxyType
 
@@ -22,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.history import History
 from torch import nn
 
 from ._training import ArrayLoader, BatchAccuracy
@@ -127,6 +132,7 @@ class FashionNetBase(NeuralNetClassifier):
         random_state=None,
         device="auto",
         precision="auto",
+        checkpoint_dir=None,
         callbacks=None,
         warm_start=False,
         verbose=0,
@@ -152,6 +158,7 @@ class FashionNetBase(NeuralNetClassifier):
         self.validation_split = validation_split
         self.random_state = random_state
         self.precision = precision
+        self.checkpoint_dir = checkpoint_dir
         for name in ("history_", "initialized_", "virtual_params_"):
             vars(self).pop(name, None)
 
@@ -352,7 +359,7 @@ class FashionNetBase(NeuralNetClassifier):
             n_valid = int(np.floor(split * n))
             if n_valid < 1 or n - n_valid < 1:
                 return None
-            seed = int(torch.randint(2**31 - 1, ()).item())  # seeded in fit
+            seed = self._split_seed_  # drawn in fit from random_state
             index = np.arange(n)
             try:  # stratified where every class can be represented
                 _, valid = train_test_split(
@@ -389,14 +396,95 @@ class FashionNetBase(NeuralNetClassifier):
             self.__dict__["device"] = param
 
     @contextlib.contextmanager
-    def _seeded(self):
-        """Seed torch from ``random_state`` without touching the global state."""
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+    def _seeded(self, seed=None):
+        """Seed torch from ``random_state`` without touching the global state.
+
+        The validation split's seed is drawn first, so that a resumed fit
+        splits the data as the interrupted one did.
+        """
+        if seed is None:
+            seed = self._draw_seed()
         device = torch.device(resolve_device(self.device))
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
+            self._split_seed_ = int(torch.randint(2**31 - 1, ()).item())
             yield
+
+    def _draw_seed(self):
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    # ------------------------------------------------------------ checkpoints
+    def _checkpoint_file(self, X, y):
+        """This fit's checkpoint: one file per parameters and data, so that
+        parallel fits (a grid search's candidates and folds) never share one."""
+        if self.checkpoint_dir is None:
+            return None
+        skip = ("verbose", "checkpoint_dir", "callbacks", "warm_start")
+        params = sorted(
+            (k, repr(v))
+            for k, v in self.get_params(deep=False).items()
+            if not k.startswith(skip)
+        )
+        digest = hashlib.sha256(repr(params).encode())
+        digest.update(repr((X.shape, str(X.dtype))).encode())
+        digest.update(np.ascontiguousarray(X[:: max(1, len(X) // 64)]).tobytes())
+        digest.update(np.ascontiguousarray(y).tobytes())
+        name = f"{type(self).__name__}-{digest.hexdigest()[:16]}.pt"
+        return Path(self.checkpoint_dir) / name
+
+    def _load_checkpoint(self, path):
+        if path is None or not path.is_file():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # truncated or corrupt: start over
+            warnings.warn(
+                f"{path}: unreadable checkpoint ({exc}); training from scratch.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
+
+    def _restore_checkpoint(self, state):
+        """Put the weights, optimizer, history and random state back."""
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history_ = History(json.loads(state["history"]))
+        torch.set_rng_state(state["rng"])
+        return len(self.history_)
+
+    def notify(self, method_name, **cb_kwargs):
+        super().notify(method_name, **cb_kwargs)
+        if method_name == "on_epoch_end":  # after every callback has recorded
+            self._save_checkpoint()
+
+    def _save_checkpoint(self):
+        path = getattr(self, "_checkpoint_path_", None)
+        if path is None:
+            return
+        state = {
+            "seed": self._fit_seed_,
+            "module": self.module_.state_dict(),
+            "optimizer": self.optimizer_.state_dict(),
+            "history": json.dumps(self.history_.to_list(), default=float),
+            "rng": torch.get_rng_state(),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)  # a kill mid-write leaves the previous epoch's
+
+    def _train(self, X, y, epochs, **fit_params):
+        """skorch's partial_fit, for a given number of epochs."""
+        self.notify("on_train_begin", X=X, y=y)
+        completed = True
+        try:
+            self.fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:  # stop after the current batch, keep the model
+            completed = False
+        self.notify("on_train_end", X=X, y=y)
+        return completed
 
     def fit(self, X, y, **fit_params):
         """Train the network on ``X`` and ``y``.
@@ -416,10 +504,22 @@ class FashionNetBase(NeuralNetClassifier):
             The fitted estimator.
         """
         X, y = self._prepare_fit(X, y, reset=True)
-        with self._seeded(), self._using_device():
+        path = self._checkpoint_file(X, y)
+        state = self._load_checkpoint(path)
+        self._fit_seed_ = state["seed"] if state is not None else self._draw_seed()
+        with self._seeded(self._fit_seed_), self._using_device():
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-            NeuralNetClassifier.partial_fit(self, X, y, **fit_params)
+            done = self._restore_checkpoint(state) if state is not None else 0
+            self._checkpoint_path_ = path
+            try:
+                completed = self._train(
+                    X, y, max(self.max_epochs - done, 0), **fit_params
+                )
+            finally:
+                self._checkpoint_path_ = None
+        if completed and path is not None:
+            path.unlink(missing_ok=True)  # finished: nothing to resume
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
@@ -543,6 +643,14 @@ _COMMON_PARAMETERS = """\
         precision: weights stay float32). "auto" picks it where the hardware
         computes bfloat16 natively (CUDA GPUs with bfloat16 support, CPUs with
         AMX or AVX512-BF16) and float32 elsewhere.
+    checkpoint_dir : str, path-like or None, default=None
+        Save a checkpoint (weights, optimizer, history, random state) after
+        every epoch into this folder, and resume from it: a fit that is
+        killed after epoch k and started again with the same parameters and
+        data continues from epoch k+1 and ends with the same weights as an
+        uninterrupted fit. Each fit's file is named by its parameters and
+        data, so the fits of a grid search never share one; it is deleted
+        when the fit completes.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Added to the default ones, e.g. ``skorch.callbacks.EarlyStopping``,
         ``LRScheduler`` or ``Checkpoint``.
