@@ -203,3 +203,36 @@ def test_report_as_subprocess(fashion_train, tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_ctrl_c_then_resume(fashion_train, tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    out = tmp_path / "report"
+    argv = ["report", "--quick", "--models", "mlp", "--epochs", "3", "--out", str(out)]
+    real = _report._OverallProgress.on_epoch_end
+
+    def ctrl_c_after_epoch_2(self, net, **kwargs):
+        real(self, net, **kwargs)
+        if len(net.history) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
+
+    monkeypatch.setattr(_report._OverallProgress, "on_epoch_end", ctrl_c_after_epoch_2)
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "--resume" in err and "report.checkpoints" in err
+    assert not out.exists()
+    assert len(list((tmp_path / "report.checkpoints").iterdir())) == 1
+
+    monkeypatch.setattr(_report._OverallProgress, "on_epoch_end", real)
+    assert main([*argv, "--resume"]) == 0
+    history = pd.read_csv(out / "mlp" / "history.csv")
+    assert history["epoch"].tolist() == [1, 2, 3]
+    assert not (tmp_path / "report.checkpoints").exists()
+    resumed = json.loads((out / "metrics.json").read_text())["mlp"]
+
+    straight = tmp_path / "straight"
+    assert main([*argv[:-1], str(straight)]) == 0
+    expected = json.loads((straight / "metrics.json").read_text())["mlp"]
+    assert resumed["test_accuracy"] == expected["test_accuracy"]

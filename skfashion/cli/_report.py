@@ -4,6 +4,7 @@ Built only from skfashion's public API and scikit-learn, so it doubles as the
 reference example of how to use the package.
 """
 
+import contextlib
 import json
 import os
 import platform
@@ -39,7 +40,9 @@ def add_parser(sub):
         default="mlp,cnn",
         help="comma-separated models to run: mlp, cnn (default: mlp,cnn)",
     )
-    p.add_argument("--epochs", type=int, default=10, help="epochs (default: 10)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="epochs (default: 10; 1 with --quick)"
+    )
     p.add_argument("--out", default="report", help="output folder (default: report)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     p.add_argument(
@@ -62,6 +65,14 @@ def add_parser(sub):
         action="store_true",
         help="a few hundred images and 1 epoch: a smoke test of the whole report",
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help=(
+            "continue an interrupted run from its per-epoch checkpoints "
+            "(in <out>.checkpoints/) instead of starting over"
+        ),
+    )
     p.add_argument("--data-home", metavar="DIR", help="where to look for the data")
     p.set_defaults(run=run)
     return p
@@ -75,6 +86,8 @@ def _check_args(args):
             f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(MODELS)}"
         )
+    if args.epochs is None:
+        args.epochs = 1 if args.quick else 10
     if args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
     if args.seeds < 1:
@@ -182,6 +195,10 @@ def _overall_progress_class():
 _OverallProgress = _overall_progress_class()
 
 
+def _checkpoint_dir(out):
+    return out.with_name(out.name + ".checkpoints")
+
+
 def _train_one(name, seed, data, args, bar, interrupted):
     """Fit one pipeline with the report's protocol; return it and its numbers."""
     from sklearn.metrics import accuracy_score
@@ -192,11 +209,12 @@ def _train_one(name, seed, data, args, bar, interrupted):
 
     X, y, X_test, y_test, n_valid = data
     estimator = (FashionMLP if name == "mlp" else FashionCNN)(
-        max_epochs=1 if args.quick else args.epochs,
+        max_epochs=args.epochs,
         device=args.device,
         precision=args.precision,
         random_state=seed,
         validation_split=slice(0, n_valid),
+        checkpoint_dir=_checkpoint_dir(Path(args.out)),
         verbose=1,
         callbacks=[("overall_progress", _OverallProgress(bar))],
         callbacks__print_log__sink=tqdm.write,
@@ -321,7 +339,7 @@ def _pct(x):
 
 
 def _report_md(metrics, args, n_train, n_valid, n_test, total_seconds):
-    epochs = 1 if args.quick else args.epochs
+    epochs = args.epochs
     env = metrics["environment"]
     models = [m for m in MODELS if m in metrics]
     lines = [
@@ -458,12 +476,15 @@ def run(args, parser):
         state["interrupted"] = True
         raise KeyboardInterrupt
 
+    checkpoints = _checkpoint_dir(out)
+    if not args.resume:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
     started = time.perf_counter()
     try:
         data = _load(args)
         X, y, X_test, y_test, n_valid = data
-        epochs = 1 if args.quick else args.epochs
+        epochs = args.epochs
         seeds = [args.random_state + i for i in range(args.seeds)]
         metrics = {}
         with tqdm(
@@ -504,9 +525,12 @@ def run(args, parser):
         (work / "metrics.json").write_text(json.dumps(metrics, indent=2))
         (work / "report.md").write_text(markdown)
         _move_into_place(work, out)
+        shutil.rmtree(checkpoints, ignore_errors=True)
     except (KeyboardInterrupt, _Interrupted):
         kept = _keep_partial(work, out)
         where = f"; finished models kept in {kept}" if kept else ""
+        if checkpoints.is_dir() and any(checkpoints.iterdir()):
+            where += f"; run again with --resume to continue from {checkpoints}"
         print(
             f"skfashion report: interrupted: {out} was not written{where}",
             file=sys.stderr,
@@ -521,6 +545,8 @@ def run(args, parser):
         raise
     finally:
         signal.signal(signal.SIGINT, previous)
+        with contextlib.suppress(OSError):
+            checkpoints.rmdir()  # only if empty
     print(f"Report written to {out}/report.md in {total:.0f} s.")
     return 0
 
