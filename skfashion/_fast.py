@@ -16,9 +16,9 @@ class FastFashionCNN(FashionNetBase):
     ReLU, max-pooling between stages, global average pooling -- trained with
     AdamW, a one-cycle learning-rate schedule, label smoothing and on-the-fly
     augmentation (random horizontal flips, random crops of the image padded by
-    2 pixels, optionally random erasing), in batches of 256. About 94 % test
-    accuracy after 15 epochs, in minutes on a CPU, where the original report's
-    CNN reached 91.9 % in half an hour.
+    2 pixels, optionally random erasing), in batches of 256: about 94 % test
+    accuracy in under 10 minutes on a 2-core CPU, where the original report's
+    CNN reached 91.9 % in half an hour (15 epochs gave 93.8 %).
 
     Parameters
     ----------
@@ -43,7 +43,7 @@ class FastFashionCNN(FashionNetBase):
         Channels-last memory format for the convolutions.
     lr : float, default=4e-3
         Peak learning rate of the one-cycle schedule.
-    max_epochs : int, default=15
+    max_epochs : int, default=24
         Number of epochs; the schedule spans them all.
     batch_size : int, default=256
         Training batch size.
@@ -91,7 +91,7 @@ class FastFashionCNN(FashionNetBase):
         image_shape=(28, 28),
         channels_last=True,
         lr=4e-3,
-        max_epochs=15,
+        max_epochs=24,
         batch_size=256,
         optimizer=torch.optim.AdamW,
         l2=0.0,
