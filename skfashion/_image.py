@@ -12,12 +12,15 @@ _OBJECT_THRESHOLD = 20  # on 0-255, above the background: part of the garment
 
 def _open(image):
     from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL.Image import DecompressionBombError
 
     if isinstance(image, str | os.PathLike):
         try:
             with Image.open(image) as img:
                 img.load()
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+        except DecompressionBombError as exc:
+            raise ValueError(f"{image}: refused, too large an image ({exc}).") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise ValueError(f"{image}: not a readable image ({exc}).") from None
         image = ImageOps.exif_transpose(img)
     elif isinstance(image, np.ndarray):
