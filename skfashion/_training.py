@@ -69,10 +69,17 @@ class ArrayLoader:
     def __len__(self):
         if self._loader is not None:
             return len(self._loader)
+        return len(self._starts())
+
+    def _starts(self):
+        """First index of each batch. A last batch of one sample is merged
+        into the one before: BatchNorm cannot train on a single sample."""
         n = len(self.X)
-        return (
-            n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
-        )
+        stop = n - n % self.batch_size if self.drop_last else n
+        starts = list(range(0, stop, self.batch_size))
+        if len(starts) > 1 and stop - starts[-1] == 1:
+            starts.pop()
+        return starts
 
     def __iter__(self):
         if self._loader is not None:
@@ -81,12 +88,10 @@ class ArrayLoader:
         X, y = self.X, self.y
         n = len(X)
         order = torch.randperm(n) if self.shuffle else None
-        stop = n - n % self.batch_size if self.drop_last else n
-        for start in range(0, stop, self.batch_size):
-            if order is None:
-                index = slice(start, start + self.batch_size)
-            else:
-                index = order[start : start + self.batch_size]
+        starts = self._starts()
+        ends = [*starts[1:], n - n % self.batch_size if self.drop_last else n]
+        for start, end in zip(starts, ends, strict=True):
+            index = slice(start, end) if order is None else order[start:end]
             yield X[index], (None if y is None else y[index])
 
 

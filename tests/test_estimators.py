@@ -447,3 +447,19 @@ def test_augment_batch_shapes_and_content():
     row = torch.arange(8, dtype=torch.float32).reshape(1, 1, 1, 8)
     shifted = augment_batch(row, flip=False, crop_padding=2)
     assert shifted.shape == row.shape and shifted.max() > 0  # not shifted away
+
+
+def test_last_batch_of_one_sample_trains(blobs):
+    # 33 training samples, batches of 16: BatchNorm cannot train on the
+    # 33rd sample alone, so it joins the previous batch
+    X, y = blobs
+    clf = FashionMLP(
+        hidden_units=(8,),
+        max_epochs=1,
+        batch_size=16,
+        validation_split=None,
+        random_state=0,
+    )
+    clf.fit(X[:33], y[:33])
+    sizes = clf.history_[0, "batches", :, "train_batch_size"]
+    assert sizes == [16, 17]
