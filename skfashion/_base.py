@@ -335,7 +335,7 @@ class FashionNetBase(NeuralNetClassifier):
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes in "
                     "the data, but the data contains only one class: "
-                    f"{encoder.classes_[0]!r}."
+                    f"{encoder.classes_.tolist()[0]!r}."
                 )
             self.label_encoder_ = encoder
         unknown = np.setdiff1d(y, self.label_encoder_.classes_)
