@@ -63,7 +63,7 @@ def run(quick):
                 "model": name,
                 "precision": "bf16 - fp32 (pp)",
                 "test_acc_mean": round(gap, 2),
-                "met": abs(gap) <= 0.3,
+                "met": bool(abs(gap) <= 0.3),
             }
         )
     return rows

@@ -41,9 +41,9 @@ class ArrayLoader:
     >>> import numpy as np
     >>> from skorch.dataset import Dataset
     >>> from skfashion._training import ArrayLoader
-    >>> X, y = np.zeros((5, 2), np.float32), np.arange(5)
-    >>> [len(yb) for _, yb in ArrayLoader(Dataset(X, y), batch_size=2)]
-    [2, 2, 1]
+    >>> X, y = np.zeros((6, 2), np.float32), np.arange(6)
+    >>> [len(yb) for _, yb in ArrayLoader(Dataset(X, y), batch_size=4)]
+    [4, 2]
     """
 
     def __init__(
