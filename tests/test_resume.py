@@ -1,5 +1,6 @@
 """Checkpoints: a fit killed after epoch k resumes to the same weights."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,19 +56,27 @@ def test_killed_fit_resumes_to_identical_weights(data, tmp_path, validation_spli
                    checkpoint_dir={str(ckpt)!r},
                    callbacks=[KillAfterEpoch2()]).fit(X, y)
     """)
+    # one thread on both sides: multi-threaded reductions may group sums
+    # differently in another process, which would blur a bit-exact comparison
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, timeout=300
+        [sys.executable, "-c", script], capture_output=True, timeout=300, env=env
     )
     assert done.returncode == -9, done.stderr.decode()
     files = list(ckpt.iterdir())
     assert len(files) == 1 and files[0].suffix == ".pt"
 
-    resumed = FashionMLP(
-        **PARAMS, validation_split=validation_split, checkpoint_dir=ckpt
-    ).fit(X, y)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        resumed = FashionMLP(
+            **PARAMS, validation_split=validation_split, checkpoint_dir=ckpt
+        ).fit(X, y)
+        straight = FashionMLP(**PARAMS, validation_split=validation_split).fit(X, y)
+    finally:
+        torch.set_num_threads(threads)
     assert len(resumed.history_) == 4
     assert list(ckpt.iterdir()) == []  # completed: the checkpoint is gone
-    straight = FashionMLP(**PARAMS, validation_split=validation_split).fit(X, y)
     a, b = _weights(resumed), _weights(straight)
     assert a.keys() == b.keys()
     for key in a:
