@@ -13,6 +13,7 @@ import json
 import math
 import numbers
 import os
+import platform
 import warnings
 from pathlib import Path
 from types import MappingProxyType
@@ -38,17 +39,30 @@ _PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faste
 
 
 @functools.cache
+def _cpuinfo():
+    """The kernel's ``/proc/cpuinfo``, or "" where there is none."""
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def _cpu_has_native_bf16():
     """Whether this CPU computes in bfloat16 natively (AMX or AVX512-BF16).
 
     Read from the kernel's CPU flags; on systems without ``/proc/cpuinfo``
     the answer is no, and "auto" precision stays float32.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
+    flags = _cpuinfo()
     return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def cpu_name():
+    """The CPU's model name, for reports and benchmark records."""
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def bf16_supported(device):

@@ -130,15 +130,9 @@ def _environment(estimator):
     import torch
 
     import skfashion
+    from skfashion._base import cpu_name
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     return {
         "skfashion": skfashion.__version__,
         "torch": torch.__version__,
