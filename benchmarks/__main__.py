@@ -10,7 +10,7 @@ import sys
 
 from ._common import table, write
 
-BENCHMARKS = ["loader", "training", "search", "fast", "parity"]
+BENCHMARKS = ["loader", "training", "search", "memory", "fast", "parity"]
 
 
 def main(argv=None):
