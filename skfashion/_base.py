@@ -490,7 +490,8 @@ class FashionNetBase(NeuralNetClassifier):
         os.replace(tmp, path)  # a kill mid-write leaves the previous epoch's
 
     def _train(self, X, y, epochs, **fit_params):
-        """skorch's partial_fit, for a given number of epochs."""
+        """skorch's partial_fit after initialization, for ``epochs`` epochs;
+        the one training path of ``fit`` and ``partial_fit``."""
         self.notify("on_train_begin", X=X, y=y)
         completed = True
         try:
@@ -558,7 +559,9 @@ class FashionNetBase(NeuralNetClassifier):
         first = not self.initialized_
         X, y = self._prepare_fit(X, y, classes=classes, reset=first)
         with self._seeded(), self._using_device():
-            NeuralNetClassifier.partial_fit(self, X, y, **fit_params)
+            if first:
+                self.initialize()
+            self._train(X, y, self.max_epochs, **fit_params)
         return self
 
     @property

@@ -48,6 +48,13 @@ def _activation(name, negative_slope):
     return ACTIVATIONS[name]()
 
 
+def _max_pool_2x2(height, width):
+    """A 2x2 max-pool and the size after it; a dimension of size 1 (a row of
+    pixels) is not pooled."""
+    kernel = (2 if height > 1 else 1, 2 if width > 1 else 1)
+    return nn.MaxPool2d(kernel), height // kernel[0], width // kernel[1]
+
+
 def _dense_stack(n_in, units, negative_slope, batch_norm, dropout):
     """Dense -> LeakyReLU -> [BatchNorm] -> [Dropout] for each hidden layer."""
     layers = []
@@ -178,10 +185,8 @@ class CNNModule(nn.Module):
                 )
             convs.append(_activation(conv_activation, negative_slope))
             if i < len(filters) - 1:
-                # 2x2 pooling; a dimension of size 1 (a row of pixels) is kept
-                pool = (2 if height > 1 else 1, 2 if width > 1 else 1)
-                convs.append(nn.MaxPool2d(pool))
-                height, width = height // pool[0], width // pool[1]
+                pool, height, width = _max_pool_2x2(height, width)
+                convs.append(pool)
             n_in = n_out
         self.features = nn.Sequential(*convs)
         layers, n_hidden = _dense_stack(
@@ -298,10 +303,9 @@ class FastCNNModule(nn.Module):
         n_in = 1
         height, width = self.image_shape
         for i, channels in enumerate(widths):
-            if i:  # a dimension of size 1 (a row of pixels) is not pooled
-                pool = (2 if height > 1 else 1, 2 if width > 1 else 1)
-                layers.append(nn.MaxPool2d(pool))
-                height, width = height // pool[0], width // pool[1]
+            if i:
+                pool, height, width = _max_pool_2x2(height, width)
+                layers.append(pool)
             for _ in range(convs_per_stage):
                 layers += [
                     nn.Conv2d(n_in, channels, 3, padding=1, bias=False),
