@@ -133,9 +133,9 @@ def run(quick):
                     "backend": backend,
                     "seconds": round(seconds, 1),
                     "vs_n_jobs=1": round(seconds / base, 2),
-                    "max_score_diff": None
-                    if scores is None
-                    else round(float(np.abs(scores - base_scores).max()), 4),
+                    "max_score_diff": round(
+                        float(np.abs(scores - base_scores).max()), 4
+                    ),
                 }
             )
     return rows
