@@ -3,8 +3,22 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 
 from skfashion.datasets import _fashion_mnist
+
+# Fuzzing: the same examples on every run by default (CI), so a failure is
+# a real regression, not a lucky draw; HYPOTHESIS_PROFILE=explore searches
+# wider and at random (add what it finds as @example).
+_FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+}
+settings.register_profile(
+    "ci", max_examples=60, derandomize=True, database=None, **_FUZZ
+)
+settings.register_profile("explore", max_examples=1500, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
