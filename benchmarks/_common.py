@@ -16,7 +16,7 @@ def machine():
     import torch
 
     import skfashion
-    from skfashion._base import cpu_name
+    from skfashion._hardware import cpu_name
 
     cpu = cpu_name()
     return {

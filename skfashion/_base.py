@@ -1,130 +1,63 @@
-"""The one skorch-based classifier base shared by FashionMLP and FashionCNN.
+"""The one skorch-based classifier base shared by skfashion's networks.
 
 skorch's ``NeuralNetClassifier`` trains the network; this base makes it a
-complete scikit-learn classifier: input validation, label encoding,
-``random_state``, ``n_features_in_``, device and precision selection, Keras'
-L2 penalty, and fast in-memory batching.
+complete scikit-learn classifier: declarative parameter checks, input
+validation, label encoding, sample and class weights, ``random_state``, the
+device and precision resolved once into ``device_`` and ``precision_``,
+Keras' L2 penalty and fast in-memory batching. Everything that happens
+during training lives in skorch callbacks (``_training.py``).
 """
 
 import contextlib
-import functools
-import hashlib
-import json
-import math
-import numbers
-import os
-import platform
-import warnings
-from pathlib import Path
+import inspect
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog, ProgressBar
-from skorch.history import History
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import multi_indexing, to_numpy, to_tensor
 from torch import nn
 
-from ._training import ArrayLoader, BatchAccuracy
+from ._hardware import resolve_device, resolve_precision
+from ._training import (
+    ArrayLoader,
+    BatchAccuracy,
+    ProgressBar,
+    ResumeCheckpoint,
+    batch_weights,
+)
+from ._validation import (
+    NET_CONSTRAINTS,
+    check_batch_norm,
+    check_n_features,
+    fit_label_encoder,
+    sample_weights,
+    validation_mask,
+    warn_if_unscaled,
+    writeable,
+)
 
-__all__ = ["FashionNetBase", "bf16_supported", "resolve_device", "resolve_precision"]
+__all__ = ["FashionNetBase"]
 
-_PRECISIONS = ("auto", "float32", "bfloat16")
-_PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faster
-
-
-@functools.cache
-def _cpuinfo():
-    """The kernel's ``/proc/cpuinfo``, or "" where there is none."""
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
-
-
-def _cpu_has_native_bf16():
-    """Whether this CPU computes in bfloat16 natively (AMX or AVX512-BF16).
-
-    Read from the kernel's CPU flags; on systems without ``/proc/cpuinfo``
-    the answer is no, and "auto" precision stays float32.
-    """
-    flags = _cpuinfo()
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def cpu_name():
-    """The CPU's model name, for reports and benchmark records."""
-    for line in _cpuinfo().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def bf16_supported(device):
-    """Whether bfloat16 mixed precision is fast on ``device``.
-
-    True for CUDA GPUs that support bfloat16 (Ampere and newer) and for CPUs
-    with AMX or AVX512-BF16 instructions, where PyTorch's ``autocast`` runs
-    matrix products natively in bfloat16.
-
-    Examples
-    --------
-    >>> from skfashion._base import bf16_supported
-    >>> bf16_supported("cpu") in (True, False)
-    True
-    """
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return _cpu_has_native_bf16()
-    return False
-
-
-def resolve_device(device):
-    """``"auto"`` becomes ``"cuda"`` when a GPU is available, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def resolve_precision(precision, device):
-    """``"auto"`` becomes ``"bfloat16"`` where :func:`bf16_supported`."""
-    if precision not in _PRECISIONS:
-        raise ValueError(f"precision must be one of {_PRECISIONS}, got {precision!r}.")
-    if precision == "auto":
-        return "bfloat16" if bf16_supported(device) else "float32"
-    return precision
-
-
-def _on_device(method):
-    """Run ``method`` with ``self.device`` resolved (``"auto"`` -> a real device).
-
-    skorch reads ``self.device`` wherever it moves tensors; the constructor
-    parameter must keep the user's value, so it is swapped for the resolved
-    device only while skorch code runs.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._using_device():
-            return method(self, *args, **kwargs)
-
-    return wrapper
+PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faster
 
 
 class FashionNetBase(NeuralNetClassifier):
     """Base class of skfashion's classifiers. Not meant to be used directly.
 
-    Subclasses set the default ``module`` and implement ``_module_params``
-    (the module's constructor arguments from the estimator's parameters). An
-    ``image_shape`` attribute makes ``fit`` check the number of features.
+    A subclass declares its architecture parameters in its ``__init__`` and
+    their constraints in ``_parameter_constraints``; the module gets every
+    one of them that its constructor accepts, plus ``n_features``,
+    ``n_classes`` and ``image_shape`` from the data.
     """
+
+    _parameter_constraints = NET_CONSTRAINTS
 
     # skorch sets these in ``__init__``; scikit-learn requires that ``__init__``
     # only stores parameters, so they live on the class until ``fit``.
@@ -143,6 +76,7 @@ class FashionNetBase(NeuralNetClassifier):
         batch_size=32,
         l2=1e-4,
         validation_split=0.1,
+        class_weight=None,
         random_state=None,
         device="auto",
         precision="auto",
@@ -170,13 +104,14 @@ class FashionNetBase(NeuralNetClassifier):
         )
         self.l2 = l2
         self.validation_split = validation_split
+        self.class_weight = class_weight
         self.random_state = random_state
         self.precision = precision
         self.checkpoint_dir = checkpoint_dir
         for name in ("history_", "initialized_", "virtual_params_"):
             vars(self).pop(name, None)
 
-    # ------------------------------------------------------------------ skorch
+    # ------------------------------------------------------------- callbacks
     @property
     def _default_callbacks(self):
         callbacks = [
@@ -186,10 +121,17 @@ class FashionNetBase(NeuralNetClassifier):
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_acc", BatchAccuracy(name="valid_acc")),
             ("print_log", PrintLog()),
+            ("resume", ResumeCheckpoint()),
         ]
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks
+
+    def _yield_callbacks(self):
+        # the checkpoint saves what every other callback recorded: last
+        items = list(super()._yield_callbacks())
+        yield from (i for i in items if not isinstance(i[1], ResumeCheckpoint))
+        yield from (i for i in items if isinstance(i[1], ResumeCheckpoint))
 
     def _get_params_callbacks(self, deep=True):
         # skorch reports the *initialized* callbacks after fit, which carry
@@ -205,9 +147,83 @@ class FashionNetBase(NeuralNetClassifier):
                     params[f"callbacks__{name}__{key}"] = value
         return params
 
+    # ---------------------------------------------------- skorch's components
+    def initialize(self):
+        """Resolve the device and precision, then build every component."""
+        self.device_ = resolve_device(self.device)
+        self.precision_ = resolve_precision(self.precision, self.device_)
+        super().initialize()
+        check_batch_norm(self)
+        return self
+
+    # skorch moves modules and criteria to ``self.device``, the user's
+    # parameter, which may be "auto"; they go to the resolved ``device_``.
+    def _initialize_module(self, reason=None):
+        with self._current_init_context("module"):
+            self.initialize_module()
+            self._place(self._modules)
+        return self
+
+    def _initialize_criterion(self, reason=None):
+        with self._current_init_context("criterion"):
+            self.initialize_criterion()
+            self._place(self._criteria)
+        return self
+
+    def _place(self, names):
+        for name in names:
+            component = getattr(self, name + "_")
+            if isinstance(component, nn.Module):
+                component = self.torch_compile(component.to(self.device_), name=name)
+                setattr(self, name + "_", component)
+
     def initialize_module(self):
         params = {**self._module_params(), **self.get_params_for("module")}
         self.module_ = self.initialized_instance(self.module, params)
+        return self
+
+    def _module_params(self):
+        """Every architecture parameter the module's constructor accepts,
+        and what the data decide: ``n_features``, ``n_classes``,
+        ``image_shape``."""
+        module = self.module if inspect.isclass(self.module) else type(self.module)
+        accepted = inspect.signature(module).parameters
+        image_shape = getattr(self, "image_shape", None)
+        values = {
+            "n_features": self.n_features_in_,
+            "n_classes": len(self.classes_),
+            "image_shape": (1, self.n_features_in_)
+            if image_shape is None
+            else tuple(image_shape),
+        }
+        training = inspect.signature(FashionNetBase).parameters
+        own = {
+            name
+            for name, p in inspect.signature(type(self)).parameters.items()
+            if p.kind is p.KEYWORD_ONLY and name not in training
+        }
+        for name in (own & set(accepted)) - set(values):
+            value = getattr(self, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+        return {k: v for k, v in values.items() if k in accepted}
+
+    def _criterion_params(self):
+        """The criterion's defaults: per-sample losses, averaged (weighted)
+        in ``get_loss``."""
+        return {"reduction": "none"}
+
+    def _criterion_kwargs(self):
+        """``_criterion_params`` the criterion accepts, then the user's."""
+        criterion = self.criterion
+        cls = criterion if inspect.isclass(criterion) else type(criterion)
+        accepted = inspect.signature(cls).parameters
+        defaults = {k: v for k, v in self._criterion_params().items() if k in accepted}
+        return {**defaults, **self.get_params_for("criterion")}
+
+    def initialize_criterion(self):
+        self.criterion_ = self.initialized_instance(
+            self.criterion, self._criterion_kwargs()
+        )
         return self
 
     def get_params_for_optimizer(self, prefix, named_parameters):
@@ -226,37 +242,53 @@ class FashionNetBase(NeuralNetClassifier):
         return args, kwargs
 
     def get_iterator(self, dataset, training=False):
-        if not training and "batch_size" not in self.get_params_for("iterator_valid"):
-            # a larger batch for validation and prediction, unless asked otherwise
-            batch_size = max(self.batch_size, _PREDICT_BATCH_SIZE)
-            return self.iterator_valid(
-                dataset,
-                batch_size=batch_size,
-                **self.get_params_for("iterator_valid"),
-            )
-        if training and "shuffle" not in self.get_params_for("iterator_train"):
-            return self.iterator_train(
-                dataset,
-                batch_size=self.batch_size,
-                shuffle=True,
-                **self.get_params_for("iterator_train"),
-            )
-        return super().get_iterator(dataset, training=training)
+        """skorch's data loaders with skfashion's defaults: shuffled training
+        batches; validation and prediction batches of at least 256.
+        ``batch_size=-1`` is the whole data set, as in skorch."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        batch_size = self.batch_size
+        if not training and batch_size != -1:
+            batch_size = max(batch_size, PREDICT_BATCH_SIZE)
+        kwargs.setdefault("batch_size", batch_size)
+        if training:
+            kwargs.setdefault("shuffle", True)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = max(len(dataset), 1)
+        return getattr(self, prefix)(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if self.train_split is not None:  # skorch's own mechanism, if given
             return super().get_split_datasets(X, y, **fit_params)
-        valid = self._validation_mask(y)
+        valid = validation_mask(self.validation_split, y, self._split_seed_)
         if valid is None:
             return self.get_dataset(X, y), None
+        train, valid = np.flatnonzero(~valid), np.flatnonzero(valid)
         return (
-            self.get_dataset(X[~valid], y[~valid]),
-            self.get_dataset(X[valid], y[valid]),
+            self.get_dataset(multi_indexing(X, train), y[train]),
+            self.get_dataset(multi_indexing(X, valid), y[valid]),
         )
 
-    @_on_device
+    # ------------------------------------------------------------ one batch
+    def infer(self, x, **fit_params):
+        if isinstance(x, Mapping):  # the samples and their weights
+            x = x["X"]
+        x = to_tensor(x, device=self.device_)
+        bf16 = self.precision_ == "bfloat16"
+        device_type = torch.device(self.device_).type
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+            out = self.module_(x, **fit_params)
+        return out.float()
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        y_true = to_tensor(y_true, device=self.device_)
+        loss = self.criterion_(y_pred, y_true)
+        if loss.ndim:  # per-sample losses: their mean, weighted
+            weights = batch_weights(X)
+            if weights is None:
+                loss = loss.mean()
+            else:
+                loss = (loss * weights.to(loss.device)).sum() / len(loss)
         if self.l2:
             # Keras' kernel_regularizer=l2(l2): l2 * sum(w**2) over the dense
             # kernels (not biases, BatchNorm or convolutions)
@@ -266,158 +298,45 @@ class FashionNetBase(NeuralNetClassifier):
             loss = loss + self.l2 * sum(w.square().sum() for w in kernels)
         return loss
 
-    def infer(self, x, **fit_params):
-        device = torch.device(self.device)
-        bf16 = resolve_precision(self.precision, device) == "bfloat16"
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            out = super().infer(x, **fit_params)
-        return out.float()
-
-    @_on_device
-    def initialize(self):
-        return super().initialize()
-
-    def forward_iter(self, X, training=False, device="cpu"):
-        with self._using_device():
-            yield from super().forward_iter(X, training=training, device=device)
-
-    @_on_device
-    def save_params(self, *args, **kwargs):
-        return super().save_params(*args, **kwargs)
-
-    @_on_device
-    def load_params(self, *args, **kwargs):
-        return super().load_params(*args, **kwargs)
-
-    # ------------------------------------------------------------ scikit-learn
-    def _check_n_features(self, n_features):
-        """Image networks need ``height * width`` features (``image_shape``)."""
-        image_shape = getattr(self, "image_shape", None)
-        if image_shape is None:
-            return
-        n_pixels = math.prod(image_shape)
-        if n_features != n_pixels:
-            raise ValueError(
-                f"X has {n_features} features, but {type(self).__name__} with "
-                f"image_shape={tuple(image_shape)} expects {n_pixels} "
-                "(one per pixel)."
-            )
-
+    # ------------------------------------------------------------ validation
     def _check_params(self):
-        """Check skfashion's own parameters (skorch checks its own)."""
-        if not (isinstance(self.l2, numbers.Real) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a non-negative number, got {self.l2!r}.")
-        if self.batch_size != -1 and not (
-            isinstance(self.batch_size, numbers.Integral) and self.batch_size >= 1
-        ):
-            raise ValueError(
-                f"batch_size must be a positive integer, got {self.batch_size!r}."
-            )
-        if not (isinstance(self.max_epochs, numbers.Integral) and self.max_epochs >= 0):
-            raise ValueError(
-                f"max_epochs must be a non-negative integer, got {self.max_epochs!r}."
-            )
-        resolve_precision(self.precision, "cpu")
-        split = self.validation_split
-        if isinstance(split, numbers.Real) and not isinstance(split, bool):
-            if not 0 <= split < 1:
-                raise ValueError(
-                    f"validation_split must be in [0, 1) when a fraction, got {split}."
-                )
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        resolve_device(self.device)  # a CUDA device on a machine without one
 
-    def _module_image_shape(self):
-        """``image_shape`` for the module; None means one row of all features."""
-        if self.image_shape is None:
-            return (1, self.n_features_in_)
-        return tuple(self.image_shape)
-
-    def _validate_X(self, X, reset):
-        X = validate_data(self, X, reset=reset, dtype=np.float32)
-        self._check_n_features(X.shape[1])
-        return X
-
-    def _prepare_fit(self, X, y, classes=None, reset=True):
-        """Validate X and y, fit the label encoder; return float32 X, int64 y."""
-        self._check_params()
+    def _validate_training_data(self, X, y, sample_weight, *, reset, classes=None):
+        """Checked float32 X (with the weights, if any, in skorch's dict of
+        inputs) and int64 class indices."""
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
         check_classification_targets(y)
-        self._check_n_features(X.shape[1])
+        check_n_features(self, X.shape[1])
         if reset or not hasattr(self, "label_encoder_"):
-            classes = classes if classes is not None else self.classes
-            encoder = LabelEncoder().fit(y if classes is None else classes)
-            if len(encoder.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes in "
-                    "the data, but the data contains only one class: "
-                    f"{encoder.classes_.tolist()[0]!r}."
-                )
-            self.label_encoder_ = encoder
-        unknown = np.setdiff1d(y, self.label_encoder_.classes_)
+            self.label_encoder_ = fit_label_encoder(
+                self, y, classes if classes is not None else self.classes
+            )
+            self.input_max_ = float(np.abs(X).max())
+        unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(
                 f"y contains labels {unknown.tolist()} that are not in classes "
-                f"{self.label_encoder_.classes_.tolist()}."
+                f"{self.classes_.tolist()}."
             )
+        reduction = self._criterion_kwargs().get("reduction")
+        weights = sample_weights(X, y, sample_weight, self.class_weight, reduction)
         y = self.label_encoder_.transform(y).astype(np.int64)
-        self.device_ = resolve_device(self.device)
-        self.precision_ = resolve_precision(self.precision, self.device_)
-        return X, y
-
-    def _validation_mask(self, y):
-        """Boolean mask of the validation samples, or None for no validation."""
-        n = len(y)
-        split = self.validation_split
-        if split is None or split is False:
-            return None
-        if isinstance(split, numbers.Real):
-            n_valid = int(np.floor(split * n))
-            if n_valid < 1 or n - n_valid < 1:
-                return None
-            seed = self._split_seed_  # drawn in fit from random_state
-            index = np.arange(n)
-            try:  # stratified where every class can be represented
-                _, valid = train_test_split(
-                    index, test_size=n_valid, stratify=y, random_state=seed
-                )
-            except ValueError:
-                _, valid = train_test_split(index, test_size=n_valid, random_state=seed)
-            mask = np.zeros(n, dtype=bool)
-            mask[valid] = True
-            return mask
-        mask = np.zeros(n, dtype=bool)
-        try:
-            mask[split] = True
-        except (IndexError, TypeError, ValueError) as exc:
-            raise ValueError(
-                "validation_split must be a fraction in [0, 1), None, or the "
-                "indices, slice or boolean mask of the validation samples in X; "
-                f"got {split!r} for {n} samples ({exc})."
-            ) from None
-        if mask.all():
-            raise ValueError("validation_split selects every sample: none to train on.")
-        return mask
+        X = writeable(X)
+        return (X if weights is None else {"X": X, "sample_weight": weights}), y
 
     @contextlib.contextmanager
-    def _using_device(self):
-        param = self.__dict__.get("device", "cpu")
-        resolved = resolve_device(param)
-        if hasattr(self, "device_") and param == "auto":
-            resolved = self.device_  # where it was trained (or loaded to)
-        self.__dict__["device"] = resolved
-        try:
-            yield
-        finally:
-            self.__dict__["device"] = param
-
-    @contextlib.contextmanager
-    def _seeded(self, seed=None):
+    def _seeded(self):
         """Seed torch from ``random_state`` without touching the global state.
 
-        The validation split's seed is drawn first, so that a resumed fit
-        splits the data as the interrupted one did.
+        The validation split's seed is drawn first, from the same generator.
         """
-        if seed is None:
-            seed = self._draw_seed()
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         device = torch.device(resolve_device(self.device))
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
@@ -425,83 +344,8 @@ class FashionNetBase(NeuralNetClassifier):
             self._split_seed_ = int(torch.randint(2**31 - 1, ()).item())
             yield
 
-    def _draw_seed(self):
-        return int(check_random_state(self.random_state).randint(2**31 - 1))
-
-    # ------------------------------------------------------------ checkpoints
-    def _checkpoint_file(self, X, y):
-        """This fit's checkpoint: one file per parameters and data, so that
-        parallel fits (a grid search's candidates and folds) never share one."""
-        if self.checkpoint_dir is None:
-            return None
-        skip = ("verbose", "checkpoint_dir", "callbacks", "warm_start")
-        params = sorted(
-            (k, repr(v))
-            for k, v in self.get_params(deep=False).items()
-            if not k.startswith(skip)
-        )
-        digest = hashlib.sha256(repr(params).encode())
-        digest.update(repr((X.shape, str(X.dtype))).encode())
-        digest.update(np.ascontiguousarray(X[:: max(1, len(X) // 64)]).tobytes())
-        digest.update(np.ascontiguousarray(y).tobytes())
-        name = f"{type(self).__name__}-{digest.hexdigest()[:16]}.pt"
-        return Path(self.checkpoint_dir) / name
-
-    def _load_checkpoint(self, path):
-        if path is None or not path.is_file():
-            return None
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # truncated or corrupt: start over
-            warnings.warn(
-                f"{path}: unreadable checkpoint ({exc}); training from scratch.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return None
-
-    def _restore_checkpoint(self, state):
-        """Put the weights, optimizer, history and random state back."""
-        self.module_.load_state_dict(state["module"])
-        self.optimizer_.load_state_dict(state["optimizer"])
-        self.history_ = History(json.loads(state["history"]))
-        torch.set_rng_state(state["rng"])
-        return len(self.history_)
-
-    def notify(self, method_name, **cb_kwargs):
-        super().notify(method_name, **cb_kwargs)
-        if method_name == "on_epoch_end":  # after every callback has recorded
-            self._save_checkpoint()
-
-    def _save_checkpoint(self):
-        path = getattr(self, "_checkpoint_path_", None)
-        if path is None:
-            return
-        state = {
-            "seed": self._fit_seed_,
-            "module": self.module_.state_dict(),
-            "optimizer": self.optimizer_.state_dict(),
-            "history": json.dumps(self.history_.to_list(), default=float),
-            "rng": torch.get_rng_state(),
-        }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, path)  # a kill mid-write leaves the previous epoch's
-
-    def _train(self, X, y, epochs, **fit_params):
-        """skorch's partial_fit after initialization, for ``epochs`` epochs;
-        the one training path of ``fit`` and ``partial_fit``."""
-        self.notify("on_train_begin", X=X, y=y)
-        completed = True
-        try:
-            self.fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt:  # stop after the current batch, keep the model
-            completed = False
-        self.notify("on_train_end", X=X, y=y)
-        return completed
-
-    def fit(self, X, y, **fit_params):
+    # --------------------------------------------------------- scikit-learn
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -510,6 +354,10 @@ class FashionNetBase(NeuralNetClassifier):
             Training data, any numeric dtype; cast to float32.
         y : array-like of shape (n_samples,)
             Class labels of any type (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss, in training and validation (and of
+            its hits in the recorded accuracies). Multiplied by
+            ``class_weight``'s weights, then scaled to a mean of 1.
         **fit_params : dict
             Passed to the module's ``forward`` (skorch's convention).
 
@@ -518,26 +366,10 @@ class FashionNetBase(NeuralNetClassifier):
         self : object
             The fitted estimator.
         """
-        X, y = self._prepare_fit(X, y, reset=True)
-        path = self._checkpoint_file(X, y)
-        state = self._load_checkpoint(path)
-        self._fit_seed_ = state["seed"] if state is not None else self._draw_seed()
-        with self._seeded(self._fit_seed_), self._using_device():
-            if not self.warm_start or not self.initialized_:
-                self.initialize()
-            done = self._restore_checkpoint(state) if state is not None else 0
-            self._checkpoint_path_ = path
-            try:
-                completed = self._train(
-                    X, y, max(self.max_epochs - done, 0), **fit_params
-                )
-            finally:
-                self._checkpoint_path_ = None
-        if completed and path is not None:
-            path.unlink(missing_ok=True)  # finished: nothing to resume
-        return self
+        first = not self.warm_start or not self.initialized_
+        return self._fit(X, y, sample_weight, reset=first, fit_params=fit_params)
 
-    def partial_fit(self, X, y, classes=None, **fit_params):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initializing.
 
         Parameters
@@ -548,6 +380,8 @@ class FashionNetBase(NeuralNetClassifier):
             Class labels.
         classes : array-like of shape (n_classes,), default=None
             All the classes; needed on the first call if ``y`` lacks some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss, as in :meth:`fit`.
         **fit_params : dict
             Passed to the module's ``forward``.
 
@@ -557,11 +391,19 @@ class FashionNetBase(NeuralNetClassifier):
             The fitted estimator.
         """
         first = not self.initialized_
-        X, y = self._prepare_fit(X, y, classes=classes, reset=first)
-        with self._seeded(), self._using_device():
-            if first:
+        return self._fit(
+            X, y, sample_weight, reset=first, classes=classes, fit_params=fit_params
+        )
+
+    def _fit(self, X, y, sample_weight, *, reset, classes=None, fit_params):
+        self._check_params()
+        X, y = self._validate_training_data(
+            X, y, sample_weight, reset=reset, classes=classes
+        )
+        with self._seeded():
+            if reset:
                 self.initialize()
-            self._train(X, y, self.max_epochs, **fit_params)
+            NeuralNet.partial_fit(self, X, y, **fit_params)  # skorch's loop
         return self
 
     @property
@@ -575,7 +417,7 @@ class FashionNetBase(NeuralNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Samples.
+            Samples, on the scale the network was trained on.
 
         Returns
         -------
@@ -583,8 +425,13 @@ class FashionNetBase(NeuralNetClassifier):
             Probabilities in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return NeuralNetClassifier.predict_proba(self, X)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        check_n_features(self, X.shape[1])
+        warn_if_unscaled(self, X)
+        nonlin = self._get_predict_nonlinearity()
+        # device="cpu" also for a caching scoring callback's forward_iter
+        out = self.forward_iter(writeable(X), training=False, device="cpu")
+        return np.concatenate([to_numpy(nonlin(yp)) for yp in out])
 
     def predict(self, X):
         """Predict class labels.
@@ -599,102 +446,28 @@ class FashionNetBase(NeuralNetClassifier):
         y_pred : ndarray of shape (n_samples,)
             Labels as given to ``fit`` (strings stay strings).
         """
-        check_is_fitted(self)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
 
-    def __getstate__(self):
-        with self._using_device():  # skorch pickles the device tensors live on
-            state = super().__getstate__()
-        state["_device_param"] = self.device
-        return state
-
-    def __setstate__(self, state):
-        param = state.pop("_device_param", state["device"])
-        super().__setstate__(state)  # maps CUDA tensors to the CPU if needed
-        if param == "auto":  # else keep skorch's fallback to the CPU
-            self.device_ = self.device
-            self.device = param
-
     def __sklearn_is_fitted__(self):
         return hasattr(self, "label_encoder_") and super().__sklearn_is_fitted__()
 
-    def _module_params(self):
-        raise NotImplementedError
+    # skorch maps pickled tensors to ``state["device"]``: give it the device
+    # they were on, and keep the user's parameter.
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["device_param_"] = self.device
+        state["device"] = getattr(self, "device_", "cpu")  # where tensors are
+        return state
 
-
-# Parameter documentation shared by the subclasses' docstrings.
-_COMMON_PARAMETERS = """\
-    l2 : float, default=1e-4
-        Keras-style L2 penalty: ``l2 * sum(w ** 2)`` over the kernels of the
-        dense layers is added to the loss (not biases, BatchNorm or
-        convolutions). 0 disables it.
-    lr : float, default=1e-4
-        Learning rate of the optimizer.
-    max_epochs : int, default=10
-        Number of passes over the training data.
-    batch_size : int, default=32
-        Training mini-batch size (prediction uses at least 256).
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        Its arguments are set with ``optimizer__<name>``. Adam and AdamW get
-        Keras' epsilon, 1e-7, unless ``optimizer__eps`` is given.
-    criterion : torch loss class, default=torch.nn.CrossEntropyLoss
-        The module returns logits; ``predict_proba`` applies a softmax.
-    validation_split : float, None, slice or array-like, default=0.1
-        The validation data held out of ``X`` in ``fit``, scored after every
-        epoch into ``history_``: a fraction (a stratified random sample
-        seeded by ``random_state``), ``None`` for no validation, or the
-        indices, slice or boolean mask of the validation rows of ``X``
-        (``slice(0, 5000)`` reproduces the original report's protocol).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation, the shuffling and the validation
-        split. The same value gives bit-identical results on the CPU.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to train; "auto" picks CUDA when available.
-    precision : {"auto", "float32", "bfloat16"}, default="auto"
-        "bfloat16" trains and predicts under ``torch.autocast`` (mixed
-        precision: weights stay float32). "auto" picks it where the hardware
-        computes bfloat16 natively (CUDA GPUs with bfloat16 support, CPUs with
-        AMX or AVX512-BF16) and float32 elsewhere.
-    checkpoint_dir : str, path-like or None, default=None
-        Save a checkpoint (weights, optimizer, history, random state) after
-        every epoch into this folder, and resume from it: a fit that is
-        killed after epoch k and started again with the same parameters and
-        data continues from epoch k+1 and ends with the same weights as an
-        uninterrupted fit. Each fit's file is named by its parameters and
-        data, so the fits of a grid search never share one; it is deleted
-        when the fit completes.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Added to the default ones, e.g. ``skorch.callbacks.EarlyStopping``,
-        ``LRScheduler`` or ``Checkpoint``.
-    warm_start : bool, default=False
-        Continue training from the current weights on ``fit``.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table and a progress bar.
-    **kwargs
-        Other arguments of :class:`skorch.NeuralNetClassifier`, including
-        prefixed ones such as ``optimizer__weight_decay``,
-        ``iterator_train__shuffle`` or ``callbacks__print_log__sink``.
-"""
-
-_COMMON_ATTRIBUTES = """\
-    classes_ : ndarray of shape (n_classes,)
-        The class labels, as given to ``fit``.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Feature names seen in ``fit``, when ``X`` had string column names.
-    module_ : torch.nn.Module
-        The trained network.
-    history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_acc``, ``valid_loss``, ``valid_acc``
-        and ``dur`` (seconds), e.g. ``history_[:, "valid_acc"]``.
-    device_ : str
-        The device used for training.
-    precision_ : str
-        The precision used for training: "float32" or "bfloat16".
-"""
+    def __setstate__(self, state):
+        param = state.pop("device_param_", state["device"])
+        super().__setstate__(state)  # maps CUDA tensors to the CPU if needed
+        if hasattr(self, "device_"):
+            self.device_ = str(self.device)  # where the tensors are now
+        self.device = param

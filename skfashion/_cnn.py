@@ -1,12 +1,31 @@
 """FashionCNN: the report's convolutional network as a scikit-learn classifier."""
 
-from ._base import _COMMON_ATTRIBUTES, _COMMON_PARAMETERS, FashionNetBase
-from ._modules import CNNModule
+import numbers
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import FashionNetBase
+from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from ._modules import ACTIVATIONS, CNNModule
+from ._validation import PositiveInts
 
 __all__ = ["FashionCNN"]
 
 
 class FashionCNN(FashionNetBase):
+    _parameter_constraints = {
+        **FashionNetBase._parameter_constraints,
+        "image_shape": [PositiveInts(length=2), None],
+        "filters": [PositiveInts()],
+        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "conv_activation": [StrOptions({*ACTIVATIONS, "leaky_relu"})],
+        "dense_units": [PositiveInts()],
+        "negative_slope": [Interval(numbers.Real, None, None, closed="neither")],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "channels_last": ["boolean"],
+    }
+
     __doc__ = f"""Convolutional neural network classifier (the original report's CNN).
 
     Three 5x5 "same" convolutions with tanh and 128, 256 and 512 filters, a
@@ -48,10 +67,10 @@ class FashionCNN(FashionNetBase):
     module : torch.nn.Module class, default=CNNModule
         The network; built with ``n_classes`` and the architecture parameters
         above (plus any ``module__<name>``).
-{_COMMON_PARAMETERS}
+{COMMON_PARAMETERS}
     Attributes
     ----------
-{_COMMON_ATTRIBUTES}
+{COMMON_ATTRIBUTES}
     See Also
     --------
     FashionMLP : The report's dense network.
@@ -97,17 +116,3 @@ class FashionCNN(FashionNetBase):
         self.batch_norm = batch_norm
         self.dropout = dropout
         self.channels_last = channels_last
-
-    def _module_params(self):
-        return {
-            "n_classes": len(self.classes_),
-            "image_shape": self._module_image_shape(),
-            "filters": tuple(self.filters),
-            "kernel_size": self.kernel_size,
-            "conv_activation": self.conv_activation,
-            "dense_units": tuple(self.dense_units),
-            "negative_slope": self.negative_slope,
-            "batch_norm": self.batch_norm,
-            "dropout": self.dropout,
-            "channels_last": self.channels_last,
-        }

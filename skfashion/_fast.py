@@ -1,15 +1,33 @@
 """FastFashionCNN: a modern small CNN that beats the report's in minutes."""
 
-import torch
+import numbers
 
-from ._base import _COMMON_ATTRIBUTES, FashionNetBase
+import torch
+from sklearn.utils._param_validation import Interval
+
+from ._base import FashionNetBase
+from ._docs import COMMON_ATTRIBUTES
 from ._modules import FastCNNModule
 from ._training import OneCycle
+from ._validation import PositiveInts
 
 __all__ = ["FastFashionCNN"]
 
 
 class FastFashionCNN(FashionNetBase):
+    _parameter_constraints = {
+        **FashionNetBase._parameter_constraints,
+        "widths": [PositiveInts()],
+        "convs_per_stage": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "flip": ["boolean"],
+        "crop_padding": [Interval(numbers.Integral, 0, None, closed="left")],
+        "erase_prob": [Interval(numbers.Real, 0, 1, closed="both")],
+        "label_smoothing": [Interval(numbers.Real, 0, 1, closed="left")],
+        "image_shape": [PositiveInts(length=2), None],
+        "channels_last": ["boolean"],
+    }
+
     __doc__ = f"""A fast, accurate CNN for Fashion-MNIST with a modern recipe.
 
     A 290k-parameter network -- stages of 3x3 convolutions with BatchNorm and
@@ -60,7 +78,7 @@ class FastFashionCNN(FashionNetBase):
 
     Attributes
     ----------
-{_COMMON_ATTRIBUTES}
+{COMMON_ATTRIBUTES}
     See Also
     --------
     FashionCNN : The original report's CNN.
@@ -121,13 +139,8 @@ class FastFashionCNN(FashionNetBase):
     def _default_callbacks(self):
         return [*super()._default_callbacks, ("one_cycle", OneCycle())]
 
-    def initialize_criterion(self):
-        kwargs = {
-            "label_smoothing": self.label_smoothing,
-            **self.get_params_for("criterion"),
-        }
-        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
-        return self
+    def _criterion_params(self):
+        return {**super()._criterion_params(), "label_smoothing": self.label_smoothing}
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
@@ -136,16 +149,3 @@ class FastFashionCNN(FashionNetBase):
         ):
             kwargs["weight_decay"] = 0.05
         return args, kwargs
-
-    def _module_params(self):
-        return {
-            "n_classes": len(self.classes_),
-            "image_shape": self._module_image_shape(),
-            "widths": tuple(self.widths),
-            "convs_per_stage": self.convs_per_stage,
-            "dropout": self.dropout,
-            "flip": self.flip,
-            "crop_padding": self.crop_padding,
-            "erase_prob": self.erase_prob,
-            "channels_last": self.channels_last,
-        }

@@ -1,12 +1,26 @@
 """FashionMLP: the report's dense network as a scikit-learn classifier."""
 
-from ._base import _COMMON_ATTRIBUTES, _COMMON_PARAMETERS, FashionNetBase
+import numbers
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import FashionNetBase
+from ._docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
 from ._modules import MLPModule
+from ._validation import PositiveInts
 
 __all__ = ["FashionMLP"]
 
 
 class FashionMLP(FashionNetBase):
+    _parameter_constraints = {
+        **FashionNetBase._parameter_constraints,
+        "hidden_units": [PositiveInts()],
+        "negative_slope": [Interval(numbers.Real, None, None, closed="neither")],
+        "batch_norm": ["boolean"],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    }
+
     __doc__ = f"""Dense neural network classifier (the original report's dense net).
 
     Flatten -> [Dense -> LeakyReLU(0.1) -> BatchNorm] for 1024, 512 and 256
@@ -31,10 +45,10 @@ class FashionMLP(FashionNetBase):
     module : torch.nn.Module class, default=MLPModule
         The network; built with ``n_features``, ``n_classes`` and the
         architecture parameters above (plus any ``module__<name>``).
-{_COMMON_PARAMETERS}
+{COMMON_PARAMETERS}
     Attributes
     ----------
-{_COMMON_ATTRIBUTES}
+{COMMON_ATTRIBUTES}
     See Also
     --------
     FashionCNN : The report's convolutional network.
@@ -69,13 +83,3 @@ class FashionMLP(FashionNetBase):
         self.negative_slope = negative_slope
         self.batch_norm = batch_norm
         self.dropout = dropout
-
-    def _module_params(self):
-        return {
-            "n_features": self.n_features_in_,
-            "n_classes": len(self.classes_),
-            "hidden_units": tuple(self.hidden_units),
-            "negative_slope": self.negative_slope,
-            "batch_norm": self.batch_norm,
-            "dropout": self.dropout,
-        }

@@ -1,18 +1,36 @@
-"""Training plumbing for the skorch nets: a fast batch loader and a callback.
+"""Training plumbing for the skorch nets: a fast batch loader and callbacks.
 
 skorch's defaults index a ``Dataset`` one sample at a time and collate the
 samples into batches; for 28x28 images that costs as much as the small
 network's forward pass. :class:`ArrayLoader` slices whole tensors instead.
+Everything that happens during training lives in skorch callbacks:
+accuracy, the one-cycle schedule, an exact progress bar and
+:class:`ResumeCheckpoint`, which makes a killed fit resumable.
 """
 
+import hashlib
+import json
 import math
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
 
+import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks import ProgressBar as _SkorchProgressBar
 from skorch.dataset import Dataset
+from skorch.history import History
 from torch.utils.data import DataLoader
 
-__all__ = ["ArrayLoader", "BatchAccuracy", "OneCycle"]
+__all__ = [
+    "ArrayLoader",
+    "BatchAccuracy",
+    "OneCycle",
+    "ProgressBar",
+    "ResumeCheckpoint",
+]
 
 
 class ArrayLoader:
@@ -20,8 +38,8 @@ class ArrayLoader:
 
     A drop-in replacement for :class:`torch.utils.data.DataLoader` as skorch's
     ``iterator_train`` / ``iterator_valid`` when the data are in-memory arrays
-    (a :class:`skorch.dataset.Dataset` of arrays or tensors). Any other
-    dataset is handed to a ``DataLoader`` with the same arguments.
+    (a :class:`skorch.dataset.Dataset` of arrays, tensors or a dict of them).
+    Any other dataset is handed to a ``DataLoader`` with the same arguments.
 
     Parameters
     ----------
@@ -51,6 +69,8 @@ class ArrayLoader:
     ):
         self.dataset = dataset
         self.batch_size = int(batch_size)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size!r}.")
         self.shuffle = shuffle
         self.drop_last = drop_last
         self._loader = None
@@ -69,30 +89,38 @@ class ArrayLoader:
     def __len__(self):
         if self._loader is not None:
             return len(self._loader)
-        return len(self._starts())
+        return len(self._bounds())
 
-    def _starts(self):
-        """First index of each batch. A last batch of one sample is merged
+    def _bounds(self):
+        """``(start, end)`` of each batch. A last batch of one sample is merged
         into the one before: BatchNorm cannot train on a single sample."""
-        n = len(self.X)
+        n = len(self.y) if self.y is not None else len(_first(self.X))
         stop = n - n % self.batch_size if self.drop_last else n
         starts = list(range(0, stop, self.batch_size))
         if len(starts) > 1 and stop - starts[-1] == 1:
             starts.pop()
-        return starts
+        return list(zip(starts, [*starts[1:], stop], strict=True))
 
     def __iter__(self):
         if self._loader is not None:
             yield from self._loader
             return
-        X, y = self.X, self.y
-        n = len(X)
+        bounds = self._bounds()
+        n = len(self.y) if self.y is not None else len(_first(self.X))
         order = torch.randperm(n) if self.shuffle else None
-        starts = self._starts()
-        ends = [*starts[1:], n - n % self.batch_size if self.drop_last else n]
-        for start, end in zip(starts, ends, strict=True):
+        for start, end in bounds:
             index = slice(start, end) if order is None else order[start:end]
-            yield X[index], (None if y is None else y[index])
+            yield _take(self.X, index), (None if self.y is None else self.y[index])
+
+
+def _first(X):
+    return next(iter(X.values())) if isinstance(X, Mapping) else X
+
+
+def _take(X, index):
+    if isinstance(X, Mapping):
+        return {k: v[index] for k, v in X.items()}
+    return X[index]
 
 
 def _as_arrays(dataset):
@@ -101,11 +129,19 @@ def _as_arrays(dataset):
         return None
     X, y = dataset.X, dataset.y
     try:
-        X = torch.as_tensor(X)
+        if isinstance(X, Mapping):
+            X = {k: torch.as_tensor(v) for k, v in X.items()}
+        else:
+            X = torch.as_tensor(X)
         y = None if y is None else torch.as_tensor(y)
     except (TypeError, ValueError, RuntimeError):
         return None
     return X, y
+
+
+def batch_weights(X):
+    """The per-sample weights travelling with a batch, or None."""
+    return X.get("sample_weight") if isinstance(X, Mapping) else None
 
 
 class BatchAccuracy(Callback):
@@ -114,7 +150,8 @@ class BatchAccuracy(Callback):
     Like Keras' reported ``accuracy``, the training accuracy is the running
     accuracy of the training batches (in training mode), so it costs no extra
     pass over the data. The validation accuracy is computed from the
-    validation step's outputs.
+    validation step's outputs. With sample weights, it is the weighted
+    accuracy, as :func:`sklearn.metrics.accuracy_score` computes it.
 
     Parameters
     ----------
@@ -136,21 +173,28 @@ class BatchAccuracy(Callback):
         return self
 
     def on_epoch_begin(self, net, **kwargs):
-        self.correct_ = 0
-        self.count_ = 0
+        self.correct_ = 0.0
+        self.count_ = 0.0
 
     def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
         if training != self.on_train or y_pred is None or batch[1] is None:
             return
         y_true = batch[1].to(y_pred.device)
-        # a tensor sum: no device synchronisation per batch
-        self.correct_ += (y_pred.argmax(1) == y_true).sum()
-        self.count_ += len(y_true)
+        hits = (y_pred.argmax(1) == y_true).float()
+        weights = batch_weights(batch[0])
+        if weights is None:  # tensor sums: no device synchronisation per batch
+            self.correct_ += hits.sum()
+            self.count_ += len(y_true)
+        else:
+            weights = weights.to(y_pred.device)
+            self.correct_ += (hits * weights).sum()
+            self.count_ += weights.sum()
 
     def on_epoch_end(self, net, **kwargs):
-        if not self.count_:
+        count = float(self.count_)
+        if not count:
             return
-        score = int(self.correct_) / self.count_
+        score = float(self.correct_) / count
         net.history.record(self.name, score)
         better = (
             score < self.best_score_
@@ -162,13 +206,28 @@ class BatchAccuracy(Callback):
         net.history.record(self.name + "_best", bool(better))
 
 
+class ProgressBar(_SkorchProgressBar):
+    """skorch's progress bar, with the exact number of batches per epoch.
+
+    skorch estimates the count from ``batch_size``; this asks the net's data
+    loaders, so the count is right for a validation batch size that differs
+    from the training one, ``batch_size=-1`` and merged last batches.
+    """
+
+    def _get_batches_per_epoch_phase(self, net, dataset, training):
+        if dataset is None:
+            return 0
+        return len(net.get_iterator(dataset, training=training))
+
+
 class OneCycle(Callback):
     """One-cycle learning-rate schedule over the whole fit, stepped per batch.
 
     Like ``skorch.callbacks.LRScheduler(policy=OneCycleLR, ...)``, but the
-    number of steps is computed from the training set at the first epoch, so
-    it works whatever the data size and validation split. The peak learning
-    rate is the net's ``lr``.
+    number of steps is counted from the net's own training batches, so it
+    works whatever the data size, batch size and validation split. The peak
+    learning rate is the net's ``lr``. The schedule's state is saved with a
+    :class:`ResumeCheckpoint`, so a resumed fit continues the same cycle.
 
     Parameters
     ----------
@@ -185,17 +244,19 @@ class OneCycle(Callback):
         self.div_factor = div_factor
         self.final_div_factor = final_div_factor
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.scheduler_ = None
-
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        if self.scheduler_ is not None or dataset_train is None:
+        if not net.max_epochs:
             return
-        steps = math.ceil(len(dataset_train) / net.batch_size) * net.max_epochs
+        train, _ = net.get_split_datasets(X, y)
+        steps = len(net.get_iterator(train, training=True)) * net.max_epochs
+        if float(self.pct_start * steps) == 1.0:
+            # torch's warm-up phase would last zero steps and divide by zero
+            steps += 1
         self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
             net.optimizer_,
             max_lr=net.lr,
-            total_steps=max(steps, 1),
+            total_steps=steps,
             pct_start=self.pct_start,
             div_factor=self.div_factor,
             final_div_factor=self.final_div_factor,
@@ -209,3 +270,194 @@ class OneCycle(Callback):
 
     def __getstate__(self):  # the schedule is over once training ends
         return {**self.__dict__, "scheduler_": None}
+
+
+# ------------------------------------------------------------------ resume
+_DISPLAY_ONLY = (PrintLog, _SkorchProgressBar, EpochTimer)
+
+
+def _plain(value):
+    """``value`` as data ``torch.load(weights_only=True)`` reads back, or
+    raise TypeError."""
+    if isinstance(value, np.generic):  # before float: np.float64 is one
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str | torch.Tensor):
+        return value
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    raise TypeError(type(value).__name__)
+
+
+def callback_state(callback):
+    """The training state of a callback: its fitted attributes (``name_``)
+    that are plain data, and the ``state_dict()`` of those that have one
+    (LR schedulers)."""
+    state = {}
+    for name, value in vars(callback).items():
+        if name.startswith("_") or not name.endswith("_"):
+            continue
+        if hasattr(value, "state_dict") and hasattr(value, "load_state_dict"):
+            state[name] = {"state_dict": value.state_dict()}
+            continue
+        try:
+            state[name] = {"value": _plain(value)}
+        except TypeError:
+            continue  # open files, progress bars: rebuilt by the callback
+    return state
+
+
+def load_callback_state(callback, state):
+    """Put back what :func:`callback_state` saved."""
+    for name, item in state.items():
+        if "state_dict" in item:
+            target = getattr(callback, name, None)
+            if target is not None:
+                target.load_state_dict(item["state_dict"])
+        else:
+            setattr(callback, name, item["value"])
+
+
+class ResumeCheckpoint(Callback):
+    """Make a fit resumable: save its whole state after every epoch.
+
+    With the net's ``checkpoint_dir`` set, this callback writes, after every
+    epoch, the weights, the optimizer, the history, torch's random state, the
+    validation split's seed and the state of the other callbacks (learning
+    rate schedules, early stopping) to one file per fit, atomically. A fit
+    that starts from scratch with the same parameters and data finds that
+    file, restores everything and trains only the remaining epochs, ending
+    with the same weights as an uninterrupted fit. A finished fit -- all its
+    epochs, or stopped early by a callback -- deletes its file; an
+    interrupted one (Ctrl-C, a kill) keeps it, with the last epoch that every
+    callback finished. A stop at the end of an epoch counts as finished when
+    a callback asked for it, as skorch's ``EarlyStopping`` does (its
+    ``misses_`` reached its ``patience``).
+
+    The net puts it after every other callback, as skorch does with
+    ``PrintLog``, so that it saves what they recorded.
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.path_ = None
+        self.resumed_ = False
+        self.target_epochs_ = len(net.history) + net.max_epochs
+        self.phases_ = ()
+        # continuing a fitted net (warm start, partial_fit): nothing to resume
+        if net.checkpoint_dir is None or len(net.history):
+            return
+        self.path_ = checkpoint_path(net, X, y)
+        state = self._read(self.path_)
+        if state is not None:
+            self._restore(net, state)
+            self.resumed_ = True
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        self.phases_ = ("train",) if dataset_valid is None else ("train", "valid")
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.path_ is not None:
+            self._write(net)
+        if self.resumed_ and len(net.history) >= self.target_epochs_:
+            raise KeyboardInterrupt  # skorch's way to stop: all epochs are done
+
+    def on_train_end(self, net, **kwargs):
+        if self.path_ is not None and self._finished(net):
+            self.path_.unlink(missing_ok=True)
+
+    def _finished(self, net):
+        """All epochs ran, or a callback stopped training early at the end of
+        an epoch; not a Ctrl-C or a kill."""
+        if len(net.history) >= self.target_epochs_ or not len(net.history):
+            return True
+        last = net.history[-1]
+        ran_to_end = all(f"{phase}_batch_count" in last for phase in self.phases_)
+        return ran_to_end and any(_stopped_early(cb) for _, cb in net.callbacks_)
+
+    @staticmethod
+    def _read(path):
+        if not path.is_file():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # truncated or corrupt: start over
+            warnings.warn(
+                f"{path}: unreadable checkpoint ({exc}); training from scratch.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return None
+
+    def _callbacks(self, net):
+        for name, callback in net.callbacks_:
+            if callback is not self and not isinstance(callback, _DISPLAY_ONLY):
+                yield name, callback
+
+    def _restore(self, net, state):
+        net.module_.load_state_dict(state["module"])
+        net.optimizer_.load_state_dict(state["optimizer"])
+        net.history = History(json.loads(state["history"]))
+        net._split_seed_ = state["split_seed"]
+        torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state(state["cuda_rng"], device=net.device_)
+        for name, callback in self._callbacks(net):
+            if name in state["callbacks"]:
+                load_callback_state(callback, state["callbacks"][name])
+
+    def _write(self, net):
+        cuda = torch.device(net.device_).type == "cuda"
+        state = {
+            "module": net.module_.state_dict(),
+            "optimizer": net.optimizer_.state_dict(),
+            "history": json.dumps(net.history.to_list(), default=float),
+            "split_seed": net._split_seed_,
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(net.device_) if cuda else None,
+            "callbacks": {
+                name: callback_state(callback)
+                for name, callback in self._callbacks(net)
+            },
+        }
+        path = self.path_
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, path)  # a kill mid-write leaves the previous epoch's
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def _stopped_early(callback):
+    """Whether a callback ended training on purpose, as skorch's
+    ``EarlyStopping`` does when ``misses_`` reaches ``patience``."""
+    misses, patience = (
+        getattr(callback, "misses_", None),
+        getattr(callback, "patience", None),
+    )
+    return isinstance(misses, int) and isinstance(patience, int) and misses >= patience
+
+
+_NOT_HASHED = ("verbose", "checkpoint_dir", "callbacks", "warm_start")
+
+
+def checkpoint_path(net, X, y):
+    """The checkpoint file of one fit: named by the net's parameters and the
+    data, so that parallel fits (a search's candidates and folds) never share
+    one."""
+    params = sorted(
+        (k, repr(v))
+        for k, v in net.get_params(deep=False).items()
+        if not k.startswith(_NOT_HASHED)
+    )
+    digest = hashlib.sha256(repr(params).encode())
+    arrays = dict(X) if isinstance(X, Mapping) else {"X": X}
+    for key in sorted(arrays):
+        a = np.asarray(arrays[key])
+        digest.update(repr((key, a.shape, str(a.dtype))).encode())
+        digest.update(np.ascontiguousarray(a[:: max(1, len(a) // 64)]).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    name = f"{type(net).__name__}-{digest.hexdigest()[:16]}.pt"
+    return Path(net.checkpoint_dir) / name

@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 from skorch.callbacks import EarlyStopping
 
 from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
-from skfashion._base import bf16_supported, resolve_precision
+from skfashion._hardware import bf16_supported, resolve_precision
 
 FAST = {"lr": 1e-2, "max_epochs": 3, "batch_size": 16, "random_state": 0}
 
@@ -187,13 +187,13 @@ def test_bad_inputs_raise_sklearn_errors(make, blobs):
         make().fit(X, np.zeros(len(y)))
     with pytest.raises(ValueError, match="Unknown label type"):
         make().fit(X, np.linspace(0, 1, len(y)))
-    with pytest.raises(ValueError, match="precision must be one of"):
+    with pytest.raises(ValueError, match="'precision' parameter"):
         make(precision="float16").fit(X, y)
     with pytest.raises(ValueError, match="validation_split"):
         make(validation_split=1.5).fit(X, y)
     with pytest.raises(ValueError, match="validation_split"):
         make(validation_split=[0, 10_000]).fit(X, y)
-    with pytest.raises(ValueError, match="l2 must be"):
+    with pytest.raises(ValueError, match="'l2' parameter"):
         make(l2=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="batch_size"):
         make(batch_size=0).fit(X, y)

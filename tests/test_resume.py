@@ -1,5 +1,7 @@
-"""Checkpoints: a fit killed after epoch k resumes to the same weights."""
+"""Checkpoints: a fit killed after epoch k resumes to the same weights, for
+every estimator (FastFashionCNN's one-cycle schedule included)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,53 +10,65 @@ import textwrap
 import numpy as np
 import pytest
 import torch
+from cases import NAMES, TINY, TRAINING, blobs, make
+from skorch.callbacks import Callback, EarlyStopping
 
-from skfashion import FashionMLP
+from skfashion._training import checkpoint_path
 
-PARAMS = {
-    "hidden_units": (16,),
-    "lr": 1e-2,
-    "max_epochs": 4,
-    "batch_size": 16,
-    "random_state": 3,
-}
+EPOCHS = 4
 
 
-@pytest.fixture
-def data(tmp_path):
-    rng = np.random.RandomState(0)
-    y = np.repeat([0, 1, 2], 40)
-    X = rng.uniform(size=(120, 20)).astype(np.float32)
-    X[np.arange(120), y] += 1
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "y.npy", y)
-    return X, y
+class CountEpochs(Callback):
+    """How many epochs this process trained."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.trained_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.trained_ += 1
 
 
 def _weights(clf):
     return {k: v.clone() for k, v in clf.module_.state_dict().items()}
 
 
+def _epochs(history):
+    """The history without the wall-clock durations."""
+    return [
+        {k: v for k, v in row.items() if k not in ("dur", "batches")} for row in history
+    ]
+
+
 @pytest.mark.parametrize("validation_split", [0.25, None])
-def test_killed_fit_resumes_to_identical_weights(data, tmp_path, validation_split):
-    X, y = data
+@pytest.mark.parametrize("name", NAMES)
+def test_killed_fit_resumes_to_identical_weights(name, validation_split, tmp_path):
+    X, y = blobs()
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
     ckpt = tmp_path / "ckpt"
+    params = {
+        **TRAINING,
+        **TINY[name],
+        "max_epochs": EPOCHS,
+        "validation_split": validation_split,
+        "random_state": None,  # the checkpoint must keep the split and RNG
+    }
     script = textwrap.dedent(f"""
         import os, signal
         import numpy as np
         from skorch.callbacks import Callback
-        from skfashion import FashionMLP
+        from skfashion._registry import CLASSIFIERS
 
-        class KillAfterEpoch2(Callback):
-            def on_epoch_end(self, net, **kwargs):
-                if len(net.history) == 2:
+        class KillAfterEpoch2(Callback):  # when epoch 3 begins
+            def on_epoch_begin(self, net, **kwargs):
+                if len(net.history) == 3:
                     os.kill(os.getpid(), signal.SIGKILL)
 
         X = np.load({str(tmp_path / "X.npy")!r})
         y = np.load({str(tmp_path / "y.npy")!r})
-        FashionMLP(**{PARAMS!r}, validation_split={validation_split!r},
-                   checkpoint_dir={str(ckpt)!r},
-                   callbacks=[KillAfterEpoch2()]).fit(X, y)
+        np.random.seed(123)  # random_state=None draws the fit's seed from here
+        CLASSIFIERS[{name!r}](**{params!r}, checkpoint_dir={str(ckpt)!r},
+                             callbacks=[KillAfterEpoch2()]).fit(X, y)
     """)
     # one thread on both sides: multi-threaded reductions may group sums
     # differently in another process, which would blur a bit-exact comparison
@@ -63,65 +77,90 @@ def test_killed_fit_resumes_to_identical_weights(data, tmp_path, validation_spli
         [sys.executable, "-c", script], capture_output=True, timeout=300, env=env
     )
     assert done.returncode == -9, done.stderr.decode()
-    files = list(ckpt.iterdir())
-    assert len(files) == 1 and files[0].suffix == ".pt"
+    [state_file] = ckpt.iterdir()
+    state = torch.load(state_file, weights_only=True)
+    assert len(json.loads(state["history"])) == 2
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        resumed = FashionMLP(
-            **PARAMS, validation_split=validation_split, checkpoint_dir=ckpt
-        ).fit(X, y)
-        straight = FashionMLP(**PARAMS, validation_split=validation_split).fit(X, y)
+        counter = CountEpochs()
+        np.random.seed(999)  # another seed: the checkpoint's state must win
+        resumed = make(name, **params, checkpoint_dir=ckpt, callbacks=[counter])
+        resumed.fit(X, y)
+        np.random.seed(123)  # an uninterrupted fit with the killed one's seed
+        straight = make(name, **params).fit(X, y)
     finally:
         torch.set_num_threads(threads)
-    assert len(resumed.history_) == 4
-    assert list(ckpt.iterdir()) == []  # completed: the checkpoint is gone
+    assert counter.trained_ == EPOCHS - 2  # only the remaining epochs
+    assert len(resumed.history_) == EPOCHS
+    assert list(ckpt.iterdir()) == []  # finished: the checkpoint is gone
     a, b = _weights(resumed), _weights(straight)
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
     np.testing.assert_array_equal(resumed.predict_proba(X), straight.predict_proba(X))
-    if validation_split:
-        np.testing.assert_array_equal(
-            resumed.history_[:, "valid_acc"], straight.history_[:, "valid_acc"]
+    assert _epochs(resumed.history_) == _epochs(straight.history_)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_early_stop_is_a_finished_fit(name, tmp_path):
+    X, y = blobs()
+
+    def fit():
+        stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+        counter = CountEpochs()
+        clf = make(
+            name, max_epochs=10, checkpoint_dir=tmp_path, callbacks=[counter, stop]
         )
+        return clf.fit(X, y), counter
+
+    first, counter = fit()
+    assert 1 < len(first.history_) < 10  # stopped early
+    assert list(tmp_path.iterdir()) == []  # finished: nothing to resume
+    again, counter = fit()
+    assert counter.trained_ == len(first.history_)  # trained, not resumed
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
 
 
-def test_checkpoints_are_per_fit(data, tmp_path):
-    X, y = data
-    a = FashionMLP(**PARAMS, checkpoint_dir=tmp_path)
-    b = FashionMLP(**{**PARAMS, "lr": 2e-2}, checkpoint_dir=tmp_path)
+def test_checkpoints_are_per_fit(tmp_path):
+    X, y = blobs()
+    a = make("mlp", checkpoint_dir=tmp_path)
+    b = make("mlp", checkpoint_dir=tmp_path, lr=2e-2)
     # different parameters or data: different files in the same folder
-    assert a._checkpoint_file(X, y) != b._checkpoint_file(X, y)
-    assert a._checkpoint_file(X, y) != a._checkpoint_file(X[:60], y[:60])
-    assert a._checkpoint_file(X, y) == FashionMLP(
-        **PARAMS, checkpoint_dir=tmp_path, verbose=1
-    )._checkpoint_file(X, y)
+    assert checkpoint_path(a, X, y) != checkpoint_path(b, X, y)
+    assert checkpoint_path(a, X, y) != checkpoint_path(a, X[:60], y[:60])
+    weighted = {"X": X, "sample_weight": np.linspace(1, 2, len(y))}
+    assert checkpoint_path(a, X, y) != checkpoint_path(a, weighted, y)
+    # display settings do not matter
+    assert checkpoint_path(a, X, y) == checkpoint_path(
+        make("mlp", checkpoint_dir=tmp_path, verbose=1), X, y
+    )
 
 
-def test_corrupt_checkpoint_warns_and_starts_over(data, tmp_path):
-    X, y = data
-    clf = FashionMLP(**PARAMS, checkpoint_dir=tmp_path)
-    path = clf._checkpoint_file(X, y)
+def test_corrupt_checkpoint_warns_and_starts_over(tmp_path):
+    X, y = blobs()
+    clf = make("mlp", checkpoint_dir=tmp_path)
+    path = checkpoint_path(clf, X, y)
     path.write_bytes(b"garbage")
     with pytest.warns(UserWarning, match="unreadable checkpoint"):
         clf.fit(X, y)
-    assert len(clf.history_) == 4 and not path.exists()
+    assert len(clf.history_) == TRAINING["max_epochs"] and not path.exists()
 
 
-def test_ctrl_c_keeps_model_usable_and_checkpoint(data, tmp_path):
-    from skorch.callbacks import Callback
-
-    class CtrlCAfterEpoch1(Callback):  # Ctrl-C during epoch 2's first batch
+def test_ctrl_c_keeps_model_usable_and_checkpoint(tmp_path):
+    class CtrlCInEpoch2(Callback):  # Ctrl-C during epoch 2's first batch
         def on_batch_end(self, net, **kwargs):
             if len(net.history) == 2:
                 raise KeyboardInterrupt
 
-    X, y = data
+    X, y = blobs()
     ckpt = tmp_path / "ckpt"
-    clf = FashionMLP(**PARAMS, checkpoint_dir=ckpt, callbacks=[CtrlCAfterEpoch1()])
-    clf.fit(X, y)  # stops cleanly
-    assert len(clf.history_) == 2  # stopped early in epoch 2
+    clf = make("mlp", checkpoint_dir=ckpt, callbacks=[CtrlCInEpoch2()]).fit(X, y)
+    assert len(clf.history_) == 2  # stopped in epoch 2
     assert clf.predict(X).shape == (120,)
-    assert len(list(ckpt.iterdir())) == 1  # kept, to resume
+    assert len(list(ckpt.iterdir())) == 1  # kept, to resume from epoch 1
+    counter = CountEpochs()
+    make("mlp", checkpoint_dir=ckpt, callbacks=[counter]).fit(X, y)
+    assert counter.trained_ == TRAINING["max_epochs"] - 1
+    assert list(ckpt.iterdir()) == []

@@ -1,0 +1,73 @@
+"""Every public classifier, tiny: the cases the contract tests run over.
+
+Built from skfashion's one registry of estimators, so that a new estimator
+is tested as soon as it is registered (and ``test_registry_is_complete``
+fails until it has tiny settings here).
+"""
+
+import numpy as np
+from sklearn.pipeline import make_pipeline
+
+from skfashion import PixelScaler
+from skfashion._registry import CLASSIFIERS
+
+N_CLASSES = 3
+SIDE = 6  # 6x6 "images"
+
+# small and fast, but each still learns the blobs below
+TINY = {
+    "mlp": {"hidden_units": (16,)},
+    "cnn": {
+        "image_shape": (SIDE, SIDE),
+        "filters": (4, 8),
+        "kernel_size": 3,
+        "dense_units": (8,),
+    },
+    "fast": {
+        "image_shape": (SIDE, SIDE),
+        "widths": (4, 8),
+        "crop_padding": 1,
+        "batch_size": 16,
+    },
+}
+TRAINING = {"lr": 1e-2, "max_epochs": 3, "batch_size": 16, "random_state": 0}
+
+NAMES = list(CLASSIFIERS)
+# (classifier, inside a Pipeline after PixelScaler?)
+CASES = [(name, pipe) for name in NAMES for pipe in (False, True)]
+CASE_IDS = [f"{name}-pipeline" if pipe else name for name, pipe in CASES]
+
+
+def make(name, pipeline=False, **params):
+    """A tiny classifier of the registry, alone or after a PixelScaler."""
+    clf = CLASSIFIERS[name](**{**TRAINING, **TINY[name], **params})
+    return make_pipeline(PixelScaler(), clf) if pipeline else clf
+
+
+def final(model):
+    """The classifier of a model (the last step of a pipeline)."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def step_name(model):
+    """The routing prefix of the classifier in a pipeline, e.g. 'fashionmlp'."""
+    return model.steps[-1][0]
+
+
+def blobs(n_per_class=40, seed=0, pixels=False):
+    """``N_CLASSES`` well-separated classes of SIDE x SIDE images: class k is
+    bright in its own band of rows. Values in [0, 1], or 0-255 uint8."""
+    rng = np.random.RandomState(seed)
+    y = np.repeat(np.arange(N_CLASSES), n_per_class)
+    X = rng.uniform(0, 0.3, size=(len(y), SIDE * SIDE)).astype(np.float32)
+    band = SIDE * SIDE // N_CLASSES
+    for k in range(N_CLASSES):
+        X[y == k, k * band : (k + 1) * band] += 0.7
+    if pixels:
+        X = (X * 255).round().astype(np.uint8)
+    return X, y
+
+
+def data_for(pipeline, **kwargs):
+    """Raw pixels for a pipeline (PixelScaler scales them), [0, 1] otherwise."""
+    return blobs(pixels=pipeline, **kwargs)
