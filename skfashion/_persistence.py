@@ -1,11 +1,16 @@
-"""Safe model files: weights as safetensors, parameters as JSON. No pickle.
+"""Safe model files: weights as safetensors, everything else as JSON. No pickle.
 
 A pickle runs code when it is loaded; a safetensors file holds only tensors
 and a string header, so loading a model from someone else cannot execute
-anything. The estimator's parameters, classes and pipeline steps go into the
-file's metadata as JSON.
+anything. The estimator's parameters (optimizer, criterion and callbacks
+included, by name), classes, history and pipeline steps go into the file's
+metadata as JSON. Classes are named, never pickled, and loading looks names
+up only in a fixed list of namespaces (torch's optimizers and losses,
+skorch's callbacks, skfashion's own classes).
 """
 
+import importlib
+import inspect
 import json
 import numbers
 import os
@@ -17,65 +22,183 @@ import numpy as np
 __all__ = ["load_model", "save_model"]
 
 FORMAT = "skfashion-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+# where a stored class name may point: namespace -> the base it must derive from
+_NAMESPACES = {
+    "torch.optim": "torch.optim.Optimizer",
+    "torch.nn": "torch.nn.Module",
+    "torch.utils.data": "torch.utils.data.DataLoader",
+    "skorch.callbacks": "skorch.callbacks.Callback",
+    "skorch.dataset": "skorch.dataset.Dataset",
+    "skfashion._training": None,
+    "skfashion._modules": "torch.nn.Module",
+}
 
 
-def _registry():
-    from ._cnn import FashionCNN
-    from ._image import ImagePreprocessor
-    from ._mlp import FashionMLP
-    from ._preprocessing import PixelScaler
-
-    return {
-        cls.__name__: cls
-        for cls in (FashionMLP, FashionCNN, PixelScaler, ImagePreprocessor)
-    }
+def _resolve(dotted):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
-def _jsonable(value):
-    """A parameter as JSON, or raise TypeError if it isn't plain data."""
+def _class_name(cls):
+    """The stored name of an allowed class, or None."""
+    for namespace in _NAMESPACES:
+        if getattr(importlib.import_module(namespace), cls.__name__, None) is cls:
+            return f"{namespace}.{cls.__name__}"
+    return None
+
+
+def _class_from_name(name):
+    namespace, _, attr = str(name).rpartition(".")
+    if namespace not in _NAMESPACES or attr.startswith("_"):
+        raise ValueError(f"{name!r} is not a class save_model stores")
+    cls = getattr(importlib.import_module(namespace), attr, None)
+    base = _NAMESPACES[namespace]
+    if not inspect.isclass(cls) or (base and not issubclass(cls, _resolve(base))):
+        raise ValueError(f"{name!r} is not a class save_model stores")
+    return cls
+
+
+class _Unstorable(TypeError):
+    pass
+
+
+def _encode(value):
+    """A parameter value as JSON, or raise _Unstorable."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    raise TypeError(type(value).__name__)
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, slice):
+        return {"slice": [_encode(v) for v in (value.start, value.stop, value.step)]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return {"array": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    import torch
+
+    if isinstance(value, torch.device):
+        return str(value)
+    if inspect.isclass(value):
+        name = _class_name(value)
+        if name is None:
+            raise _Unstorable(f"the class {value.__module__}.{value.__qualname__}")
+        return {"class": name}
+    from skorch.callbacks import Callback
+
+    if isinstance(value, Callback):
+        return _encode_callback(value)
+    raise _Unstorable(repr(value))
+
+
+def _encode_callback(callback):
+    name = _class_name(type(callback))
+    if name is None:
+        raise _Unstorable(f"the callback {type(callback).__qualname__}")
+    defaults = {
+        k: p.default
+        for k, p in inspect.signature(type(callback)).parameters.items()
+        if p.default is not p.empty
+    }
+    params = {}
+    for key, value in callback.get_params(deep=False).items():
+        try:
+            params[key] = _encode(value)
+        except _Unstorable:
+            if key in defaults and _same(value, defaults[key]):
+                continue  # left at its default: the class gives it back
+            raise _Unstorable(f"{type(callback).__name__}'s {key}={value!r}") from None
+    return {"callback": name, "params": params}
+
+
+def _decode(value):
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "tuple" in value:
+        return tuple(_decode(v) for v in value["tuple"])
+    if "slice" in value:
+        return slice(*value["slice"])
+    if "array" in value:
+        return np.asarray(value["array"], dtype=np.dtype(value["dtype"]))
+    if "class" in value:
+        return _class_from_name(value["class"])
+    if "callback" in value:
+        cls = _class_from_name(value["callback"])
+        return cls(**{k: _decode(v) for k, v in value["params"].items()})
+    raise ValueError(f"unknown value {value!r}")
+
+
+def _same(a, b):
+    try:
+        return a is b or bool(a == b)
+    except Exception:  # arrays and other ambiguous comparisons
+        return False
 
 
 def _step_params(step):
-    """The plain-data constructor parameters of a step."""
+    """The constructor parameters of a step as JSON; refuse what cannot be
+    stored (unless it is the default, which the class restores itself)."""
     from ._base import FashionNetBase
+    from ._registry import MODULES
 
-    params = {}
     defaults = type(step)().get_params(deep=False)
+    params = {}
     for name, value in step.get_params(deep=False).items():
+        if name.startswith("_"):
+            continue  # skorch's bookkeeping, not a parameter
         if isinstance(step, FashionNetBase) and name == "module":
-            if value is not defaults["module"]:
+            if value not in MODULES:
                 raise ValueError(
-                    "save_model stores the built-in networks only; a custom module "
-                    f"({value!r}) needs its code: save the model with joblib."
+                    "save_model stores skfashion's own networks only; a custom "
+                    f"module ({value!r}) needs its code: save the model with "
+                    "joblib instead."
                 )
-            continue
         try:
-            params[name] = _jsonable(value)
-        except TypeError:
-            continue  # training-only objects: optimizer, callbacks, iterators
+            params[name] = _encode(value)
+        except _Unstorable as exc:
+            if name in defaults and _same(value, defaults[name]):
+                continue
+            raise ValueError(
+                f"save_model cannot store {type(step).__name__}'s parameter "
+                f"{name}: {exc} is not plain data or a class of torch.optim, "
+                "torch.nn, skorch.callbacks or skfashion, so the file could not "
+                "be loaded without running code. Set it to plain data (or "
+                "leave it at its default), or save the model with joblib."
+            ) from None
     return params
+
+
+def _build(spec, registry):
+    cls = registry[spec["class"]]  # only known classes, never imports
+    return cls(**{k: _decode(v) for k, v in spec["params"].items()})
+
+
+def _registry():
+    from ._registry import CLASSIFIERS, TRANSFORMERS
+
+    return {cls.__name__: cls for cls in (*CLASSIFIERS.values(), *TRANSFORMERS)}
 
 
 def save_model(model, path):
     """Save a fitted skfashion estimator or pipeline as a safe model file.
 
-    The weights are written as safetensors and the estimator's parameters,
-    classes and pipeline steps as JSON in the same file. Unlike a pickle,
-    loading the file with :func:`load_model` never runs code from it.
+    The weights are written as safetensors; the estimator's parameters
+    (optimizer, criterion and callbacks included, by class name), classes,
+    training history and pipeline steps as JSON in the same file. Unlike a
+    pickle, loading the file with :func:`load_model` never runs code from it.
 
     Parameters
     ----------
-    model : FashionMLP, FashionCNN or Pipeline
+    model : FashionMLP, FashionCNN, FastFashionCNN or Pipeline
         A fitted estimator, or a fitted pipeline of skfashion steps
         (``ImagePreprocessor``, ``PixelScaler``) ending in one.
     path : str or path-like
@@ -86,8 +209,9 @@ def save_model(model, path):
     Raises
     ------
     ValueError
-        If the model is not fitted, or holds a step or module that cannot be
-        stored without code.
+        If the model is not fitted, or holds a step, module, parameter or
+        callback that could not be loaded back without running code; nothing
+        is written then.
 
     See Also
     --------
@@ -114,6 +238,7 @@ def save_model(model, path):
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
+    from . import __version__
     from ._base import FashionNetBase
 
     steps = list(model.steps) if isinstance(model, Pipeline) else [(None, model)]
@@ -121,7 +246,7 @@ def save_model(model, path):
     net = steps[-1][1]
     if not isinstance(net, FashionNetBase):
         raise ValueError(
-            "save_model needs a FashionMLP or FashionCNN, or a pipeline ending in "
+            "save_model needs a skfashion classifier, or a pipeline ending in "
             f"one; got {type(net).__name__}."
         )
     check_is_fitted(net)
@@ -133,25 +258,44 @@ def save_model(model, path):
                 f"save_model cannot store a {kind} step without its code: "
                 "save the model with joblib."
             )
-        spec.append({"name": name, "class": kind, "params": _step_params(step)})
-    classes = net.classes_
+        names = getattr(step, "feature_names_in_", None)
+        spec.append(
+            {
+                "name": name,
+                "class": kind,
+                "params": _step_params(step),
+                "n_features_in": getattr(step, "n_features_in_", None),
+                "feature_names_in": None if names is None else list(map(str, names)),
+            }
+        )
+    for item in spec:  # what cannot be loaded is never written
+        try:
+            _build(json.loads(json.dumps(item)), registry)
+        except Exception as exc:
+            raise ValueError(
+                f"save_model cannot store this {item['class']}: rebuilding it from "
+                f"the file would fail ({exc})."
+            ) from None
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
+        "skfashion": __version__,
         "steps": spec,
-        "classes": [_jsonable(c.item() if hasattr(c, "item") else c) for c in classes],
-        "n_features_in": int(net.n_features_in_),
+        "classes": [c.item() if hasattr(c, "item") else c for c in net.classes_],
+        "input_max": getattr(net, "input_max_", None),
+        "history": net.history_.to_list(),
     }
-    from . import __version__
-
-    header["skfashion"] = __version__
+    try:
+        metadata = json.dumps(header, default=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"save_model cannot store this model: {exc}.") from None
     tensors = {
         k: v.detach().cpu().contiguous() for k, v in net.module_.state_dict().items()
     }
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        save_file(tensors, tmp, metadata={"skfashion": json.dumps(header)})
+        save_file(tensors, tmp, metadata={"skfashion": metadata})
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -182,7 +326,7 @@ def _read(path):
         header = json.loads(metadata["skfashion"])
         if header.get("format") != FORMAT:
             raise ValueError
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, AttributeError):
         raise ValueError(
             f"{path}: a safetensors file, but not one written by skfashion's "
             "save_model."
@@ -195,6 +339,20 @@ def _read(path):
     return header, tensors
 
 
+def _v1_params(params):
+    """Format 1 stored tuples as JSON lists and no classes."""
+    return {k: {"tuple": v} if isinstance(v, list) else v for k, v in params.items()}
+
+
+def _set_fitted(step, spec, header):
+    """A step's fitted input description, as ``fit`` left it."""
+    n_features = spec.get("n_features_in", header.get("n_features_in"))
+    if n_features is not None:
+        step.n_features_in_ = int(n_features)
+    if spec.get("feature_names_in") is not None:
+        step.feature_names_in_ = np.asarray(spec["feature_names_in"], dtype=object)
+
+
 def load_model(path):
     """Load a model saved by :func:`save_model`, without running any code.
 
@@ -205,8 +363,10 @@ def load_model(path):
 
     Returns
     -------
-    model : FashionMLP, FashionCNN or Pipeline
-        The fitted estimator (or pipeline), on the CPU, ready to predict.
+    model : FashionMLP, FashionCNN, FastFashionCNN or Pipeline
+        The fitted estimator (or pipeline), with its parameters and
+        ``history_``, ready to predict: on its saved ``device`` where this
+        machine has it, else on the CPU (``device_``).
 
     Raises
     ------
@@ -217,37 +377,51 @@ def load_model(path):
     See Also
     --------
     save_model : Write such a file.
+
+    Examples
+    --------
+    >>> from skfashion import load_model
+    >>> load_model("no-such-file.safetensors")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no-such-file.safetensors: not a readable skfashion model file ...
     """
     import torch
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import LabelEncoder
+    from skorch import NeuralNetClassifier
+    from skorch.history import History
 
-    from ._base import resolve_device, resolve_precision
+    from ._hardware import resolve_device, resolve_precision
 
     header, tensors = _read(path)
     registry = _registry()
     steps = []
     try:
         for spec in header["steps"]:
-            cls = registry[spec["class"]]  # only known classes, never imports
-            params = {
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in spec["params"].items()
-            }
-            steps.append((spec["name"], cls(**params)))
+            if header.get("version", 1) == 1:
+                spec = {**spec, "params": _v1_params(spec["params"])}
+            steps.append((spec["name"], _build(spec, registry)))
         classes = np.asarray(header["classes"])
-        n_features = int(header["n_features_in"])
+        history = History(header.get("history") or [])
+        for spec, (_, step) in zip(header["steps"], steps, strict=True):
+            _set_fitted(step, spec, header)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: malformed skfashion model header ({exc}).") from None
     net = steps[-1][1]
     net.label_encoder_ = LabelEncoder().fit(classes)
-    net.n_features_in_ = n_features
-    if net.device != "auto" and not torch.cuda.is_available():
-        net.device = "cpu"  # a model trained on a GPU, loaded on a CPU
-    net.device_ = resolve_device(net.device)
+    if header.get("input_max") is not None:
+        net.input_max_ = float(header["input_max"])
+    try:
+        net.device_ = resolve_device(net.device)
+    except ValueError:  # saved on a GPU, loaded where there is none
+        net.device_ = "cpu"
     net.precision_ = resolve_precision(net.precision, net.device_)
-    with torch.random.fork_rng(devices=[]):  # initialize draws random weights
-        net.initialize()
+    try:
+        with torch.random.fork_rng(devices=[]):  # initialize draws random weights
+            NeuralNetClassifier.initialize(net)  # the device is decided above
+    except Exception as exc:  # parameters that build no network
+        raise ValueError(f"{path}: cannot build the stored network ({exc}).") from None
     try:
         net.module_.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
@@ -255,10 +429,8 @@ def load_model(path):
         raise ValueError(
             f"{path}: the weights do not fit the stored architecture ({first})."
         ) from None
+    net.history = history
     net.module_.eval()
-    for _, step in steps[:-1]:
-        if isinstance(step, registry["PixelScaler"]):
-            step.n_features_in_ = n_features
     if steps[0][0] is None:
         return net
     return Pipeline(steps)
