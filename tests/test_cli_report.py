@@ -80,6 +80,28 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
     assert "Quick mode" in md
 
 
+def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
+    from skfashion import load_model
+
+    n_test = _report.QUICK["n_test"]
+    for name in ("mlp", "cnn"):
+        pkl = quick_report / name / "model.pkl"
+        script = (
+            "import sys, joblib; joblib.load(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.startswith('skfashion.cli')))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(pkl)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"  # loading it imports no CLI code
+        safe = load_model(quick_report / name / "model.safetensors")
+        np.testing.assert_array_equal(
+            safe.predict_proba(fashion_test.data[:n_test]),
+            joblib.load(pkl).predict_proba(fashion_test.data[:n_test]),
+        )
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

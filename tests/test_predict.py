@@ -90,7 +90,9 @@ def test_predict_cli_on_png_test_images(trained, fashion_test, capsys):
     assert code == 1  # one file failed; the others were classified
     captured = capsys.readouterr()
     assert "readme.txt: not a readable image" in captured.err
-    assert captured.err.count("\n") == 1
+    # one line for the bad image, one saying that a pickle runs code
+    assert captured.err.count("\n") == 2
+    assert "model.pkl is a pickle, and loading a pickle runs code" in captured.err
     lines = [json.loads(line) for line in captured.out.splitlines()]
     assert [r["image"] for r in lines] == paths
     names = np.array(pipe.classes_)
@@ -128,3 +130,28 @@ def test_image_preprocessor_in_a_pipeline(trained, fashion_test):
     full = make_pipeline(ImagePreprocessor(), *[step for _, step in pipe.steps])
     images = list(fashion_test.images[:10])
     assert full.predict(images).shape == (10,)
+
+
+def test_predict_cli_loads_only_model_files(trained, tmp_path, capsys, monkeypatch):
+    from skfashion import save_model
+
+    pipe, folder = trained
+    img = tmp_path / "x.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(img)
+    save_model(pipe, tmp_path / "model.safetensors")
+    assert (
+        main(["predict", "--model", str(tmp_path / "model.safetensors"), str(img)]) == 0
+    )
+    assert "pickle" not in capsys.readouterr().err  # safe: no warning
+    import joblib
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("unpickled a file that is not a .pkl/.joblib")
+
+    monkeypatch.setattr(joblib, "load", no_unpickling)
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes((folder / "model.pkl").read_bytes())  # a pickle in disguise
+    assert main(["predict", "--model", str(notes), str(img)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt: not a model file (expected a .safetensors" in err
+    assert err.count("\n") == 1

@@ -15,8 +15,9 @@ def add_parser(sub):
         "--model",
         required=True,
         help=(
-            "a model file (model.safetensors from save_model, or a joblib "
-            "pickle) or a folder holding one, e.g. report/cnn"
+            "a model file (model.safetensors from save_model, or a .pkl/.joblib "
+            "pickle, which runs code when loaded) or a folder holding one, "
+            "e.g. report/cnn"
         ),
     )
     p.add_argument("images", nargs="+", metavar="IMAGE", help="picture files")
@@ -26,8 +27,12 @@ def add_parser(sub):
     return p
 
 
-def _load_model(path):
-    """Load a safe model file, or a pickle; in a folder, prefer the safe file."""
+PICKLE_SUFFIXES = (".pkl", ".joblib")
+
+
+def _load_model(path, warn):
+    """Load a safe model file, or a pickle by its suffix; in a folder,
+    prefer the safe file. ``warn`` prints one line."""
     import joblib
 
     from skfashion import load_model
@@ -35,7 +40,8 @@ def _load_model(path):
 
     path = Path(path)
     if path.is_dir():
-        candidates = [path / "model.safetensors", path / "model.pkl"]
+        candidates = [path / "model.safetensors"]
+        candidates += [path / f"model{suffix}" for suffix in PICKLE_SUFFIXES]
         found = [c for c in candidates if c.is_file()]
         if not found:
             raise ValueError(f"{path}: no model.safetensors or model.pkl in it")
@@ -44,8 +50,17 @@ def _load_model(path):
         raise ValueError(f"{path}: no such model file")
     if is_model_file(path):
         return load_model(path)  # never runs code from the file
+    if path.suffix.lower() not in PICKLE_SUFFIXES:
+        raise ValueError(
+            f"{path}: not a model file (expected a .safetensors file written by "
+            "save_model, or a .pkl/.joblib pickle)"
+        )
+    warn(
+        f"{path} is a pickle, and loading a pickle runs code from it: use only "
+        "pickles you trust (model.safetensors files are safe)"
+    )
     try:
-        model = joblib.load(path)  # a pickle: only load files you trust
+        model = joblib.load(path)
     except Exception as exc:  # a corrupt pickle raises many kinds of errors
         raise ValueError(f"{path}: not a readable model file ({exc})") from None
     if not hasattr(model, "predict_proba"):
@@ -60,7 +75,10 @@ def run(args, parser):
         print("skfashion predict: error: --top must be at least 1", file=sys.stderr)
         return 2
     try:
-        model = _load_model(args.model)
+        model = _load_model(
+            args.model,
+            warn=lambda m: print(f"skfashion predict: warning: {m}", file=sys.stderr),
+        )
     except ValueError as exc:
         print(f"skfashion predict: error: {exc}", file=sys.stderr)
         return 2

@@ -130,7 +130,7 @@ def _environment(estimator):
     import torch
 
     import skfashion
-    from skfashion._base import cpu_name
+    from skfashion._hardware import cpu_name
 
     cpu = cpu_name()
     return {
@@ -197,12 +197,13 @@ def _train_one(name, seed, data, args, bar, interrupted):
     """Fit one pipeline with the report's protocol; return it and its numbers."""
     from sklearn.metrics import accuracy_score
     from sklearn.pipeline import make_pipeline
-    from tqdm.auto import tqdm
+    from tqdm.contrib import DummyTqdmFile
 
-    from skfashion import FashionCNN, FashionMLP, PixelScaler
+    from skfashion import PixelScaler
+    from skfashion._registry import CLASSIFIERS
 
     X, y, X_test, y_test, n_valid = data
-    estimator = (FashionMLP if name == "mlp" else FashionCNN)(
+    estimator = CLASSIFIERS[name](
         max_epochs=args.epochs,
         device=args.device,
         precision=args.precision,
@@ -211,14 +212,17 @@ def _train_one(name, seed, data, args, bar, interrupted):
         checkpoint_dir=_checkpoint_dir(Path(args.out)),
         verbose=1,
         callbacks=[("overall_progress", _OverallProgress(bar))],
-        callbacks__print_log__sink=tqdm.write,
     )
     pipe = make_pipeline(PixelScaler(), estimator)
     start = time.perf_counter()
-    pipe.fit(X, y)
+    # skorch's epoch table goes through tqdm, so it does not break the bars
+    with contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)):
+        pipe.fit(X, y)
     train_seconds = time.perf_counter() - start
     if interrupted():  # skorch stops training quietly on Ctrl-C
         raise _Interrupted
+    # the saved model keeps no terminal objects: its callbacks were display only
+    estimator.set_params(callbacks=None).initialize_callbacks()
     start = time.perf_counter()
     y_pred = pipe.predict(X_test)
     predict_seconds = time.perf_counter() - start
