@@ -10,6 +10,29 @@ __all__ = ["ImagePreprocessor", "preprocess_image"]
 _OBJECT_THRESHOLD = 20  # on 0-255, above the background: part of the garment
 
 
+def _as_uint8(array):
+    """Intensities as uint8: floats in [0, 1] are scaled to [0, 255], other
+    numbers clipped to [0, 255]."""
+    kind = array.dtype.kind
+    if kind not in "biufO":
+        raise ValueError(
+            f"An image array must hold real numbers, got dtype {array.dtype}."
+        )
+    if kind == "O":  # Python objects: numbers, Decimals, huge ints, ...
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+            raise ValueError(
+                f"An image array must hold real numbers ({exc})."
+            ) from None
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("The image array contains NaN or infinity.")
+    if array.dtype.kind == "f" and values.max() <= 1.0:
+        values = values * 255.0
+    return np.clip(values, 0, 255).astype(np.uint8)
+
+
 def _open(image):
     from PIL import Image, ImageOps, UnidentifiedImageError
     from PIL.Image import DecompressionBombError
@@ -29,13 +52,7 @@ def _open(image):
                 f"An image array must be 2-D (gray) or 3-D (color), got shape "
                 f"{image.shape}."
             )
-        array = image
-        if array.dtype.kind == "f":
-            if not np.isfinite(array).all():
-                raise ValueError("The image array contains NaN or infinity.")
-            scale = 255.0 if array.max() <= 1.0 else 1.0
-            array = np.clip(array * scale, 0, 255)
-        image = Image.fromarray(np.asarray(array, dtype=np.uint8))
+        image = Image.fromarray(_as_uint8(image))
     elif not isinstance(image, Image.Image):
         raise TypeError(
             "Expected a file path, a PIL image or a NumPy array, got "
