@@ -1,0 +1,425 @@
+"""One contract for every estimator.
+
+Each test runs for every classifier of skfashion's registry, alone and
+inside a ``Pipeline`` after ``PixelScaler`` (see ``cases.py``). Models are
+fitted once per module and shared, as skorch's own tests do.
+"""
+
+import inspect
+import pickle
+import threading
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+import torch
+from cases import (
+    CASE_IDS,
+    CASES,
+    NAMES,
+    TINY,
+    blobs,
+    data_for,
+    final,
+    make,
+    step_name,
+)
+from safetensors import safe_open
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import accuracy_score, make_scorer
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.class_weight import compute_sample_weight
+from skorch.callbacks import Callback, EarlyStopping
+
+import skfashion
+from skfashion import load_model, plot_history, save_model
+from skfashion._registry import CLASSIFIERS, MODULES, TRANSFORMERS
+from skfashion._training import ProgressBar
+
+
+def test_registry_is_complete():
+    public = {
+        obj
+        for obj in (getattr(skfashion, name) for name in skfashion.__all__)
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+    }
+    assert public == {*CLASSIFIERS.values(), *TRANSFORMERS}
+    assert set(TINY) == set(CLASSIFIERS)  # every estimator has test settings
+    assert {cls().module for cls in CLASSIFIERS.values()} <= set(MODULES)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=CASE_IDS)
+def fitted(request):
+    """(model, X, y) for each case, fitted once with validation."""
+    name, pipeline = request.param
+    X, y = data_for(pipeline)
+    model = make(name, pipeline, validation_split=0.25).fit(X, y)
+    return model, X, y
+
+
+# ------------------------------------------------------------ save / load
+def test_save_load_round_trip(fitted, tmp_path, monkeypatch):
+    model, X, y = fitted
+    path = tmp_path / "m.safetensors"
+    save_model(model, path)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("load_model unpickled something")
+
+    with monkeypatch.context() as m:
+        for name in ("load", "loads", "Unpickler"):
+            m.setattr(pickle, name, forbidden)
+        again = load_model(path)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    net, back = final(model), final(again)
+    assert type(back) is type(net)
+    assert repr(back.get_params(deep=False)) == repr(net.get_params(deep=False))
+    assert back.history_.to_list() == net.history_.to_list()
+    assert plot_history(again)[0].get_title() == "Accuracy"
+    # the file: tensors and one JSON header, nothing else
+    with safe_open(str(path), framework="pt") as f:
+        assert set(f.keys()) == set(net.module_.state_dict())
+        assert set(f.metadata()) == {"skfashion"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_training_setup_comes_back(name, tmp_path):
+    X, y = blobs()
+    clf = make(
+        name,
+        optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9,
+        criterion=torch.nn.CrossEntropyLoss,
+        criterion__label_smoothing=0.05,
+        callbacks=[("stop", EarlyStopping(patience=7, monitor="valid_acc"))],
+        max_epochs=1,
+    ).fit(X, y)
+    save_model(clf, tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors")
+    assert again.optimizer is torch.optim.SGD
+    assert again.optimizer_.param_groups[0]["momentum"] == 0.9
+    assert again.criterion_.label_smoothing == 0.05
+    [(stop_name, stop)] = again.callbacks
+    assert stop_name == "stop" and isinstance(stop, EarlyStopping)
+    assert stop.patience == 7 and stop.monitor == "valid_acc"
+    # a loaded model is a whole estimator: it trains again
+    assert len(again.fit(X, y).history_) == 1
+
+
+class _CustomCallback(Callback):
+    pass
+
+
+class _CustomModule(torch.nn.Module):
+    def __init__(self, n_features, n_classes):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_classes)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"callbacks": [_CustomCallback()]}, "_CustomCallback"),
+        ({"callbacks__print_log__sink": lambda s: None}, "callbacks__print_log__sink"),
+        ({"random_state": np.random.RandomState(0)}, "random_state"),
+    ],
+    ids=["callback", "sink", "random_state"],
+)
+@pytest.mark.parametrize("name", NAMES)
+def test_save_refuses_what_it_cannot_load(name, params, match, tmp_path):
+    X, y = blobs(n_per_class=4)
+    clf = make(name, max_epochs=0, **params).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        save_model(clf, tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a tmp
+
+
+def test_save_refuses_a_custom_module(tmp_path):
+    X, y = blobs(n_per_class=4)
+    clf = make("mlp", module=_CustomModule, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="custom module"):
+        save_model(clf, tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -------------------------------------------------------------- tiny data
+@pytest.mark.parametrize(
+    "n_per_class, batch_size, max_epochs",
+    [(2, -1, 1), (2, 2, 2), (3, 5, 1), (2, 3, 0), (4, 4, 2)],
+)
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_tiny_data_never_crashes(name, pipeline, n_per_class, batch_size, max_epochs):
+    X, y = data_for(pipeline, n_per_class=n_per_class)
+    model = make(name, pipeline, batch_size=batch_size, max_epochs=max_epochs)
+    model.fit(X, y)
+    assert len(final(model).history_) == max_epochs
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(y), 3) and np.isfinite(proba).all()
+
+
+def test_batch_size_one():
+    X, y = blobs(n_per_class=3)
+    # BatchNorm has no batch statistics for one sample: refused, clearly
+    with pytest.raises(ValueError, match="batch_size=1.*BatchNorm"):
+        make("mlp", batch_size=1).fit(X, y)
+    make("mlp", batch_size=1, batch_norm=False).fit(X, y)
+    for name in ("cnn", "fast"):  # 2-D BatchNorm has pixels to average over
+        assert len(make(name, batch_size=1, max_epochs=1).fit(X, y).history_) == 1
+
+
+@pytest.mark.parametrize("n, epochs", [(1000, 1), (500, 2)])
+def test_fast_cnn_defaults_on_few_images(n, epochs):
+    # one-cycle schedules of 4 steps once divided by zero inside torch
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(n, 784)).astype(np.float32)
+    y = np.arange(n) % 10
+    clf = CLASSIFIERS["fast"](max_epochs=epochs, random_state=0).fit(X, y)
+    assert len(clf.history_) == epochs
+
+
+# ---------------------------------------------------------- sample weights
+def _weights(y, seed=1):
+    return np.random.RandomState(seed).uniform(0.1, 3, size=len(y))
+
+
+def _fit_kwargs(model, sample_weight):
+    if hasattr(model, "steps"):
+        return {f"{step_name(model)}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight}
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_sample_weight_weights_the_loss(name, pipeline):
+    X, y = data_for(pipeline)
+    w = _weights(y)
+    plain = make(name, pipeline).fit(X, y).predict_proba(X)
+    weighted = make(name, pipeline).fit(X, y, **_fit_kwargs(make(name, pipeline), w))
+    assert not np.array_equal(weighted.predict_proba(X), plain)
+    # equal weights are no weights, bit for bit; a scale changes nothing
+    twos = make(name, pipeline)
+    twos.fit(X, y, **_fit_kwargs(twos, np.full(len(y), 2.0)))
+    np.testing.assert_array_equal(twos.predict_proba(X), plain)
+    scaled = make(name, pipeline)
+    scaled.fit(X, y, **_fit_kwargs(scaled, 10 * w))
+    np.testing.assert_allclose(
+        scaled.predict_proba(X), weighted.predict_proba(X), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_weighted_validation_loss_and_accuracy(name):
+    X, y = blobs()
+    w = _weights(y)
+    valid = slice(0, 30)
+    clf = make(name, validation_split=valid, l2=0.0).fit(X, y, sample_weight=w)
+    w_norm = w * len(w) / w.sum()  # scaled to a mean of 1 over all samples
+    Xv, yv, wv = X[valid], y[valid], w_norm[valid]
+    proba = clf.predict_proba(Xv)
+    assert clf.history_[-1, "valid_acc"] == pytest.approx(
+        accuracy_score(yv, proba.argmax(1), sample_weight=wv), abs=1e-6
+    )
+    with torch.no_grad():
+        logits = clf.forward(Xv)
+        losses = clf.criterion_(logits, torch.as_tensor(yv)).numpy()
+    expected = float((losses * wv).sum() / len(yv))
+    assert clf.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_class_weight(name):
+    X, y = blobs()
+    # "balanced" is the same as its per-sample weights
+    keep = np.r_[0:40, 40:60, 80:90]  # imbalanced: 40, 20 and 10 samples
+    Xi, yi = X[keep], y[keep]
+    balanced = make(name, class_weight="balanced").fit(Xi, yi)
+    manual = make(name).fit(Xi, yi, sample_weight=compute_sample_weight("balanced", yi))
+    np.testing.assert_array_equal(balanced.predict_proba(X), manual.predict_proba(X))
+    # a class with weight 0 is not predicted: half the images of band 1 are
+    # labelled 0, half 1, so each of the two classes wins once the other
+    # one's weight is 0
+    labels = y.copy()
+    labels[y == 0] = 2
+    band1 = np.flatnonzero(y == 1)
+    labels[np.random.RandomState(0).choice(band1, 20, replace=False)] = 0
+    for gone, kept in ((0, 1), (1, 0)):
+        weights = {gone: 0.0, kept: 1.0, 2: 1.0}
+        pred = make(name, class_weight=weights).fit(X, labels).predict(X)
+        assert gone not in set(pred) and kept in set(pred[band1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_weight_routing(name):
+    X, y = data_for(True)
+    w = _weights(y)
+    expected = make(name, True)
+    expected.fit(X, y, **_fit_kwargs(expected, w))
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make(name, True)
+        final(pipe).set_fit_request(sample_weight=True)
+        pipe.fit(X, y, sample_weight=w)
+        np.testing.assert_array_equal(pipe.predict_proba(X), expected.predict_proba(X))
+        scorer = make_scorer(accuracy_score).set_score_request(sample_weight=True)
+        grid = GridSearchCV(
+            pipe, {f"{step_name(pipe)}__lr": [1e-2]}, cv=2, scoring=scorer
+        ).fit(X, y, sample_weight=w)  # weighted fits and scores of each fold
+        np.testing.assert_array_equal(grid.predict_proba(X), expected.predict_proba(X))
+    # without routing, GridSearchCV passes fit parameters on by name
+    grid = GridSearchCV(clone(expected), {f"{step_name(expected)}__lr": [1e-2]}, cv=2)
+    grid.fit(X, y, **_fit_kwargs(expected, w))
+    np.testing.assert_array_equal(grid.predict_proba(X), expected.predict_proba(X))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_sample_weights(name):
+    X, y = blobs(n_per_class=4)
+    clf = make(name)
+    with pytest.raises(ValueError, match="sample_weight.shape"):
+        clf.fit(X, y, sample_weight=np.ones(len(y) - 1))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        clf.fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(X, y, sample_weight=np.full(len(y), np.nan))
+    with pytest.raises(ValueError, match="nothing to learn|non-zero"):
+        make(name, class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
+    with pytest.raises(ValueError, match="per-sample losses"):
+        make(name, criterion__reduction="mean").fit(X, y, sample_weight=_weights(y))
+    with pytest.raises(ValueError, match="class_weight"):
+        make(name, class_weight="unbalanced").fit(X, y)
+
+
+# ---------------------------------------------------------- thread safety
+def test_predict_proba_from_two_threads(fitted):
+    model, X, _ = fitted
+    X = np.concatenate([X] * 20)
+    expected = model.predict_proba(X)
+    before = joblib.hash(model.get_params())
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def predict(i):
+        barrier.wait()
+        results[i] = model.predict_proba(X)
+
+    threads = [threading.Thread(target=predict, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+    assert joblib.hash(model.get_params()) == before
+    assert final(model).device == "auto"
+
+
+# --------------------------------------------------------------- bad input
+def _architecture_param(name):
+    return {"mlp": "hidden_units", "cnn": "filters", "fast": "widths"}[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_parameters_are_named(name):
+    X, y = blobs(n_per_class=4)
+    arch = _architecture_param(name)
+    cases = [
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"batch_size": -2}, "'batch_size' parameter"),
+        ({"max_epochs": -1}, "'max_epochs' parameter"),
+        ({"lr": 0.0}, "'lr' parameter"),
+        ({"l2": -1.0}, "'l2' parameter"),
+        ({arch: (0,)}, f"'{arch}' parameter.*positive ints"),
+        ({arch: (4, 2.5)}, f"'{arch}' parameter.*positive ints"),
+        ({"precision": "float16"}, "'precision' parameter"),
+        ({"validation_split": 1.5}, "'validation_split' parameter"),
+        ({"device": "tpu"}, "device must be"),
+        ({"dropout": 1.5}, "'dropout' parameter"),
+    ]
+    if name != "mlp":
+        cases.append(({"image_shape": (6, 0)}, "'image_shape' parameter"))
+    for params, match in cases:
+        clf = make(name, **params)
+        with pytest.raises(ValueError, match=match):
+            clf.fit(X, y)
+        assert not clf.initialized_  # refused before anything ran
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("name", NAMES)
+def test_cuda_without_gpu_is_refused_before_training(name):
+    X, y = blobs(n_per_class=4)
+    clf = make(name, device="cuda")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        clf.fit(X, y)
+    assert not clf.initialized_ and clf.device == "cuda"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_raw_pixels_warn_and_name_pixel_scaler(name):
+    X, y = blobs()
+    clf = make(name).fit(X, y)  # trained on [0, 1]
+    with pytest.warns(UserWarning, match="PixelScaler"):
+        clf.predict((X * 255).round())
+    pipe = make(name, True).fit(*blobs(pixels=True))  # the pipeline scales
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.predict((X * 255).round())
+
+
+def test_read_only_input_raises_no_warning(fitted):
+    model, X, y = fitted
+    X = X.copy()
+    X.setflags(write=False)
+    frame = pd.DataFrame(X)  # pandas 3: copy-on-write, read-only arrays
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict_proba(X)
+        model.predict(frame)
+        clone(model).set_params(**{_max_epochs_key(model): 1}).fit(X, y)
+
+
+def _max_epochs_key(model):
+    return (
+        f"{step_name(model)}__max_epochs" if hasattr(model, "steps") else "max_epochs"
+    )
+
+
+def test_pandas_output_pipeline_raises_no_warning():
+    X, y = data_for(True)
+    pipe = make("mlp", True).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe.fit(X, y)
+        pipe.predict(X)
+
+
+# ------------------------------------------------------------ progress bar
+class _RecordingBar(ProgressBar):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("bar", [self.pbar_.total, self.pbar_.n])
+        super().on_epoch_end(net, **kwargs)
+
+
+@pytest.mark.parametrize("batch_size", [7, -1])
+@pytest.mark.parametrize("name", NAMES)
+def test_progress_bar_total_is_exact(name, batch_size, capsys):
+    X, y = blobs()  # 120 samples: 30 validate at 256 a batch, 90 train
+    clf = make(
+        name,
+        verbose=1,
+        batch_size=batch_size,
+        max_epochs=2,
+        callbacks=[("recording_bar", _RecordingBar())],
+    ).fit(X, y)
+    capsys.readouterr()
+    for total, done in clf.history_[:, "bar"]:
+        assert total == done
+    counts = (
+        clf.history_[-1, "train_batch_count"] + clf.history_[-1, "valid_batch_count"]
+    )
+    assert clf.history_[-1, "bar"][0] == counts
