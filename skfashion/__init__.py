@@ -10,7 +10,7 @@ from ._fast import FastFashionCNN
 from ._image import ImagePreprocessor, preprocess_image
 from ._mlp import FashionMLP
 from ._persistence import load_model, save_model
-from ._plotting import plot_confusion_matrix, plot_history
+from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
 from ._preprocessing import PixelScaler
 from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
 
@@ -29,6 +29,7 @@ __all__ = [
     "load_model",
     "plot_confusion_matrix",
     "plot_history",
+    "plot_mistakes",
     "preprocess_image",
     "save_model",
 ]

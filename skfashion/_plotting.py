@@ -1,8 +1,11 @@
-"""Training curves and confusion matrices (via scikit-learn's display)."""
+"""Training curves, confusion matrices (via scikit-learn's display) and the
+images a model gets wrong."""
+
+import numbers
 
 import numpy as np
 
-__all__ = ["plot_confusion_matrix", "plot_history"]
+__all__ = ["plot_confusion_matrix", "plot_history", "plot_mistakes"]
 
 
 def _history_records(estimator_or_history):
@@ -133,3 +136,104 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None, **kwargs):
     return ConfusionMatrixDisplay.from_predictions(
         y_true, y_pred, labels=labels, display_labels=display_labels, ax=ax, **kwargs
     )
+
+
+def _class_name(label):
+    from .datasets import CLASS_NAMES
+
+    if isinstance(label, numbers.Integral) and 0 <= label < len(CLASS_NAMES):
+        return CLASS_NAMES[label]
+    return str(label)
+
+
+def plot_mistakes(
+    images,
+    y_true,
+    y_pred,
+    *,
+    proba=None,
+    classes=None,
+    top=3,
+    per_pair=8,
+    image_shape=(28, 28),
+):
+    """Show the test images of the most confused class pairs.
+
+    One row per pair (true -> predicted), most frequent first, with up to
+    ``per_pair`` of its misclassified images, each titled with the model's
+    confidence in its wrong answer when ``proba`` is given.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_samples, n_pixels) or (n_samples, h, w)
+        The images, as pixels (any scale).
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    proba : array-like of shape (n_samples, n_classes), default=None
+        Predicted probabilities in the order of ``classes``.
+    classes : array-like of shape (n_classes,), default=None
+        The labels of ``proba``'s columns (a classifier's ``classes_``);
+        by default the sorted labels of ``y_true`` and ``y_pred``.
+    top : int, default=3
+        How many confused pairs to show.
+    per_pair : int, default=8
+        Images per pair.
+    image_shape : tuple of int, default=(28, 28)
+        ``(height, width)`` of a flat row of pixels.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        The figure; ``fig.axes`` holds one Axes per image slot.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import plot_mistakes
+    >>> images = np.zeros((4, 784))
+    >>> fig = plot_mistakes(images, [0, 6, 6, 2], [6, 0, 6, 2], top=2, per_pair=2)
+    >>> [ax.get_ylabel() for ax in fig.axes[::2]]
+    ['T-shirt/top\\n→ Shirt', 'Shirt\\n→ T-shirt/top']
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if classes is None:
+        classes = np.unique(np.concatenate([y_true, y_pred]))
+    classes = np.asarray(classes)
+    wrong = y_true != y_pred
+    pairs, counts = np.unique(
+        np.stack([y_true[wrong], y_pred[wrong]], axis=1), axis=0, return_counts=True
+    )
+    order = np.argsort(-counts, kind="stable")[:top]
+    rows = max(len(order), 1)
+    fig, axes = plt.subplots(
+        rows,
+        per_pair,
+        figsize=(1.1 * per_pair + 1.2, 1.35 * rows),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    for row, k in enumerate(order):
+        true, pred = pairs[k]
+        axes[row, 0].set_ylabel(
+            f"{_class_name(true)}\n→ {_class_name(pred)}",
+            rotation=0,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
+        index = np.flatnonzero((y_true == true) & (y_pred == pred))[:per_pair]
+        for ax, i in zip(axes[row], index, strict=False):
+            ax.imshow(images[i].reshape(image_shape), cmap="gray_r")
+            if proba is not None:
+                column = np.flatnonzero(classes == pred)
+                if column.size:
+                    ax.set_title(f"{100 * proba[i][column[0]]:.0f} %", fontsize=7)
+    return fig
