@@ -15,39 +15,49 @@ FILES = [
     "curves.png",
     "confusion_matrix.csv",
     "confusion_matrix.png",
+    "mistakes.png",
     "classification_report.txt",
     "classification_report.json",
     "model.pkl",
     "model.safetensors",
 ]
+MODELS = ["mlp", "cnn", "fast"]
+SEEDS = 3
 
 
 @pytest.fixture(scope="module")
 def quick_report(fashion_train, tmp_path_factory):
+    """The run the issue asks for: all three models, three seeds, quick."""
     out = tmp_path_factory.mktemp("r") / "report"
-    assert main(["report", "--quick", "--out", str(out), "--random-state", "1"]) == 0
-    return out
+    argv = ["report", "--quick", "--models", ",".join(MODELS), "--seeds", str(SEEDS)]
+    done = subprocess.run(
+        [sys.executable, "-m", "skfashion.cli", *argv, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return out, done.stdout
 
 
 def test_quick_report_writes_every_file(quick_report, fashion_test):
-    out = quick_report
-    assert sorted(p.name for p in out.iterdir()) == [
-        "cnn",
-        "metrics.json",
-        "mlp",
-        "report.md",
-    ]
+    out, _ = quick_report
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*MODELS, "metrics.json", "recall.png", "report.md"]
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     n_test = _report.QUICK["n_test"]
-    for name in ("mlp", "cnn"):
+    for name in MODELS:
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(FILES)
         m = metrics[name]
         assert 0 <= m["test_accuracy"] <= 1 and 0 <= m["valid_accuracy"] <= 1
-        assert m["train_seconds"] > 0 and m["runs"][0]["random_state"] == 1
+        assert m["train_seconds"] > 0 and m["seeds"] == SEEDS
+        assert [r["random_state"] for r in m["runs"]] == [0, 1, 2]
         cm = pd.read_csv(out / name / "confusion_matrix.csv", index_col=0)
         assert list(cm.columns) == list(CLASS_NAMES)
         assert cm.to_numpy().sum() == n_test
-        assert np.trace(cm.to_numpy()) / n_test == pytest.approx(m["test_accuracy"])
+        first = m["runs"][0]["test_accuracy"]
+        assert np.trace(cm.to_numpy()) / n_test == pytest.approx(first)
         history = pd.read_csv(out / name / "history.csv")
         assert list(history.columns) == [
             "random_state",
@@ -58,34 +68,66 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
             "valid_acc",
             "dur",
         ]
-        assert len(history) == 1
+        assert len(history) == SEEDS  # one epoch per seed in quick mode
         report = json.loads((out / name / "classification_report.json").read_text())
-        assert report["accuracy"] == pytest.approx(m["test_accuracy"])
+        assert report["accuracy"] == pytest.approx(first)
         model = joblib.load(out / name / "model.pkl")
         pred = model.predict(fashion_test.data[:n_test])
-        assert np.mean(pred == fashion_test.target[:n_test]) == pytest.approx(
-            m["test_accuracy"]
-        )
-        assert (out / name / "curves.png").read_bytes()[:4] == b"\x89PNG"
+        assert np.mean(pred == fashion_test.target[:n_test]) == pytest.approx(first)
+        for png in ("curves.png", "confusion_matrix.png", "mistakes.png"):
+            assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
+        assert set(m["recall"]) == set(CLASS_NAMES)
     env = metrics["environment"]
     assert env["device"] in ("cpu", "cuda") and env["precision"] in (
         "float32",
         "bfloat16",
     )
     assert metrics["protocol"]["n_valid"] == _report.QUICK["n_valid"]
+    assert metrics["protocol"]["epochs"] == dict.fromkeys(MODELS, 1)
+    assert metrics["time"]["estimated_seconds"] > 0
     md = (out / "report.md").read_text()
     assert "89.13 %" in md and "91.93 %" in md
     assert "mlp/curves.png" in md and "cnn/confusion_matrix.png" in md
+    assert "fast/mistakes.png" in md and "recall.png" in md
     assert "980, 1135, 1032" in md
-    assert "Quick mode" in md
+    assert "Quick mode" in md and "1 epoch;" in md and "1 epochs" not in md
+
+
+def test_report_statistics(quick_report):
+    from scipy import stats
+
+    out, _ = quick_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    for name in MODELS:
+        m = metrics[name]
+        acc = [r["test_accuracy"] for r in m["runs"]]
+        assert m["test_accuracy"] == pytest.approx(np.mean(acc))
+        assert m["test_accuracy_std"] == pytest.approx(np.std(acc, ddof=1))
+        low, high = stats.t.interval(
+            0.95, len(acc) - 1, loc=np.mean(acc), scale=stats.sem(acc)
+        )
+        assert m["test_accuracy_ci95"] == pytest.approx([low, high])
+    pairs = [(c["a"], c["b"]) for c in metrics["comparisons"]]
+    assert pairs == [("mlp", "cnn"), ("mlp", "fast"), ("cnn", "fast")]
+    md = (out / "report.md").read_text()
+    for c in metrics["comparisons"]:
+        assert 0 <= c["p_value"] <= 1 and c["words"] in md
+
+
+def test_estimate_comes_before_training(quick_report):
+    _, stdout = quick_report
+    lines = stdout.splitlines()
+    assert lines[0].startswith("Expected duration: about ")
+    assert "mlp" in lines[0] and "fast" in lines[0]
 
 
 def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
     from skfashion import load_model
 
     n_test = _report.QUICK["n_test"]
-    for name in ("mlp", "cnn"):
-        pkl = quick_report / name / "model.pkl"
+    out, _ = quick_report
+    for name in MODELS:
+        pkl = out / name / "model.pkl"
         script = (
             "import sys, joblib; joblib.load(sys.argv[1]); "
             "print(sorted(m for m in sys.modules if m.startswith('skfashion.cli')))"
@@ -95,7 +137,7 @@ def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "[]"  # loading it imports no CLI code
-        safe = load_model(quick_report / name / "model.safetensors")
+        safe = load_model(out / name / "model.safetensors")
         np.testing.assert_array_equal(
             safe.predict_proba(fashion_test.data[:n_test]),
             joblib.load(pkl).predict_proba(fashion_test.data[:n_test]),
@@ -137,14 +179,14 @@ def test_unwritable_out(tmp_path, capsys):
 def test_interrupted_run_leaves_no_complete_looking_report(
     fashion_train, tmp_path, monkeypatch, capsys
 ):
-    real = _report._write_model_files
+    real = _report.write_model_files
 
-    def interrupt_on_cnn(folder, name, runs, y_test):
-        if name == "cnn":
+    def interrupt_on_cnn(folder, *args):
+        if folder.name == "cnn":
             raise KeyboardInterrupt
-        return real(folder, name, runs, y_test)
+        return real(folder, *args)
 
-    monkeypatch.setattr(_report, "_write_model_files", interrupt_on_cnn)
+    monkeypatch.setattr(_report, "write_model_files", interrupt_on_cnn)
     out = tmp_path / "report"
     assert main(["report", "--quick", "--out", str(out)]) == 130
     assert not out.exists()
@@ -168,7 +210,7 @@ def test_crash_leaves_nothing_and_keeps_previous_report(
     def crash(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(_report, "_summary", crash)
+    monkeypatch.setattr(_report, "_evaluate", crash)
     with pytest.raises(RuntimeError, match="boom"):
         main(["report", "--quick", "--models", "mlp", "--out", str(out)])
     assert (out / "report.md").read_text() == "previous"
@@ -179,7 +221,7 @@ def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsy
     def full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_report, "_write_model_files", full)
+    monkeypatch.setattr(_report, "write_model_files", full)
     out = tmp_path / "report"
     assert main(["report", "--quick", "--models", "mlp", "--out", str(out)]) == 1
     assert "No space left on device" in capsys.readouterr().err

@@ -1,0 +1,125 @@
+"""How long the report will take: timed on the first batches, then watched.
+
+Before training, each model trains a few batches on this machine; from those
+timings and the number of batches of the whole run comes the first estimate.
+While training, the overall progress bar counts batches and its estimate of
+the time left follows the measured speed of each model.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Clock", "Job", "format_duration", "n_batches", "time_batches"]
+
+PREDICT_BATCH_SIZE = 256
+
+
+def n_batches(n, batch_size):
+    """Batches of ArrayLoader for n samples (a last batch of one is merged)."""
+    if batch_size == -1 or n <= batch_size:
+        return 1 if n else 0
+    full, rest = divmod(n, batch_size)
+    return full + (rest > 1)
+
+
+def format_duration(seconds):
+    """'45 s', '12 min', '2 h 05 min'."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def time_batches(make_pipeline, X, y, batch_size, budget=1.5):
+    """Seconds per training batch and per predicted sample of a pipeline,
+    from a warm-up fit of two batches and a timed fit of a few more."""
+    bs = len(X) if batch_size == -1 else batch_size
+    warm = make_pipeline()
+    start = time.perf_counter()
+    warm.fit(X[: 2 * bs], y[: 2 * bs])
+    per_batch = (time.perf_counter() - start) / 2
+    k = int(np.clip(budget / max(per_batch, 1e-6), 3, 50))
+    k = min(k, max(len(X) // bs, 1))
+    timed = make_pipeline()
+    start = time.perf_counter()
+    timed.fit(X[: k * bs], y[: k * bs])
+    train = (time.perf_counter() - start) / k
+    n = min(len(X), 2 * PREDICT_BATCH_SIZE)
+    start = time.perf_counter()
+    timed.predict_proba(X[:n])
+    infer = (time.perf_counter() - start) / n
+    return train, infer
+
+
+@dataclass
+class Job:
+    """One fit of the run: a model, a seed, and what it costs."""
+
+    name: str
+    seed: int
+    epochs: int
+    train_batches: int
+    valid_batches: int
+    n_valid: int
+    n_test: int
+    train_batch_seconds: float
+    sample_seconds: float
+
+    @property
+    def batches(self):
+        return self.epochs * (self.train_batches + self.valid_batches)
+
+    @property
+    def estimate(self):
+        per_epoch = (
+            self.train_batches * self.train_batch_seconds
+            + self.n_valid * self.sample_seconds
+        )
+        return self.epochs * per_epoch + self.n_test * self.sample_seconds
+
+
+@dataclass
+class Clock:
+    """The run's jobs and how fast they actually go."""
+
+    jobs: list
+    current: int = 0
+    done_batches: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    speed: dict = field(default_factory=dict)  # model -> measured / estimated
+
+    @property
+    def total_batches(self):
+        return sum(job.batches for job in self.jobs)
+
+    @property
+    def estimate(self):
+        return sum(job.estimate for job in self.jobs)
+
+    def start(self, index):
+        self.current = index
+        self.done_batches = 0
+        self.started = time.perf_counter()
+
+    def tick(self):
+        self.done_batches += 1
+        job = self.jobs[self.current]
+        if self.done_batches >= 5:
+            elapsed = time.perf_counter() - self.started
+            expected = job.estimate * self.done_batches / max(job.batches, 1)
+            self.speed[job.name] = elapsed / max(expected, 1e-9)
+
+    def remaining(self):
+        """Seconds left: the current job at its measured speed, the others
+        at their timed estimate (corrected by their model's measured speed)."""
+        job = self.jobs[self.current]
+        left = job.estimate * (1 - self.done_batches / max(job.batches, 1))
+        seconds = left * self.speed.get(job.name, 1.0)
+        for other in self.jobs[self.current + 1 :]:
+            seconds += other.estimate * self.speed.get(other.name, 1.0)
+        return seconds

@@ -1,0 +1,77 @@
+"""The report's statistics and duration estimates, on numbers worked out by hand."""
+
+import numpy as np
+import pytest
+
+from skfashion.cli._report_clock import Clock, Job, format_duration, n_batches
+from skfashion.cli._report_stats import (
+    confused_pairs,
+    in_words,
+    mcnemar,
+    per_class_recall,
+    seed_summary,
+)
+
+
+def test_seed_summary():
+    s = seed_summary([0.88, 0.89, 0.90])
+    assert s["mean"] == pytest.approx(0.89) and s["std"] == pytest.approx(0.01)
+    # t(0.975, 2) = 4.3027: half width 4.3027 * 0.01 / sqrt(3)
+    assert s["ci95"] == pytest.approx([0.89 - 0.024842, 0.89 + 0.024842], abs=1e-6)
+    assert seed_summary([0.9]) == {"mean": 0.9, "std": 0.0, "ci95": None, "n": 1}
+
+
+def test_mcnemar_exact():
+    y = np.zeros(20)
+    a = np.zeros(20)  # right everywhere
+    b = np.r_[np.ones(5), np.zeros(15)]  # wrong on 5 that a gets right
+    test = mcnemar(y, a, b)
+    assert (test["a_only"], test["b_only"]) == (5, 0)
+    assert test["p_value"] == pytest.approx(2 * 0.5**5)  # 0.0625, two-sided
+    assert mcnemar(y, a, a)["p_value"] == 1.0
+    assert "may well be chance" in in_words(0.0625, "A", "B", 5, 0)
+    assert "almost certainly real" in in_words(1e-5, "A", "B", 0, 40)
+    assert in_words(1e-5, "A", "B", 0, 40).startswith("B's lead over A")
+
+
+def test_confused_pairs_and_recall():
+    cm = np.array([[8, 2, 0], [5, 5, 0], [0, 1, 9]])
+    pairs = confused_pairs(cm, ["a", "b", "c"], top=2)
+    assert [(p["true"], p["predicted"], p["count"]) for p in pairs] == [
+        ("b", "a", 5),
+        ("a", "b", 2),
+    ]
+    assert pairs[0]["reverse_count"] == 2
+    np.testing.assert_allclose(per_class_recall(cm), [0.8, 0.5, 0.9])
+
+
+def test_batches_and_durations():
+    assert n_batches(100, 32) == 4  # 32, 32, 32, 4
+    assert n_batches(97, 32) == 3  # the last one sample joins its neighbour
+    assert n_batches(10, -1) == 1 and n_batches(10, 256) == 1
+    assert format_duration(42) == "42 s"
+    assert format_duration(600) == "10 min"
+    assert format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"
+
+
+def test_clock_follows_measured_speed(monkeypatch):
+    import skfashion.cli._report_clock as clock_module
+
+    def job(name):
+        return Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.001)
+
+    now = [0.0]
+    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
+    clock = Clock([job("mlp"), job("mlp"), job("cnn")])
+    assert clock.total_batches == 3 * 2 * 11
+    estimate = job("mlp").estimate  # 2 * (10 * 0.1 + 100 * 0.001) + 0.1
+    assert estimate == pytest.approx(2.3)
+    clock.start(0)
+    for _ in range(11):  # half of the first job, at twice the estimate
+        now[0] += 2 * estimate / 22
+        clock.tick()
+    assert clock.speed["mlp"] == pytest.approx(2.0)
+    # the rest of this job and the next mlp job at 2x, the cnn job as timed
+    assert clock.remaining() == pytest.approx(
+        2 * estimate / 2 + 2 * estimate + estimate
+    )
