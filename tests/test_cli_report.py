@@ -53,6 +53,7 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
         assert 0 <= m["test_accuracy"] <= 1 and 0 <= m["valid_accuracy"] <= 1
         assert m["train_seconds"] > 0 and m["seeds"] == SEEDS
         assert [r["random_state"] for r in m["runs"]] == [0, 1, 2]
+        assert metrics["protocol"]["random_states"][name] == [0, 1, 2]
         cm = pd.read_csv(out / name / "confusion_matrix.csv", index_col=0)
         assert list(cm.columns) == list(CLASS_NAMES)
         assert cm.to_numpy().sum() == n_test
@@ -151,6 +152,8 @@ def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
         (["--models", ","], "unknown model"),
         (["--epochs", "0"], "--epochs must be at least 1"),
         (["--seeds", "0"], "--seeds must be at least 1"),
+        (["--seeds", "mlp=2,gan=1"], "'gan', which is not in --models"),
+        (["--seeds", "three"], "--seeds must be a number or model=number"),
         (["--precision", "float16"], "invalid choice"),
         (["--epochs", "ten"], "invalid int value"),
         (["--device", "tpu"], "--device must be"),

@@ -79,10 +79,10 @@ def add_parser(sub):
     )
     p.add_argument(
         "--seeds",
-        type=int,
-        default=1,
-        help="repeat each model with this many seeds: mean, standard deviation, "
-        "95 %% interval (default: 1)",
+        default="1",
+        help="repeat each model with this many seeds (random states "
+        "--random-state, +1, ...): mean, standard deviation, 95 %% interval; "
+        "a number, or one per model such as mlp=3,cnn=1 (default: 1)",
     )
     p.add_argument(
         "--quick",
@@ -112,8 +112,7 @@ def _check_args(args):
         )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
-    if args.seeds < 1:
-        raise ArgumentError(f"--seeds must be at least 1, got {args.seeds}")
+    seeds = _parse_seeds(args.seeds, models)
     if args.device not in ("auto", "cpu") and not args.device.startswith("cuda"):
         raise ArgumentError(f"--device must be auto, cpu or cuda, got {args.device}")
     if args.device.startswith("cuda"):
@@ -124,7 +123,32 @@ def _check_args(args):
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
-    return list(dict.fromkeys(models)), out
+    models = list(dict.fromkeys(models))
+    return models, seeds, out
+
+
+def _parse_seeds(text, models):
+    """``--seeds``: "3" for every model, or "mlp=3,cnn=1" (others: 1)."""
+    counts = dict.fromkeys(models, 1)
+    try:
+        if "=" not in text:
+            counts = dict.fromkeys(models, int(text))
+        else:
+            for item in text.split(","):
+                name, _, n = item.partition("=")
+                if name.strip() not in counts:
+                    raise ArgumentError(
+                        f"--seeds names {name.strip()!r}, which is not in --models"
+                    )
+                counts[name.strip()] = int(n)
+    except ValueError:
+        raise ArgumentError(
+            f"--seeds must be a number or model=number pairs, got {text!r}"
+        ) from None
+    low = min(counts.values())
+    if low < 1:
+        raise ArgumentError(f"--seeds must be at least 1, got {low}")
+    return counts
 
 
 # ------------------------------------------------------------------ steps
@@ -205,7 +229,7 @@ def _plan(models, seeds, data, args):
             batch_size,
         )
         valid_batch = -1 if batch_size == -1 else max(batch_size, 256)
-        for seed in seeds:
+        for seed in seeds[name]:
             jobs.append(
                 Job(
                     name=name,
@@ -365,7 +389,7 @@ def _announce(clock, models, args, write):
 # -------------------------------------------------------------------- run
 def run(args, parser):
     try:
-        models, out = _check_args(args)
+        models, n_seeds, out = _check_args(args)
         work = _make_workdir(out)
     except ArgumentError as exc:
         print(f"skfashion report: error: {exc}", file=sys.stderr)
@@ -386,7 +410,7 @@ def run(args, parser):
     started = time.perf_counter()
     try:
         data = _load(args)
-        seeds = [args.random_state + i for i in range(args.seeds)]
+        seeds = {m: [args.random_state + i for i in range(n_seeds[m])] for m in models}
         clock = _plan(models, seeds, data, args)
         _announce(clock, models, args, tqdm.write)
         fits, evaluations = {}, {}
@@ -398,7 +422,7 @@ def run(args, parser):
                 clock.start(i)
                 fit = _train(job, data, args, bar, clock, lambda: state["interrupted"])
                 fits.setdefault(job.name, []).append(fit)
-                if len(fits[job.name]) == len(seeds):  # the model is done
+                if len(fits[job.name]) == len(seeds[job.name]):  # model done
                     ev = evaluations[job.name] = _evaluate(fits[job.name], data)
                     write_model_files(
                         work / job.name, MODELS[job.name], fits[job.name], ev, data

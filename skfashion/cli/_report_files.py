@@ -171,6 +171,18 @@ def _discussion(titles, evaluations):
     return "\n\n".join(lines) or "—"
 
 
+def _seeds_text(random_states):
+    """'(random states 0, 1, 2)', or per model when they differ."""
+    distinct = {tuple(v) for v in random_states.values()}
+    if len(distinct) == 1:
+        return "(random states " + ", ".join(map(str, next(iter(distinct)))) + ")"
+    return (
+        "(random states "
+        + "; ".join(f"{m} " + ", ".join(map(str, v)) for m, v in random_states.items())
+        + ")"
+    )
+
+
 def write_report(folder, run):
     """``metrics.json`` and ``report.md`` of a finished run."""
     from skfashion import CLASS_NAMES
@@ -245,7 +257,7 @@ def write_report(folder, run):
         accuracy_rows="\n".join(
             _accuracy_row(titles[n], n, ev) for n, ev in evaluations.items()
         ),
-        seeds=", ".join(str(s) for s in protocol["random_states"]),
+        seeds=_seeds_text(protocol["random_states"]),
         comparisons=_comparisons_md(titles, run["comparisons"]),
         recall_png="recall.png",
         model_sections="".join(sections),
