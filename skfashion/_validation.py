@@ -193,7 +193,7 @@ def warn_if_unscaled(estimator, X):
     trained_max = getattr(estimator, "input_max_", None)
     if trained_max is None or trained_max > 1 or not X.size:
         return
-    high = float(np.abs(X).max())
+    high = float(max(X.max(), -X.min()))
     if high > 2:
         warnings.warn(
             f"X has values up to {high:g}, but {type(estimator).__name__} was "

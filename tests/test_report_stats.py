@@ -58,14 +58,14 @@ def test_clock_follows_measured_speed(monkeypatch):
     import skfashion.cli._report_clock as clock_module
 
     def job(name):
-        return Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.001)
+        return Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
 
     now = [0.0]
     monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
     clock = Clock([job("mlp"), job("mlp"), job("cnn")])
     assert clock.total_batches == 3 * 2 * 11
-    estimate = job("mlp").estimate  # 2 * (10 * 0.1 + 100 * 0.001) + 0.1
-    assert estimate == pytest.approx(2.3)
+    estimate = job("mlp").estimate  # 0.2 + 2 * (10 * 0.1 + 100 * 0.001) + 0.1
+    assert estimate == pytest.approx(2.5)
     clock.start(0)
     for _ in range(11):  # half of the first job, at twice the estimate
         now[0] += 2 * estimate / 22

@@ -220,7 +220,7 @@ def _plan(models, seeds, data, args):
     X, y = data.X[data.n_valid :], data.y[data.n_valid :]
     for name in models:
         batch_size = CLASSIFIERS[name]().batch_size
-        train_s, sample_s = time_batches(
+        train_s, setup_s, sample_s = time_batches(
             lambda name=name: _pipeline(
                 name, args, max_epochs=1, validation_split=None, random_state=0
             ),
@@ -240,6 +240,7 @@ def _plan(models, seeds, data, args):
                     n_valid=data.n_valid,
                     n_test=len(data.y_test),
                     train_batch_seconds=train_s,
+                    setup_seconds=setup_s,
                     sample_seconds=sample_s,
                 )
             )

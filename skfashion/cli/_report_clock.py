@@ -36,24 +36,30 @@ def format_duration(seconds):
 
 
 def time_batches(make_pipeline, X, y, batch_size, budget=1.5):
-    """Seconds per training batch and per predicted sample of a pipeline,
-    from a warm-up fit of two batches and a timed fit of a few more."""
+    """Seconds per training batch, per fit (set-up) and per predicted sample
+    of a pipeline: after a warm-up fit of two batches (one-time costs such as
+    imports), fits of two and of k batches give the cost of a batch (their
+    difference) and of a fit's set-up."""
     bs = len(X) if batch_size == -1 else batch_size
-    warm = make_pipeline()
-    start = time.perf_counter()
-    warm.fit(X[: 2 * bs], y[: 2 * bs])
-    per_batch = (time.perf_counter() - start) / 2
-    k = int(np.clip(budget / max(per_batch, 1e-6), 3, 50))
-    k = min(k, max(len(X) // bs, 1))
-    timed = make_pipeline()
-    start = time.perf_counter()
-    timed.fit(X[: k * bs], y[: k * bs])
-    train = (time.perf_counter() - start) / k
+
+    def fit_seconds(n_batches):
+        pipe = make_pipeline()
+        start = time.perf_counter()
+        pipe.fit(X[: n_batches * bs], y[: n_batches * bs])
+        return time.perf_counter() - start, pipe
+
+    fit_seconds(2)  # warm up
+    two, _ = fit_seconds(2)
+    k = int(np.clip(budget / max(two / 2, 1e-6), 4, 50))
+    k = max(min(k, len(X) // bs), 3)
+    many, pipe = fit_seconds(k)
+    per_batch = max((many - two) / (k - 2), many / k / 4)
+    setup = max(two - 2 * per_batch, 0.0)
     n = min(len(X), 2 * PREDICT_BATCH_SIZE)
     start = time.perf_counter()
-    timed.predict_proba(X[:n])
-    infer = (time.perf_counter() - start) / n
-    return train, infer
+    pipe.predict_proba(X[:n])
+    per_sample = (time.perf_counter() - start) / n
+    return per_batch, setup, per_sample
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Job:
     n_valid: int
     n_test: int
     train_batch_seconds: float
+    setup_seconds: float
     sample_seconds: float
 
     @property
@@ -80,7 +87,11 @@ class Job:
             self.train_batches * self.train_batch_seconds
             + self.n_valid * self.sample_seconds
         )
-        return self.epochs * per_epoch + self.n_test * self.sample_seconds
+        return (
+            self.setup_seconds
+            + self.epochs * per_epoch
+            + self.n_test * self.sample_seconds
+        )
 
 
 @dataclass
