@@ -146,6 +146,32 @@ def test_l2_penalty_is_keras_kernel_regularizer(blobs):
     assert with_l2 - without == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.parametrize("make", [tiny_mlp, tiny_cnn])
+def test_l2_gradient_is_the_penalty_gradient(make, blobs):
+    # the penalty's gradient is added in place after backward: it must equal
+    # autograd's gradient of l2 * sum(w ** 2) added to the loss
+    X, y = blobs
+    clf = make(l2=0.05, max_epochs=0, validation_split=None).fit(X, y)
+    batch = (torch.as_tensor(X[:16]), torch.as_tensor(y[:16]))
+    clf.train_step_single(batch)
+    ours = [p.grad.clone() for p in clf.module_.parameters()]
+    clf.optimizer_.zero_grad()
+    kernels = {id(w) for w in clf._l2_kernels()}
+    clf.module_.train()
+    with torch.autocast(
+        "cpu", dtype=torch.bfloat16, enabled=clf.precision_ == "bfloat16"
+    ):
+        logits = clf.module_(batch[0])
+    loss = torch.nn.functional.cross_entropy(logits.float(), batch[1])
+    loss = loss + 0.05 * sum(w.square().sum() for w in clf._l2_kernels())
+    loss.backward()
+    for p, grad in zip(clf.module_.parameters(), ours, strict=True):
+        torch.testing.assert_close(grad, p.grad, rtol=1e-4, atol=1e-6)
+    assert len(kernels) == sum(
+        isinstance(m, torch.nn.Linear) for m in clf.module_.modules()
+    )
+
+
 def test_cnn_rejects_wrong_feature_count(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="X has 36 features, but FashionCNN"):
