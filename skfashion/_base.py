@@ -287,8 +287,8 @@ class FashionNetBase(NeuralNetClassifier):
         ``kernel_regularizer=l2(l2)``; not biases, BatchNorm or convolutions)
         is added as a value: its gradient, ``2 * l2 * w``, is added to the
         kernels' gradients in place by :meth:`train_step_single`, which costs
-        one pass over the weights instead of autograd's temporaries (half of a
-        dense-net step on the CPU).
+        one pass over the weights instead of autograd's temporaries (a quarter
+        to a third of a dense-net step on the CPU).
         """
         y_true = to_tensor(y_true, device=self.device_)
         loss = self.criterion_(y_pred, y_true)
