@@ -26,6 +26,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from skfashion import FashionCNN, FashionMLP, FastFashionCNN, fetch_fashion_mnist
 from skfashion._hardware import bf16_supported
 
+from .bench_training import _plain_epoch
+
 GEMM_SIZE = 2048
 
 
@@ -65,29 +67,6 @@ def flops_per_image(clf, batch_size, training):
                 module(x)
     module.zero_grad(set_to_none=True)
     return counter.get_total_flops() / batch_size
-
-
-def _plain_epoch(clf, X, y, batch_size):
-    """The least work per step: the same module, optimizer and L2 penalty."""
-    module = clf.module_
-    bf16 = clf.precision_ == "bfloat16"
-    optimizer = torch.optim.Adam(module.parameters(), lr=clf.lr, eps=1e-7, fused=True)
-    kernels = [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
-    module.train()
-    start = time.perf_counter()
-    order = torch.randperm(len(X))
-    for i in range(0, len(X), batch_size):
-        idx = order[i : i + batch_size]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logits = module(X[idx])
-        loss = nn.functional.cross_entropy(logits.float(), y[idx])
-        if clf.l2:
-            loss = loss + clf.l2 * sum(w.square().sum() for w in kernels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss.item()  # skorch records every batch's loss
-    return time.perf_counter() - start
 
 
 def _fit_epoch(make, X, y, batch_size):
@@ -142,7 +121,9 @@ def run(quick):
             for _ in range(repeats):
                 seconds, clf = _fit_epoch(make, X, y, 32)
                 ours.append(seconds)
-                plain.append(_plain_epoch(clf, Xt, yt, 32))
+                bf16 = clf.precision_ == "bfloat16"
+                module = clf.module_
+                plain.append(_plain_epoch(lambda m=module: m, Xt, yt, 32, bf16, clf.l2))
             # the peak again, right after: this VM's speed drifts by minutes
             dtype = torch.float32 if precision == "float32" else torch.bfloat16
             peak = max(peaks[precision], gemm_peak(dtype))
