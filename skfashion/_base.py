@@ -247,15 +247,19 @@ class FashionNetBase(NeuralNetClassifier):
         ``batch_size=-1`` is the whole data set, as in skorch."""
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
-        batch_size = self.batch_size
-        if not training and batch_size != -1:
-            batch_size = max(batch_size, PREDICT_BATCH_SIZE)
-        kwargs.setdefault("batch_size", batch_size)
+        kwargs.setdefault("batch_size", self._loader_batch_size(training))
         if training:
             kwargs.setdefault("shuffle", True)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = max(len(dataset), 1)
         return getattr(self, prefix)(dataset, **kwargs)
+
+    def _loader_batch_size(self, training):
+        """The batch size of training, or of validation and prediction
+        (``batch_size``, at least 256); -1 for the whole data set."""
+        if training or self.batch_size == -1:
+            return self.batch_size
+        return max(self.batch_size, PREDICT_BATCH_SIZE)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if self.train_split is not None:  # skorch's own mechanism, if given

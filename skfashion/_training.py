@@ -89,28 +89,31 @@ class ArrayLoader:
     def __len__(self):
         if self._loader is not None:
             return len(self._loader)
-        return len(self._bounds())
+        return len(batch_bounds(self._n_samples(), self.batch_size, self.drop_last))
 
-    def _bounds(self):
-        """``(start, end)`` of each batch. A last batch of one sample is merged
-        into the one before: BatchNorm cannot train on a single sample."""
-        n = len(self.y) if self.y is not None else len(_first(self.X))
-        stop = n - n % self.batch_size if self.drop_last else n
-        starts = list(range(0, stop, self.batch_size))
-        if len(starts) > 1 and stop - starts[-1] == 1:
-            starts.pop()
-        return list(zip(starts, [*starts[1:], stop], strict=True))
+    def _n_samples(self):
+        return len(self.y) if self.y is not None else len(_first(self.X))
 
     def __iter__(self):
         if self._loader is not None:
             yield from self._loader
             return
-        bounds = self._bounds()
-        n = len(self.y) if self.y is not None else len(_first(self.X))
+        n = self._n_samples()
         order = torch.randperm(n) if self.shuffle else None
-        for start, end in bounds:
+        for start, end in batch_bounds(n, self.batch_size, self.drop_last):
             index = slice(start, end) if order is None else order[start:end]
             yield _take(self.X, index), (None if self.y is None else self.y[index])
+
+
+def batch_bounds(n, batch_size, drop_last=False):
+    """``(start, end)`` of each of :class:`ArrayLoader`'s batches of ``n``
+    samples. A last batch of one sample is merged into the one before:
+    BatchNorm cannot train on a single sample."""
+    stop = n - n % batch_size if drop_last else n
+    starts = list(range(0, stop, batch_size))
+    if len(starts) > 1 and stop - starts[-1] == 1:
+        starts.pop()
+    return list(zip(starts, [*starts[1:], stop], strict=True))
 
 
 def _first(X):

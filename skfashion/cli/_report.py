@@ -219,7 +219,8 @@ def _plan(models, seeds, data, args):
     n_train = len(data.y) - data.n_valid
     X, y = data.X[data.n_valid :], data.y[data.n_valid :]
     for name in models:
-        batch_size = CLASSIFIERS[name]().batch_size
+        estimator = CLASSIFIERS[name]()
+        batch_size = estimator._loader_batch_size(training=True)
         train_s, setup_s, sample_s = time_batches(
             lambda name=name: _pipeline(
                 name, args, max_epochs=1, validation_split=None, random_state=0
@@ -228,7 +229,7 @@ def _plan(models, seeds, data, args):
             y,
             batch_size,
         )
-        valid_batch = -1 if batch_size == -1 else max(batch_size, 256)
+        valid_batch = estimator._loader_batch_size(training=False)
         for seed in seeds[name]:
             jobs.append(
                 Job(

@@ -11,17 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Clock", "Job", "format_duration", "n_batches", "time_batches"]
+from skfashion._base import PREDICT_BATCH_SIZE
+from skfashion._training import batch_bounds
 
-PREDICT_BATCH_SIZE = 256
+__all__ = ["Clock", "Job", "format_duration", "n_batches", "time_batches"]
 
 
 def n_batches(n, batch_size):
-    """Batches of ArrayLoader for n samples (a last batch of one is merged)."""
-    if batch_size == -1 or n <= batch_size:
-        return 1 if n else 0
-    full, rest = divmod(n, batch_size)
-    return full + (rest > 1)
+    """ArrayLoader's batches of n samples (-1: one batch of all)."""
+    return len(batch_bounds(n, max(n, 1) if batch_size == -1 else batch_size))
 
 
 def format_duration(seconds):
