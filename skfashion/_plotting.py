@@ -138,7 +138,8 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None, **kwargs):
     )
 
 
-def _class_name(label):
+def class_name(label):
+    """A label's Fashion-MNIST name (0-9), else the label as text."""
     from .datasets import CLASS_NAMES
 
     if isinstance(label, numbers.Integral) and 0 <= label < len(CLASS_NAMES):
@@ -223,7 +224,7 @@ def plot_mistakes(
     for row, k in enumerate(order):
         true, pred = pairs[k]
         axes[row, 0].set_ylabel(
-            f"{_class_name(true)}\n→ {_class_name(pred)}",
+            f"{class_name(true)}\n→ {class_name(pred)}",
             rotation=0,
             ha="right",
             va="center",

@@ -69,7 +69,8 @@ def _load_model(path, warn):
 
 
 def run(args, parser):
-    from skfashion import CLASS_NAMES, ImagePreprocessor, preprocess_image
+    from skfashion import ImagePreprocessor, preprocess_image
+    from skfashion._plotting import class_name
 
     if args.top < 1:
         print("skfashion predict: error: --top must be at least 1", file=sys.stderr)
@@ -83,10 +84,7 @@ def run(args, parser):
         print(f"skfashion predict: error: {exc}", file=sys.stderr)
         return 2
     classes = np.asarray(model.classes_)
-    names = [
-        CLASS_NAMES[c] if isinstance(c, int | np.integer) and 0 <= c < 10 else str(c)
-        for c in classes
-    ]
+    names = [class_name(c) for c in classes]
     steps = getattr(model, "steps", [(None, model)])
     takes_pictures = isinstance(steps[0][1], ImagePreprocessor)
     failures = 0
