@@ -107,15 +107,29 @@ def _encode_callback(callback):
         for k, p in inspect.signature(type(callback)).parameters.items()
         if p.default is not p.empty
     }
-    params = {}
-    for key, value in callback.get_params(deep=False).items():
+    params = callback.get_params(deep=False)
+    try:
+        return {"callback": name, "params": _encode_params(params, defaults)}
+    except _Unstorable as exc:
+        key = exc.args[0]
+        raise _Unstorable(
+            f"{type(callback).__name__}'s {key}={params[key]!r}"
+        ) from None
+
+
+def _encode_params(params, defaults):
+    """Every parameter as JSON. One that is not plain data is left out when it
+    is at its default (the class gives it back); else ``_Unstorable(name,
+    what)`` names it."""
+    encoded = {}
+    for key, value in params.items():
         try:
-            params[key] = _encode(value)
-        except _Unstorable:
+            encoded[key] = _encode(value)
+        except _Unstorable as exc:
             if key in defaults and _same(value, defaults[key]):
-                continue  # left at its default: the class gives it back
-            raise _Unstorable(f"{type(callback).__name__}'s {key}={value!r}") from None
-    return {"callback": name, "params": params}
+                continue
+            raise _Unstorable(key, exc) from None
+    return encoded
 
 
 def _decode(value):
@@ -150,31 +164,27 @@ def _step_params(step):
     from ._base import FashionNetBase
     from ._registry import MODULES
 
-    defaults = type(step)().get_params(deep=False)
-    params = {}
-    for name, value in step.get_params(deep=False).items():
-        if name.startswith("_"):
-            continue  # skorch's bookkeeping, not a parameter
-        if isinstance(step, FashionNetBase) and name == "module":
-            if value not in MODULES:
-                raise ValueError(
-                    "save_model stores skfashion's own networks only; a custom "
-                    f"module ({value!r}) needs its code: save the model with "
-                    "joblib instead."
-                )
-        try:
-            params[name] = _encode(value)
-        except _Unstorable as exc:
-            if name in defaults and _same(value, defaults[name]):
-                continue
-            raise ValueError(
-                f"save_model cannot store {type(step).__name__}'s parameter "
-                f"{name}: {exc} is not plain data or a class of torch.optim, "
-                "torch.nn, skorch.callbacks or skfashion, so the file could not "
-                "be loaded without running code. Set it to plain data (or "
-                "leave it at its default), or save the model with joblib."
-            ) from None
-    return params
+    # names starting with "_" are skorch's bookkeeping, not parameters
+    params = {
+        k: v for k, v in step.get_params(deep=False).items() if not k.startswith("_")
+    }
+    if isinstance(step, FashionNetBase) and params["module"] not in MODULES:
+        raise ValueError(
+            "save_model stores skfashion's own networks only; a custom "
+            f"module ({params['module']!r}) needs its code: save the model with "
+            "joblib instead."
+        )
+    try:
+        return _encode_params(params, type(step)().get_params(deep=False))
+    except _Unstorable as exc:
+        name, what = exc.args
+        raise ValueError(
+            f"save_model cannot store {type(step).__name__}'s parameter "
+            f"{name}: {what} is not plain data or a class of torch.optim, "
+            "torch.nn, skorch.callbacks or skfashion, so the file could not "
+            "be loaded without running code. Set it to plain data (or "
+            "leave it at its default), or save the model with joblib."
+        ) from None
 
 
 def _build(spec, registry):
