@@ -86,11 +86,12 @@ def test_save_load_round_trip(fitted, tmp_path, monkeypatch):
         assert set(f.metadata()) == {"skfashion"}
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_saved_training_setup_comes_back(name, tmp_path):
-    X, y = blobs()
-    clf = make(
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_saved_training_setup_comes_back(name, pipeline, tmp_path):
+    X, y = data_for(pipeline)
+    model = make(
         name,
+        pipeline,
         optimizer=torch.optim.SGD,
         optimizer__momentum=0.9,
         criterion=torch.nn.CrossEntropyLoss,
@@ -98,8 +99,9 @@ def test_saved_training_setup_comes_back(name, tmp_path):
         callbacks=[("stop", EarlyStopping(patience=7, monitor="valid_acc"))],
         max_epochs=1,
     ).fit(X, y)
-    save_model(clf, tmp_path / "m.safetensors")
-    again = load_model(tmp_path / "m.safetensors")
+    save_model(model, tmp_path / "m.safetensors")
+    loaded = load_model(tmp_path / "m.safetensors")
+    again = final(loaded)
     assert again.optimizer is torch.optim.SGD
     assert again.optimizer_.param_groups[0]["momentum"] == 0.9
     assert again.criterion_.label_smoothing == 0.05
@@ -107,7 +109,7 @@ def test_saved_training_setup_comes_back(name, tmp_path):
     assert stop_name == "stop" and isinstance(stop, EarlyStopping)
     assert stop.patience == 7 and stop.monitor == "valid_acc"
     # a loaded model is a whole estimator: it trains again
-    assert len(again.fit(X, y).history_) == 1
+    assert len(final(loaded.fit(X, y)).history_) == 1
 
 
 class _CustomCallback(Callback):
@@ -132,12 +134,12 @@ class _CustomModule(torch.nn.Module):
     ],
     ids=["callback", "sink", "random_state"],
 )
-@pytest.mark.parametrize("name", NAMES)
-def test_save_refuses_what_it_cannot_load(name, params, match, tmp_path):
-    X, y = blobs(n_per_class=4)
-    clf = make(name, max_epochs=0, **params).fit(X, y)
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_save_refuses_what_it_cannot_load(name, pipeline, params, match, tmp_path):
+    X, y = data_for(pipeline, n_per_class=4)
+    model = make(name, pipeline, max_epochs=0, **params).fit(X, y)
     with pytest.raises(ValueError, match=match):
-        save_model(clf, tmp_path / "m.safetensors")
+        save_model(model, tmp_path / "m.safetensors")
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a tmp
 
 
@@ -213,14 +215,18 @@ def test_sample_weight_weights_the_loss(name, pipeline):
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_weighted_validation_loss_and_accuracy(name):
-    X, y = blobs()
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_weighted_validation_loss_and_accuracy(name, pipeline):
+    X, y = data_for(pipeline)
     w = _weights(y)
     valid = slice(0, 30)
-    clf = make(name, validation_split=valid, l2=0.0).fit(X, y, sample_weight=w)
+    model = make(name, pipeline, validation_split=valid, l2=0.0)
+    model.fit(X, y, **_fit_kwargs(model, w))
+    clf = final(model)
     w_norm = w * len(w) / w.sum()  # scaled to a mean of 1 over all samples
     Xv, yv, wv = X[valid], y[valid], w_norm[valid]
+    if pipeline:
+        Xv = model[:-1].transform(Xv)  # what the classifier validated on
     proba = clf.predict_proba(Xv)
     assert clf.history_[-1, "valid_acc"] == pytest.approx(
         accuracy_score(yv, proba.argmax(1), sample_weight=wv), abs=1e-6
@@ -232,14 +238,15 @@ def test_weighted_validation_loss_and_accuracy(name):
     assert clf.history_[-1, "valid_loss"] == pytest.approx(expected, rel=1e-4)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_class_weight(name):
-    X, y = blobs()
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_class_weight(name, pipeline):
+    X, y = data_for(pipeline)
     # "balanced" is the same as its per-sample weights
     keep = np.r_[0:40, 40:60, 80:90]  # imbalanced: 40, 20 and 10 samples
     Xi, yi = X[keep], y[keep]
-    balanced = make(name, class_weight="balanced").fit(Xi, yi)
-    manual = make(name).fit(Xi, yi, sample_weight=compute_sample_weight("balanced", yi))
+    balanced = make(name, pipeline, class_weight="balanced").fit(Xi, yi)
+    manual = make(name, pipeline)
+    manual.fit(Xi, yi, **_fit_kwargs(manual, compute_sample_weight("balanced", yi)))
     np.testing.assert_array_equal(balanced.predict_proba(X), manual.predict_proba(X))
     # a class with weight 0 is not predicted: half the images of band 1 are
     # labelled 0, half 1, so each of the two classes wins once the other
@@ -250,7 +257,7 @@ def test_class_weight(name):
     labels[np.random.RandomState(0).choice(band1, 20, replace=False)] = 0
     for gone, kept in ((0, 1), (1, 0)):
         weights = {gone: 0.0, kept: 1.0, 2: 1.0}
-        pred = make(name, class_weight=weights).fit(X, labels).predict(X)
+        pred = make(name, pipeline, class_weight=weights).fit(X, labels).predict(X)
         assert gone not in set(pred) and kept in set(pred[band1])
 
 
@@ -276,22 +283,28 @@ def test_sample_weight_routing(name):
     np.testing.assert_array_equal(grid.predict_proba(X), expected.predict_proba(X))
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_bad_sample_weights(name):
-    X, y = blobs(n_per_class=4)
-    clf = make(name)
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_bad_sample_weights(name, pipeline):
+    X, y = data_for(pipeline, n_per_class=4)
+    model = make(name, pipeline)
+
+    def weighted(w):
+        return _fit_kwargs(model, w)
+
     with pytest.raises(ValueError, match="sample_weight.shape"):
-        clf.fit(X, y, sample_weight=np.ones(len(y) - 1))
+        model.fit(X, y, **weighted(np.ones(len(y) - 1)))
     with pytest.raises(ValueError, match="[Nn]egative"):
-        clf.fit(X, y, sample_weight=-np.ones(len(y)))
+        model.fit(X, y, **weighted(-np.ones(len(y))))
     with pytest.raises(ValueError, match="NaN"):
-        clf.fit(X, y, sample_weight=np.full(len(y), np.nan))
+        model.fit(X, y, **weighted(np.full(len(y), np.nan)))
     with pytest.raises(ValueError, match="nothing to learn|non-zero"):
-        make(name, class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
+        make(name, pipeline, class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
     with pytest.raises(ValueError, match="per-sample losses"):
-        make(name, criterion__reduction="mean").fit(X, y, sample_weight=_weights(y))
+        make(name, pipeline, criterion__reduction="mean").fit(
+            X, y, **weighted(_weights(y))
+        )
     with pytest.raises(ValueError, match="class_weight"):
-        make(name, class_weight="unbalanced").fit(X, y)
+        make(name, pipeline, class_weight="unbalanced").fit(X, y)
 
 
 # ---------------------------------------------------------- thread safety
@@ -323,9 +336,9 @@ def _architecture_param(name):
     return {"mlp": "hidden_units", "cnn": "filters", "fast": "widths"}[name]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_bad_parameters_are_named(name):
-    X, y = blobs(n_per_class=4)
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_bad_parameters_are_named(name, pipeline):
+    X, y = data_for(pipeline, n_per_class=4)
     arch = _architecture_param(name)
     cases = [
         ({"batch_size": 0}, "'batch_size' parameter"),
@@ -343,20 +356,20 @@ def test_bad_parameters_are_named(name):
     if name != "mlp":
         cases.append(({"image_shape": (6, 0)}, "'image_shape' parameter"))
     for params, match in cases:
-        clf = make(name, **params)
+        model = make(name, pipeline, **params)
         with pytest.raises(ValueError, match=match):
-            clf.fit(X, y)
-        assert not clf.initialized_  # refused before anything ran
+            model.fit(X, y)
+        assert not final(model).initialized_  # refused before anything ran
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-@pytest.mark.parametrize("name", NAMES)
-def test_cuda_without_gpu_is_refused_before_training(name):
-    X, y = blobs(n_per_class=4)
-    clf = make(name, device="cuda")
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_cuda_without_gpu_is_refused_before_training(name, pipeline):
+    X, y = data_for(pipeline, n_per_class=4)
+    model = make(name, pipeline, device="cuda")
     with pytest.raises(ValueError, match="no CUDA GPU"):
-        clf.fit(X, y)
-    assert not clf.initialized_ and clf.device == "cuda"
+        model.fit(X, y)
+    assert not final(model).initialized_ and final(model).device == "cuda"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -371,7 +384,21 @@ def test_raw_pixels_warn_and_name_pixel_scaler(name):
         pipe.predict((X * 255).round())
 
 
-def test_read_only_input_raises_no_warning(fitted):
+@pytest.fixture
+def writeable_only(monkeypatch):
+    """torch warns about read-only NumPy arrays only once per process, so a
+    warning cannot show the next case's mistake: refuse them at the source."""
+    as_tensor = torch.as_tensor
+
+    def checked(data, *args, **kwargs):
+        if isinstance(data, np.ndarray):
+            assert data.flags.writeable, "a read-only array reached torch"
+        return as_tensor(data, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "as_tensor", checked)
+
+
+def test_read_only_input_raises_no_warning(fitted, writeable_only):
     model, X, y = fitted
     X = X.copy()
     X.setflags(write=False)
@@ -389,7 +416,7 @@ def _max_epochs_key(model):
     )
 
 
-def test_pandas_output_pipeline_raises_no_warning():
+def test_pandas_output_pipeline_raises_no_warning(writeable_only):
     X, y = data_for(True)
     pipe = make("mlp", True).set_output(transform="pandas")
     with warnings.catch_warnings():
@@ -406,16 +433,18 @@ class _RecordingBar(ProgressBar):
 
 
 @pytest.mark.parametrize("batch_size", [7, -1])
-@pytest.mark.parametrize("name", NAMES)
-def test_progress_bar_total_is_exact(name, batch_size, capsys):
-    X, y = blobs()  # 120 samples: 30 validate at 256 a batch, 90 train
-    clf = make(
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_progress_bar_total_is_exact(name, pipeline, batch_size, capsys):
+    X, y = data_for(pipeline)  # 120 samples: 30 validate at 256 a batch, 90 train
+    model = make(
         name,
+        pipeline,
         verbose=1,
         batch_size=batch_size,
         max_epochs=2,
         callbacks=[("recording_bar", _RecordingBar())],
     ).fit(X, y)
+    clf = final(model)
     capsys.readouterr()
     for total, done in clf.history_[:, "bar"]:
         assert total == done
