@@ -248,8 +248,8 @@ def save_model(model, path):
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
-    from . import __version__
     from ._base import FashionNetBase
+    from ._version import __version__
 
     steps = list(model.steps) if isinstance(model, Pipeline) else [(None, model)]
     registry = _registry()
@@ -336,7 +336,8 @@ def _read(path):
         header = json.loads(metadata["skfashion"])
         if header.get("format") != FORMAT:
             raise ValueError
-    except (KeyError, ValueError, TypeError, AttributeError):
+    # RecursionError: JSON nested deeper than the parser's stack allows
+    except (KeyError, ValueError, TypeError, AttributeError, RecursionError):
         raise ValueError(
             f"{path}: a safetensors file, but not one written by skfashion's "
             "save_model."
@@ -416,7 +417,7 @@ def load_model(path):
         history = History(header.get("history") or [])
         for spec, (_, step) in zip(header["steps"], steps, strict=True):
             _set_fitted(step, spec, header)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"{path}: malformed skfashion model header ({exc}).") from None
     net = steps[-1][1]
     net.label_encoder_ = LabelEncoder().fit(classes)

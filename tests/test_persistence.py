@@ -140,3 +140,30 @@ def test_predict_cli_prefers_safe_file(data, tmp_path, capsys):
     assert main(["predict", "--model", str(folder), "--top", "2", str(img)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(str(img)) and out.count("%") == 2
+
+
+@pytest.mark.parametrize("where", ["header", "parameter"])
+def test_deeply_nested_header_is_a_value_error(data, tmp_path, where):
+    """A crafted header nested 100,000 brackets deep -- the whole header, or
+    one parameter of an otherwise valid header -- is a malformed file like
+    any other: a ValueError naming the file, not a RecursionError."""
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    X, y = data
+    good = tmp_path / "good.safetensors"
+    save_model(_mlp().fit(X / 255, y), good)
+    with safe_open(str(good), framework="pt") as f:
+        text = f.metadata()["skfashion"]
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    deep = "[" * 100_000 + "]" * 100_000
+    if where == "header":
+        text = deep
+    else:
+        assert '"hidden_units": {"tuple": [16, 8]}' in text
+        text = text.replace("[16, 8]", deep)
+    crafted = tmp_path / "crafted.safetensors"
+    save_file(tensors, str(crafted), metadata={"skfashion": text})
+    with pytest.raises(ValueError, match="crafted.safetensors"):
+        load_model(crafted)
