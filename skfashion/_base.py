@@ -35,6 +35,7 @@ from ._training import (
 from ._validation import (
     NET_CONSTRAINTS,
     check_batch_norm,
+    check_monitors,
     check_n_features,
     fit_label_encoder,
     sample_weights,
@@ -263,9 +264,13 @@ class FashionNetBase(NeuralNetClassifier):
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if self.train_split is not None:  # skorch's own mechanism, if given
-            return super().get_split_datasets(X, y, **fit_params)
+            train, valid = super().get_split_datasets(X, y, **fit_params)
+            if valid is None:
+                check_monitors(self, "train_split")
+            return train, valid
         valid = validation_mask(self.validation_split, y, self._split_seed_)
         if valid is None:
+            check_monitors(self, "validation_split")
             return self.get_dataset(X, y), None
         train, valid = np.flatnonzero(~valid), np.flatnonzero(valid)
         return (

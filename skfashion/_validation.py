@@ -71,6 +71,28 @@ def check_batch_norm(net):
         )
 
 
+def check_monitors(net, split_param):
+    """Without validation data, no callback can monitor a validation score
+    (skorch would fail after the first epoch with a KeyError on the
+    history): say so before training, naming what to set."""
+    for name, callback in net.callbacks_:
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("valid_"):
+            value = getattr(net, split_param)
+            why = (
+                "gives no validation samples"
+                if value is None
+                else "leaves no validation sample for this data"
+            )
+            raise ValueError(
+                f"Callback {name!r} ({type(callback).__name__}) monitors "
+                f"{monitor!r}, which needs validation data, but "
+                f"{split_param}={value!r} {why}. Set {split_param} (e.g. 0.1), "
+                f"or monitor a training score such as "
+                f"{'train_' + monitor.removeprefix('valid_')!r}."
+            )
+
+
 class PositiveInts(Options):
     """Parameter constraint: a tuple (or list) of positive ints, each the
     size of a layer; ``length`` fixes how many.
