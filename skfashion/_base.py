@@ -25,6 +25,7 @@ from skorch.utils import multi_indexing, to_numpy, to_tensor
 from torch import nn
 
 from ._hardware import resolve_device, resolve_precision
+from ._threads import AdaptiveThreads
 from ._training import (
     ArrayLoader,
     BatchAccuracy,
@@ -121,6 +122,7 @@ class FashionNetBase(NeuralNetClassifier):
             ("train_acc", BatchAccuracy(name="train_acc", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_acc", BatchAccuracy(name="valid_acc")),
+            ("threads", AdaptiveThreads()),
             ("print_log", PrintLog()),
             ("resume", ResumeCheckpoint()),
         ]

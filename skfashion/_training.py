@@ -24,6 +24,8 @@ from skorch.dataset import Dataset
 from skorch.history import History
 from torch.utils.data import DataLoader
 
+from ._threads import AdaptiveThreads
+
 __all__ = [
     "ArrayLoader",
     "BatchAccuracy",
@@ -276,7 +278,8 @@ class OneCycle(Callback):
 
 
 # ------------------------------------------------------------------ resume
-_DISPLAY_ONLY = (PrintLog, _SkorchProgressBar, EpochTimer)
+# display only, or about this process rather than the training: not saved
+_NOT_RESUMED = (PrintLog, _SkorchProgressBar, EpochTimer, AdaptiveThreads)
 
 
 def _plain(value):
@@ -394,7 +397,7 @@ class ResumeCheckpoint(Callback):
 
     def _callbacks(self, net):
         for name, callback in net.callbacks_:
-            if callback is not self and not isinstance(callback, _DISPLAY_ONLY):
+            if callback is not self and not isinstance(callback, _NOT_RESUMED):
                 yield name, callback
 
     def _restore(self, net, state):
@@ -431,6 +434,18 @@ class ResumeCheckpoint(Callback):
             os.replace(tmp, path)  # a kill mid-write leaves the previous epoch's
         finally:
             tmp.unlink(missing_ok=True)
+
+
+def saved_epochs(checkpoint_dir):
+    """How many epochs the interrupted fits in ``checkpoint_dir`` have done:
+    ``{file name: epochs}``, for saying how much a resumed run has left
+    (unreadable files count as 0, as :class:`ResumeCheckpoint` starts them
+    over)."""
+    epochs = {}
+    for path in sorted(Path(checkpoint_dir).glob("*.pt")):
+        state = ResumeCheckpoint._read(path)
+        epochs[path.name] = 0 if state is None else len(json.loads(state["history"]))
+    return epochs
 
 
 def _stopped_early(callback):
