@@ -9,6 +9,7 @@ import pytest
 
 from skfashion import CLASS_NAMES
 from skfashion.cli import _report, main
+from skfashion.cli._report_progress import OverallProgress
 
 FILES = [
     "history.csv",
@@ -278,28 +279,106 @@ def test_ctrl_c_then_resume(fashion_train, tmp_path, monkeypatch, capsys):
 
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--epochs", "3", "--out", str(out)]
-    real = _report._OverallProgress.on_epoch_end
+    real = OverallProgress.on_epoch_end
 
     def ctrl_c_after_epoch_2(self, net, **kwargs):
         real(self, net, **kwargs)
         if len(net.history) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
 
-    monkeypatch.setattr(_report._OverallProgress, "on_epoch_end", ctrl_c_after_epoch_2)
+    monkeypatch.setattr(OverallProgress, "on_epoch_end", ctrl_c_after_epoch_2)
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert "--resume" in err and "report.checkpoints" in err
     assert not out.exists()
-    assert len(list((tmp_path / "report.checkpoints").iterdir())) == 1
+    checkpoints = tmp_path / "report.checkpoints"
+    assert len(list(checkpoints.glob("*/*/*.pt"))) == 1
+    monkeypatch.setattr(OverallProgress, "on_epoch_end", real)
 
-    monkeypatch.setattr(_report._OverallProgress, "on_epoch_end", real)
+    # another run into the same folder leaves the interrupted run's checkpoints
+    other = ["report", "--quick", "--models", "mlp", "--out", str(out)]
+    assert main(other) == 0
+    assert len(list(checkpoints.glob("*/*/*.pt"))) == 1
+    # the same run without --resume deletes nothing and says what to do
+    assert main(argv) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert len(list(checkpoints.glob("*/*/*.pt"))) == 1
+
+    plans = []
+
+    def plan(*args):
+        plans.append(real_plan(*args))
+        return plans[-1]
+
+    real_plan = _report._plan
+    monkeypatch.setattr(_report, "_plan", plan)
     assert main([*argv, "--resume"]) == 0
+    # the resumed run counts the epochs done (the Ctrl-C came before the
+    # second epoch's checkpoint) and estimates only what is left
+    (job,) = plans[0].jobs
+    assert job.done_epochs == 1
+    assert plans[0].batches_done_before == job.epoch_batches
+    assert plans[0].total_batches == 3 * job.epoch_batches
+    assert job.batches == 2 * job.epoch_batches
     history = pd.read_csv(out / "mlp" / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3]
-    assert not (tmp_path / "report.checkpoints").exists()
+    assert not checkpoints.exists()
     resumed = json.loads((out / "metrics.json").read_text())["mlp"]
 
     straight = tmp_path / "straight"
     assert main([*argv[:-1], str(straight)]) == 0
     expected = json.loads((straight / "metrics.json").read_text())["mlp"]
     assert resumed["test_accuracy"] == expected["test_accuracy"]
+    assert not (tmp_path / "straight.checkpoints").exists()
+
+
+def test_resume_without_checkpoints_says_so(fashion_train, tmp_path, capsys):
+    out = tmp_path / "report"
+    argv = ["report", "--quick", "--models", "mlp", "--out", str(out), "--resume"]
+    assert main(argv) == 0
+    assert "Nothing to resume" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+@pytest.mark.parametrize(
+    "signame, code", [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129)]
+)
+def test_signals_stop_like_ctrl_c(fashion_train, tmp_path, signame, code):
+    """kill, timeout, a container stop or a closed terminal: the run stops
+    at the next batch, keeps its checkpoints and says how to resume."""
+    import signal
+    import time
+
+    out = tmp_path / "report"
+    argv = ["report", "--quick", "--models", "mlp", "--epochs", "1000"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skfashion.cli", *argv, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        checkpoints = tmp_path / "report.checkpoints"
+        while not list(checkpoints.glob("*/*/*.pt")):  # an epoch is saved
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, signame))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, err
+    assert "interrupted" in err and "--resume" in err, err
+    assert (signame in err) == (signame != "SIGINT")
+    assert list(checkpoints.glob("*/*/*.pt")) and not out.exists()
+
+
+def test_report_folder_is_readable_like_any_folder(fashion_train, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "report"
+    assert main(["report", "--quick", "--models", "mlp", "--out", str(out)]) == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask

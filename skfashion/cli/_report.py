@@ -12,7 +12,6 @@ import itertools
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._report_checkpoints import RunCheckpoints
 from ._report_clock import Clock, Job, format_duration, n_batches, time_batches
 from ._report_files import (
     comparison,
@@ -29,6 +29,7 @@ from ._report_files import (
     write_report,
 )
 from ._report_stats import confused_pairs, per_class_recall, seed_summary
+from ._signals import interruptible
 
 HELP = "reproduce the original report: train, evaluate, write a report"
 
@@ -211,7 +212,7 @@ def _pipeline(name, args, **params):
     return make_pipeline(PixelScaler(), CLASSIFIERS[name](**params))
 
 
-def _plan(models, seeds, data, args):
+def _plan(models, seeds, data, args, checkpoints):
     """Every fit of the run, each timed on a few batches of its model."""
     from skfashion._registry import CLASSIFIERS
 
@@ -236,6 +237,7 @@ def _plan(models, seeds, data, args):
                     name=name,
                     seed=seed,
                     epochs=_epochs(name, args),
+                    done_epochs=checkpoints.epochs_done(name, seed),
                     train_batches=n_batches(n_train, batch_size),
                     valid_batches=n_batches(data.n_valid, valid_batch),
                     n_valid=data.n_valid,
@@ -248,46 +250,55 @@ def _plan(models, seeds, data, args):
     return Clock(jobs)
 
 
-def _progress_callback_class():
-    from skorch.callbacks import Callback
-
-    class OverallProgress(Callback):
-        """Advance the run's progress bar after every batch and show the
-        time left at the measured speed."""
-
-        def __init__(self, bar=None, clock=None):
-            self.bar = bar
-            self.clock = clock
-
-        def on_batch_end(self, net, **kwargs):
-            if self.bar is None:
-                return
-            self.clock.tick()
-            self.bar.update(1)
-            now = time.perf_counter()
-            if now - getattr(self, "shown_", 0.0) > 1.0:
-                left = format_duration(self.clock.remaining())
-                self.bar.set_postfix_str(f"about {left} left", refresh=False)
-                self.shown_ = now
-
-        def __getstate__(self):  # a saved model keeps no terminal state
-            return {**self.__dict__, "bar": None, "clock": None}
-
-    OverallProgress.__qualname__ = OverallProgress.__name__ = "_OverallProgress"
-    return OverallProgress
+def _settings(models, seeds, args):
+    """What decides the run's training: its checkpoints are kept by these."""
+    return {
+        "models": models,
+        "random_states": seeds,
+        "epochs": {m: _epochs(m, args) for m in models},
+        "quick": args.quick,
+        "device": args.device,
+        "precision": args.precision,
+        "data_home": args.data_home,
+    }
 
 
-_OverallProgress = _progress_callback_class()
+def _resume_note(checkpoints, args):
+    """What --resume (or its absence) will do with the checkpoints kept."""
+    if not args.resume and checkpoints.saved():
+        raise ArgumentError(
+            f"{checkpoints.folder} holds the checkpoints of an interrupted run "
+            "with these settings: continue it with --resume, or delete that "
+            "folder to start over"
+        )
+    if args.resume and not checkpoints.saved():
+        others = checkpoints.other_runs()
+        kept = (
+            f"; {checkpoints.root} holds {len(others)} run(s) with other "
+            "settings: " + "; ".join(_describe(o) for o in others)
+            if others
+            else ""
+        )
+        return f"Nothing to resume with these settings{kept}. Starting from the start."
+    return None
 
 
-def _checkpoint_dir(out):
-    return out.with_name(out.name + ".checkpoints")
+def _describe(settings):
+    """A run's settings as command-line options."""
+    words = [f"--models {','.join(settings['models'])}"]
+    epochs = ",".join(f"{m}={e}" for m, e in settings["epochs"].items())
+    words.append(f"epochs {epochs}")
+    if settings["quick"]:
+        words.append("--quick")
+    return " ".join(words)
 
 
-def _train(job, data, args, bar, clock, interrupted):
+def _train(job, data, args, bar, clock, interrupted, checkpoint_dir):
     """Fit one pipeline with the report's protocol and predict the test set."""
     from sklearn.metrics import accuracy_score
     from tqdm.contrib import DummyTqdmFile
+
+    from ._report_progress import OverallProgress
 
     pipe = _pipeline(
         job.name,
@@ -295,9 +306,9 @@ def _train(job, data, args, bar, clock, interrupted):
         max_epochs=job.epochs,
         random_state=job.seed,
         validation_split=slice(0, data.n_valid),
-        checkpoint_dir=_checkpoint_dir(Path(args.out)),
+        checkpoint_dir=checkpoint_dir,
         verbose=1,
-        callbacks=[("overall_progress", _OverallProgress(bar, clock))],
+        callbacks=[("overall_progress", OverallProgress(bar, clock))],
     )
     start = time.perf_counter()
     # skorch's epoch table goes through tqdm, so it does not break the bars
@@ -392,98 +403,104 @@ def _announce(clock, models, args, write):
 def run(args, parser):
     try:
         models, n_seeds, out = _check_args(args)
+        seeds = {m: [args.random_state + i for i in range(n_seeds[m])] for m in models}
+        checkpoints = RunCheckpoints(out, _settings(models, seeds, args))
+        note = _resume_note(checkpoints, args)
         work = _make_workdir(out)
     except ArgumentError as exc:
         print(f"skfashion report: error: {exc}", file=sys.stderr)
         return 2
-
-    from tqdm.auto import tqdm
-
-    state = {"interrupted": False}
-
-    def on_sigint(signum, frame):
-        state["interrupted"] = True
-        raise KeyboardInterrupt
-
-    checkpoints = _checkpoint_dir(out)
-    if not args.resume:
-        shutil.rmtree(checkpoints, ignore_errors=True)
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    if note:
+        print(note)
     started = time.perf_counter()
-    try:
-        data = _load(args)
-        seeds = {m: [args.random_state + i for i in range(n_seeds[m])] for m in models}
-        clock = _plan(models, seeds, data, args)
-        _announce(clock, models, args, tqdm.write)
-        fits, evaluations = {}, {}
-        bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
-        with tqdm(
-            total=clock.total_batches, desc="overall", bar_format=bar_format
-        ) as bar:
-            for i, job in enumerate(clock.jobs):
-                clock.start(i)
-                fit = _train(job, data, args, bar, clock, lambda: state["interrupted"])
-                fits.setdefault(job.name, []).append(fit)
-                if len(fits[job.name]) == len(seeds[job.name]):  # model done
-                    ev = evaluations[job.name] = _evaluate(fits[job.name], data)
-                    write_model_files(
-                        work / job.name, MODELS[job.name], fits[job.name], ev, data
-                    )
-                    tqdm.write(_one_line(job.name, ev))
-        comparisons = [
-            comparison(a, b, MODELS, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred)
-            for a, b in itertools.combinations(models, 2)
-        ]
-        write_recall_figure(work / "recall.png", MODELS, evaluations)
-        total = time.perf_counter() - started
-        write_report(
-            work,
-            {
-                "titles": MODELS,
-                "evaluations": evaluations,
-                "comparisons": comparisons,
-                "environment": _environment(fits[models[0]][0].pipe[-1]),
-                "time": {
-                    "estimated_seconds": round(clock.estimate, 1),
-                    "actual_seconds": round(total, 1),
-                    "estimated": format_duration(clock.estimate),
-                    "actual": format_duration(total),
-                },
-                "protocol": {
-                    "n_train": len(data.y) - data.n_valid,
-                    "n_valid": data.n_valid,
-                    "n_test": len(data.y_test),
-                    "epochs": {m: _epochs(m, args) for m in models},
-                    "random_states": seeds,
-                    "quick": args.quick,
-                },
-            },
-        )
-        _move_into_place(work, out)
-        shutil.rmtree(checkpoints, ignore_errors=True)
-    except (KeyboardInterrupt, _Interrupted):
-        kept = _keep_partial(work, out)
-        where = f"; finished models kept in {kept}" if kept else ""
-        if checkpoints.is_dir() and any(checkpoints.iterdir()):
-            where += f"; run again with --resume to continue from {checkpoints}"
-        print(
-            f"skfashion report: interrupted: {out} was not written{where}",
-            file=sys.stderr,
-        )
-        return 130
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"skfashion report: error: {exc}", file=sys.stderr)
-        return 1
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        with contextlib.suppress(OSError):
-            checkpoints.rmdir()  # only if empty
+    with interruptible() as stop:
+        try:
+            checkpoints.open()
+            _run(models, seeds, args, work, checkpoints, stop, started)
+            _move_into_place(work, out)
+            checkpoints.remove()
+        except (KeyboardInterrupt, _Interrupted):
+            print(_interrupted(stop, work, out, checkpoints), file=sys.stderr)
+            return stop.exit_code
+        except OSError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            print(f"skfashion report: error: {exc}", file=sys.stderr)
+            return 1
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            checkpoints.tidy()
+    total = time.perf_counter() - started
     print(f"Report written to {out}/report.md in {format_duration(total)}.")
     return 0
+
+
+def _interrupted(stop, work, out, checkpoints):
+    """Keep what finished; say what was kept and how to continue."""
+    kept = _keep_partial(work, out)
+    where = f"; finished models kept in {kept}" if kept else ""
+    if checkpoints.saved():
+        where += f"; run again with --resume to continue from {checkpoints.folder}"
+    how = f" ({stop.name})" if stop.name not in (None, "SIGINT") else ""
+    return f"skfashion report: interrupted{how}: {out} was not written{where}"
+
+
+def _run(models, seeds, args, work, checkpoints, stop, started):
+    """Train, evaluate and write the report into ``work``."""
+    from tqdm.auto import tqdm
+
+    data = _load(args)
+    clock = _plan(models, seeds, data, args, checkpoints)
+    _announce(clock, models, args, tqdm.write)
+    fits, evaluations = {}, {}
+    bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
+    with tqdm(
+        total=clock.total_batches,
+        initial=clock.batches_done_before,
+        desc="overall",
+        bar_format=bar_format,
+    ) as bar:
+        for i, job in enumerate(clock.jobs):
+            clock.start(i)
+            folder = checkpoints.job_folder(job.name, job.seed)
+            fit = _train(job, data, args, bar, clock, lambda: bool(stop), folder)
+            fits.setdefault(job.name, []).append(fit)
+            if len(fits[job.name]) == len(seeds[job.name]):  # model done
+                ev = evaluations[job.name] = _evaluate(fits[job.name], data)
+                write_model_files(
+                    work / job.name, MODELS[job.name], fits[job.name], ev, data
+                )
+                tqdm.write(_one_line(job.name, ev))
+    comparisons = [
+        comparison(a, b, MODELS, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred)
+        for a, b in itertools.combinations(models, 2)
+    ]
+    write_recall_figure(work / "recall.png", MODELS, evaluations)
+    total = time.perf_counter() - started
+    write_report(
+        work,
+        {
+            "titles": MODELS,
+            "evaluations": evaluations,
+            "comparisons": comparisons,
+            "environment": _environment(fits[models[0]][0].pipe[-1]),
+            "time": {
+                "estimated_seconds": round(clock.estimate, 1),
+                "actual_seconds": round(total, 1),
+                "estimated": format_duration(clock.estimate),
+                "actual": format_duration(total),
+            },
+            "protocol": {
+                "n_train": len(data.y) - data.n_valid,
+                "n_valid": data.n_valid,
+                "n_test": len(data.y_test),
+                "epochs": {m: _epochs(m, args) for m in models},
+                "random_states": seeds,
+                "quick": args.quick,
+            },
+        },
+    )
 
 
 def _one_line(name, ev):
@@ -500,9 +517,17 @@ def _make_workdir(out):
     """A temporary folder beside ``out``: moved into place when complete."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        work.chmod(0o777 & ~_umask())  # mkdtemp's 0o700: as mkdir would make it
+        return work
     except OSError as exc:
         raise ArgumentError(f"--out {out} is not writable ({exc.strerror})") from None
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _move_into_place(work, out):

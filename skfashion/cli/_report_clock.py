@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from skfashion._base import PREDICT_BATCH_SIZE
-from skfashion._training import batch_bounds
-
 __all__ = ["Clock", "Job", "format_duration", "n_batches", "time_batches"]
 
 
 def n_batches(n, batch_size):
     """ArrayLoader's batches of n samples (-1: one batch of all)."""
+    from skfashion._training import batch_bounds
+
     return len(batch_bounds(n, max(n, 1) if batch_size == -1 else batch_size))
 
 
@@ -38,6 +37,8 @@ def time_batches(make_pipeline, X, y, batch_size, budget=1.5):
     of a pipeline: after a warm-up fit of two batches (one-time costs such as
     imports), fits of two and of k batches give the cost of a batch (their
     difference) and of a fit's set-up."""
+    from skfashion._base import PREDICT_BATCH_SIZE
+
     bs = len(X) if batch_size == -1 else batch_size
 
     def fit_seconds(n_batches):
@@ -74,10 +75,16 @@ class Job:
     train_batch_seconds: float
     setup_seconds: float
     sample_seconds: float
+    done_epochs: int = 0  # finished before an interruption (--resume)
+
+    @property
+    def epoch_batches(self):
+        return self.train_batches + self.valid_batches
 
     @property
     def batches(self):
-        return self.epochs * (self.train_batches + self.valid_batches)
+        """The batches still to train and validate."""
+        return (self.epochs - self.done_epochs) * self.epoch_batches
 
     @property
     def estimate(self):
@@ -87,7 +94,7 @@ class Job:
         )
         return (
             self.setup_seconds
-            + self.epochs * per_epoch
+            + (self.epochs - self.done_epochs) * per_epoch
             + self.n_test * self.sample_seconds
         )
 
@@ -104,10 +111,17 @@ class Clock:
 
     @property
     def total_batches(self):
-        return sum(job.batches for job in self.jobs)
+        """Every batch of the run, the ones done before a resume included."""
+        return sum(job.epochs * job.epoch_batches for job in self.jobs)
+
+    @property
+    def batches_done_before(self):
+        """The batches an interrupted run finished (``--resume``)."""
+        return self.total_batches - sum(job.batches for job in self.jobs)
 
     @property
     def estimate(self):
+        """Seconds the run will take (what is left of it, on --resume)."""
         return sum(job.estimate for job in self.jobs)
 
     def start(self, index):
