@@ -37,11 +37,15 @@ def test_mcnemar_exact():
 def test_confused_pairs_and_recall():
     cm = np.array([[8, 2, 0], [5, 5, 0], [0, 1, 9]])
     pairs = confused_pairs(cm, ["a", "b", "c"], top=2)
+    # a <-> b is one pair, listed once (by its larger direction)
     assert [(p["true"], p["predicted"], p["count"]) for p in pairs] == [
         ("b", "a", 5),
-        ("a", "b", 2),
+        ("c", "b", 1),
     ]
-    assert pairs[0]["reverse_count"] == 2
+    assert [p["reverse_count"] for p in pairs] == [2, 0]
+    # no mistakes, no pairs; never more pairs than there are mistakes
+    assert confused_pairs(np.eye(3, dtype=int), ["a", "b", "c"]) == []
+    assert len(confused_pairs(cm, ["a", "b", "c"], top=10)) == 2
     np.testing.assert_allclose(per_class_recall(cm), [0.8, 0.5, 0.9])
 
 
@@ -75,3 +79,22 @@ def test_clock_follows_measured_speed(monkeypatch):
     assert clock.remaining() == pytest.approx(
         2 * estimate / 2 + 2 * estimate + estimate
     )
+
+
+def test_recall_change_in_words():
+    from skfashion.cli._report_files import _recall_change
+
+    before = np.array([0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.9, 0.9, 0.9])
+    after = before.copy()
+    after[1] += 0.3  # Trouser rises most, then Shirt
+    after[6] += 0.2
+    after[4] = 0.0  # Coat falls to nothing
+    words = _recall_change(before, after)
+    assert words.startswith("recall rises most on Trouser (50.0 → 80.0 %), Shirt")
+    assert "falls most on Coat (80.0 → 0.0 %)" in words
+    assert "Dress" not in words  # unchanged classes are not called gains
+    # nothing falls: the least gain is named as such
+    assert "rises least on" in _recall_change(before, before + 0.01 * np.arange(10))
+    assert _recall_change(after, before).startswith("recall rises most on Coat")
+    # nothing changes: no invented gain
+    assert _recall_change(before, before) == "recall rises on no class."

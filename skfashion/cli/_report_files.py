@@ -145,7 +145,6 @@ def _comparisons_md(titles, comparisons):
 
 
 def _discussion(titles, evaluations):
-    from skfashion import CLASS_NAMES
 
     lines = []
     if "mlp" in evaluations:
@@ -156,19 +155,32 @@ def _discussion(titles, evaluations):
         )
     for a, b in itertools.combinations(evaluations, 2):
         ra, rb = (np.array(evaluations[m]["recall"]) for m in (a, b))
-        gain = rb - ra
-        order = np.argsort(gain, kind="stable")[::-1]
-        best = ", ".join(
-            f"{CLASS_NAMES[i]} ({100 * ra[i]:.1f} → {100 * rb[i]:.1f} %)"
-            for i in order[:3]
-        )
-        worst = order[-1]
-        lines.append(
-            f"From {titles[a]} to {titles[b]}, recall improves most on {best}; "
-            f"the smallest gain (or largest loss) is on {CLASS_NAMES[worst]} "
-            f"({100 * ra[worst]:.1f} → {100 * rb[worst]:.1f} %)."
-        )
+        lines.append(f"From {titles[a]} to {titles[b]}, " + _recall_change(ra, rb))
     return "\n\n".join(lines) or "—"
+
+
+def _recall_change(ra, rb):
+    """In words: the classes whose recall rises most, and the one that
+    falls most (or gains least, if none falls)."""
+    from skfashion import CLASS_NAMES
+
+    def change(i):
+        return f"{CLASS_NAMES[i]} ({100 * ra[i]:.1f} → {100 * rb[i]:.1f} %)"
+
+    gain = rb - ra
+    order = np.argsort(gain, kind="stable")[::-1]
+    rising = [i for i in order[:3] if gain[i] > 0]
+    words = (
+        "recall rises most on " + ", ".join(map(change, rising))
+        if rising
+        else "recall rises on no class"
+    )
+    worst = order[-1]
+    if gain[worst] < 0:
+        return f"{words}; it falls most on {change(worst)}."
+    if worst in rising or not rising:
+        return words + "."
+    return f"{words}; it rises least on {change(worst)}."
 
 
 def _seeds_text(random_states):

@@ -66,20 +66,28 @@ def in_words(p, a, b, a_only, b_only):
 
 
 def confused_pairs(cm, names, top=3):
-    """The ``top`` most frequent (true, predicted) mistakes of a confusion
-    matrix, with the count the other way round."""
+    """The ``top`` most confused pairs of classes of a confusion matrix, each
+    pair once: its more frequent (true, predicted) mistake, with the count
+    the other way round."""
     off = np.array(cm, copy=True)
     np.fill_diagonal(off, 0)
-    order = np.argsort(off, axis=None, kind="stable")[::-1][:top]
-    return [
-        {
-            "true": names[i],
-            "predicted": names[j],
-            "count": int(off[i, j]),
-            "reverse_count": int(off[j, i]),
-        }
-        for i, j in (np.unravel_index(k, off.shape) for k in order)
-    ]
+    pairs, seen = [], set()
+    for k in np.argsort(off, axis=None, kind="stable")[::-1]:
+        i, j = np.unravel_index(k, off.shape)
+        if len(pairs) == top or off[i, j] == 0:
+            break
+        if frozenset((i, j)) in seen:  # the other direction of a listed pair
+            continue
+        seen.add(frozenset((i, j)))
+        pairs.append(
+            {
+                "true": names[i],
+                "predicted": names[j],
+                "count": int(off[i, j]),
+                "reverse_count": int(off[j, i]),
+            }
+        )
+    return pairs
 
 
 def per_class_recall(cm):
