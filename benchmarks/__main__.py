@@ -13,7 +13,17 @@ import sys
 
 from ._common import table, write
 
-BENCHMARKS = ["loader", "training", "speed", "search", "memory", "fast", "parity"]
+BENCHMARKS = [
+    "loader",
+    "training",
+    "speed",
+    "busy",
+    "startup",
+    "search",
+    "memory",
+    "fast",
+    "parity",
+]
 
 
 def main(argv=None):

@@ -66,5 +66,6 @@ def isolated_data(tmp_path, monkeypatch):
     def no_network(url, folder=None, local_filename=None, **kwargs):
         raise OSError(f"network disabled in tests: {url}")
 
-    monkeypatch.setattr(_fashion_mnist, "fetch_file", no_network)
+    # imported by the loader only when it downloads
+    monkeypatch.setattr("sklearn.datasets.fetch_file", no_network)
     return tmp_path

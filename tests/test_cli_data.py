@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,64 @@ def test_console_script_help():
         check=True,
     ).stdout
     assert "data" in out
+
+
+HEAVY = ("torch", "sklearn", "skorch", "scipy", "pandas", "matplotlib")
+
+
+def _modules_after(code):
+    """The heavy libraries a fresh interpreter has imported after ``code``."""
+    check = f"{code}\nimport sys\nprint(sorted(set({HEAVY!r}) & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_import_and_help_and_data_need_no_heavy_library(fashion_train):
+    """`import skfashion`, `skfashion --help` and `skfashion data` are quick
+    because they import none of PyTorch, scikit-learn & co (their timings:
+    ``python -m benchmarks startup``); a public name imports its module."""
+    assert _modules_after("import skfashion") == "[]"
+    help_ = (
+        "from skfashion.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass"
+    )
+    assert _modules_after(help_) == "[]"
+    for command in ("report", "predict", "data"):
+        assert (
+            _modules_after(help_.replace("'--help'", f"'{command}', '--help'")) == "[]"
+        )
+    assert _modules_after("from skfashion.cli import main\nmain(['data'])") == "[]"
+    assert "torch" in _modules_after("from skfashion import FashionMLP")
+
+
+def test_lazy_names_are_the_real_ones():
+    import skfashion
+    from skfashion._mlp import FashionMLP
+
+    assert skfashion.FashionMLP is FashionMLP
+    assert set(skfashion.__all__) <= set(dir(skfashion))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        skfashion.Nope  # noqa: B018
+
+
+@pytest.mark.parametrize("env", [None, "custom"])
+def test_cache_folder_is_scikit_learns_data_home(env, tmp_path, monkeypatch):
+    from sklearn.datasets import get_data_home
+
+    from skfashion.datasets import _fashion_mnist
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if env is None:
+        monkeypatch.delenv("SCIKIT_LEARN_DATA", raising=False)
+    else:
+        monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / env))
+    expected = get_data_home()
+    assert _fashion_mnist._cache_dir() == Path(expected) / "fashion_mnist"
+
+
+def test_public_names_are_all_lazy():
+    import skfashion
+
+    assert sorted(skfashion.__all__) == sorted([*skfashion._MODULES, "__version__"])

@@ -88,7 +88,7 @@ def _serve(monkeypatch, served, fail_mirrors=()):
             raise ConnectionResetError("mirror down")
         shutil.copy(served / url.rsplit("/", 1)[1], filename)
 
-    monkeypatch.setattr(_fashion_mnist, "fetch_file", sk_base.fetch_file)
+    monkeypatch.setattr("sklearn.datasets.fetch_file", sk_base.fetch_file)
     monkeypatch.setattr(sk_base, "urlretrieve", urlretrieve)
     return calls
 
@@ -131,7 +131,7 @@ def test_interrupted_download_leaves_nothing(isolated_data, fake_files, monkeypa
             f.write(b"\x1f\x8b partial")
         raise ConnectionResetError("connection lost half-way")
 
-    monkeypatch.setattr(_fashion_mnist, "fetch_file", sk_base.fetch_file)
+    monkeypatch.setattr("sklearn.datasets.fetch_file", sk_base.fetch_file)
     monkeypatch.setattr(sk_base, "urlretrieve", half_then_fail)
     home = isolated_data / "home"
     with pytest.raises(OSError, match="connection lost half-way"):

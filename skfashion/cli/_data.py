@@ -1,10 +1,11 @@
 """``skfashion data``: find, verify and (optionally) download the data."""
 
+import math
 import sys
 
 import numpy as np
 
-from ..datasets import fetch_fashion_mnist, locate_fashion_mnist
+from ..datasets import CLASS_NAMES, fetch_fashion_mnist, locate_fashion_mnist
 
 HELP = "find, verify and download the Fashion-MNIST files"
 
@@ -35,16 +36,17 @@ def run(args, parser):
         print(f"{name:28s} {where}")
     try:
         for subset in ("train", "test"):
-            data = fetch_fashion_mnist(
+            X, y = fetch_fashion_mnist(
                 subset=subset,
                 data_home=args.data_home,
                 download_if_missing=args.download,
+                return_X_y=True,  # no Bunch: scikit-learn is not imported
             )
-            counts = np.bincount(data.target, minlength=len(data.target_names))
+            counts = np.bincount(y, minlength=len(CLASS_NAMES))
+            side = math.isqrt(X.shape[1])
             print(
-                f"{subset}: {data.data.shape[0]} images of "
-                f"{data.images.shape[1]}x{data.images.shape[2]}, "
-                f"{len(data.target_names)} classes "
+                f"{subset}: {X.shape[0]} images of {side}x{side}, "
+                f"{len(CLASS_NAMES)} classes "
                 f"({counts.min()}-{counts.max()} per class), "
                 "checksums verified"
             )
