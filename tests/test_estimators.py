@@ -15,6 +15,7 @@ from skorch.callbacks import EarlyStopping
 
 from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
 from skfashion._hardware import bf16_supported, resolve_precision
+from skfashion._penalty import dense_kernels
 
 FAST = {"lr": 1e-2, "max_epochs": 3, "batch_size": 16, "random_state": 0}
 
@@ -148,22 +149,33 @@ def test_l2_penalty_is_keras_kernel_regularizer(blobs):
 
 @pytest.mark.parametrize("make", [tiny_mlp, tiny_cnn])
 def test_l2_gradient_is_the_penalty_gradient(make, blobs):
-    # the penalty's gradient is added in place after backward: it must equal
-    # autograd's gradient of l2 * sum(w ** 2) added to the loss
+    # the penalty's gradient is added in place after backward (the l2
+    # callback): it must equal autograd's gradient of l2 * sum(w ** 2)
+    # -- as every callback after it sees them (gradient clipping, say)
+    from skorch.callbacks import Callback
+
+    class Seen(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.grads_ = [p.grad.clone() for _, p in named_parameters]
+
     X, y = blobs
-    clf = make(l2=0.05, max_epochs=0, validation_split=None).fit(X, y)
+    seen = Seen()
+    clf = make(l2=0.05, max_epochs=0, validation_split=None, callbacks=[seen])
+    clf.fit(X, y)
     batch = (torch.as_tensor(X[:16]), torch.as_tensor(y[:16]))
-    clf.train_step_single(batch)
-    ours = [p.grad.clone() for p in clf.module_.parameters()]
+    for group in clf.optimizer_.param_groups:
+        group["lr"] = 0.0  # a whole step that leaves the weights as they are
+    clf.train_step(batch)
+    ours = seen.grads_
     clf.optimizer_.zero_grad()
-    kernels = {id(w) for w in clf._l2_kernels()}
+    kernels = {id(w) for w in dense_kernels(clf.module_)}
     clf.module_.train()
     with torch.autocast(
         "cpu", dtype=torch.bfloat16, enabled=clf.precision_ == "bfloat16"
     ):
         logits = clf.module_(batch[0])
     loss = torch.nn.functional.cross_entropy(logits.float(), batch[1])
-    loss = loss + 0.05 * sum(w.square().sum() for w in clf._l2_kernels())
+    loss = loss + 0.05 * sum(w.square().sum() for w in dense_kernels(clf.module_))
     loss.backward()
     for p, grad in zip(clf.module_.parameters(), ours, strict=True):
         torch.testing.assert_close(grad, p.grad, rtol=1e-4, atol=1e-6)
