@@ -161,6 +161,19 @@ class FashionNetBase(NeuralNetClassifier):
         check_batch_norm(self)
         return self
 
+    def load_params(self, *args, **kwargs):
+        """skorch's ``load_params`` (used by its ``LoadInitState`` and
+        ``Checkpoint``), with the tensors mapped to ``device_``: skorch maps
+        them to the ``device`` parameter, which may be ``"auto"``."""
+        if not self.initialized_:
+            self.initialize()
+        device = self.device
+        self.device = self.device_  # for skorch's map_location, restored below
+        try:
+            return super().load_params(*args, **kwargs)
+        finally:
+            self.device = device
+
     # skorch moves modules and criteria to ``self.device``, the user's
     # parameter, which may be "auto"; they go to the resolved ``device_``.
     def _initialize_module(self, reason=None):

@@ -505,3 +505,34 @@ def test_progress_bar_total_is_exact(name, pipeline, batch_size, capsys):
         clf.history_[-1, "train_batch_count"] + clf.history_[-1, "valid_batch_count"]
     )
     assert clf.history_[-1, "bar"][0] == counts
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_skorch_checkpoint_and_load_init_state(name, pipeline, tmp_path):
+    """skorch's own checkpoint idiom works with device="auto": Checkpoint
+    saves the best epoch, LoadInitState starts the next fit from it, and
+    load_params reads it into a fresh net; the device parameter stays as
+    given."""
+    from skorch.callbacks import Checkpoint, LoadInitState
+
+    X, y = data_for(pipeline)
+    checkpoint = Checkpoint(dirname=str(tmp_path), monitor="valid_loss_best")
+    model = make(
+        name,
+        pipeline,
+        callbacks=[("checkpoint", checkpoint), ("load", LoadInitState(checkpoint))],
+    )
+    model.fit(X, y)
+    assert (tmp_path / "params.pt").exists()
+    best = final(model).history_[:, "valid_loss"]
+    model.fit(X, y)  # starts from the saved epoch: its history continues
+    assert final(model).history_[: len(best), "valid_loss"] == best
+    assert final(model).device == "auto"
+
+    fresh = final(make(name))
+    fresh.fit(*data_for(False))  # the same architecture and classes
+    fresh.load_params(checkpoint=checkpoint)
+    saved = torch.load(tmp_path / "params.pt", weights_only=True)
+    for key, value in fresh.module_.state_dict().items():
+        torch.testing.assert_close(value, saved[key], rtol=0, atol=0)
+    assert fresh.device == "auto" and fresh.device_ == final(model).device_
