@@ -54,13 +54,19 @@ PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faster
 class FashionNetBase(NeuralNetClassifier):
     """Base class of skfashion's classifiers. Not meant to be used directly.
 
-    A subclass declares its architecture parameters in its ``__init__`` and
-    their constraints in ``_parameter_constraints``; the module gets every
-    one of them that its constructor accepts, plus ``n_features``,
-    ``n_classes`` and ``image_shape`` from the data.
+    A subclass declares its architecture parameters in its ``__init__``,
+    their constraints in ``_parameter_constraints``, and which of them its
+    module is built with in ``_module_parameters`` (with what the data decide,
+    ``_module_data``: ``n_classes``, and ``n_features`` where the module
+    takes it).
     """
 
     _parameter_constraints = NET_CONSTRAINTS
+
+    #: What the data decide that the module is built with.
+    _module_data = ("n_classes",)
+    #: The subclass's parameters that its module is built with.
+    _module_parameters = ()
 
     # skorch sets these in ``__init__``; scikit-learn requires that ``__init__``
     # only stores parameters, so they live on the class until ``fit``.
@@ -196,34 +202,20 @@ class FashionNetBase(NeuralNetClassifier):
                 setattr(self, name + "_", component)
 
     def initialize_module(self):
-        params = {**self._module_params(), **self.get_params_for("module")}
+        params = {**self._module_kwargs(), **self.get_params_for("module")}
         self.module_ = self.initialized_instance(self.module, params)
         return self
 
-    def _module_params(self):
-        """Every architecture parameter the module's constructor accepts,
-        and what the data decide: ``n_features``, ``n_classes``,
-        ``image_shape``."""
-        module = self.module if inspect.isclass(self.module) else type(self.module)
-        accepted = inspect.signature(module).parameters
-        image_shape = getattr(self, "image_shape", None)
-        values = {
-            "n_features": self.n_features_in_,
-            "n_classes": len(self.classes_),
-            "image_shape": (1, self.n_features_in_)
-            if image_shape is None
-            else tuple(image_shape),
-        }
-        training = inspect.signature(FashionNetBase).parameters
-        own = {
-            name
-            for name, p in inspect.signature(type(self)).parameters.items()
-            if p.kind is p.KEYWORD_ONLY and name not in training
-        }
-        for name in (own & set(accepted)) - set(values):
+    def _module_kwargs(self):
+        """What the module is built with: what the data decide
+        (``_module_data``) and the estimator's architecture parameters
+        (``_module_parameters``), lists as tuples."""
+        data = {"n_features": self.n_features_in_, "n_classes": len(self.classes_)}
+        kwargs = {name: data[name] for name in self._module_data}
+        for name in self._module_parameters:
             value = getattr(self, name)
-            values[name] = tuple(value) if isinstance(value, list) else value
-        return {k: v for k, v in values.items() if k in accepted}
+            kwargs[name] = tuple(value) if isinstance(value, list) else value
+        return kwargs
 
     def _criterion_params(self):
         """The criterion's defaults: per-sample losses, averaged (weighted)

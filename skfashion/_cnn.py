@@ -13,6 +13,17 @@ __all__ = ["FashionCNN"]
 
 
 class FashionCNN(FashionNetBase):
+    _module_parameters = (
+        "image_shape",
+        "filters",
+        "kernel_size",
+        "conv_activation",
+        "dense_units",
+        "negative_slope",
+        "batch_norm",
+        "dropout",
+        "channels_last",
+    )
     _parameter_constraints = {
         **FashionNetBase._parameter_constraints,
         "image_shape": [PositiveInts(length=2), None],

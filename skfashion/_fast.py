@@ -15,6 +15,16 @@ __all__ = ["FastFashionCNN"]
 
 
 class FastFashionCNN(FashionNetBase):
+    _module_parameters = (
+        "image_shape",
+        "widths",
+        "convs_per_stage",
+        "dropout",
+        "flip",
+        "crop_padding",
+        "erase_prob",
+        "channels_last",
+    )
     _parameter_constraints = {
         **FashionNetBase._parameter_constraints,
         "widths": [PositiveInts()],
@@ -70,7 +80,8 @@ class FastFashionCNN(FashionNetBase):
     l2 : float, default=0.0
         Keras-style L2 penalty on the linear layer (weight decay does the job).
     module : torch.nn.Module class, default=FastCNNModule
-        The network.
+        The network; built with ``n_classes`` and the architecture parameters
+        above but ``label_smoothing`` (plus any ``module__<name>``).
     **kwargs
         The other parameters of :class:`FashionCNN` (``validation_split``,
         ``random_state``, ``device``, ``precision``, ``callbacks``,

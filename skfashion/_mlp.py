@@ -13,6 +13,8 @@ __all__ = ["FashionMLP"]
 
 
 class FashionMLP(FashionNetBase):
+    _module_data = ("n_features", "n_classes")
+    _module_parameters = ("hidden_units", "negative_slope", "batch_norm", "dropout")
     _parameter_constraints = {
         **FashionNetBase._parameter_constraints,
         "hidden_units": [PositiveInts()],

@@ -119,7 +119,7 @@ class _CustomCallback(Callback):
 
 
 class _CustomModule(torch.nn.Module):
-    def __init__(self, n_features, n_classes):
+    def __init__(self, n_features, n_classes, **architecture):  # FashionMLP's
         super().__init__()
         self.linear = torch.nn.Linear(n_features, n_classes)
 
@@ -536,3 +536,22 @@ def test_skorch_checkpoint_and_load_init_state(name, pipeline, tmp_path):
     for key, value in fresh.module_.state_dict().items():
         torch.testing.assert_close(value, saved[key], rtol=0, atol=0)
     assert fresh.device == "auto" and fresh.device_ == final(model).device_
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_module_parameters_are_declared(name):
+    """Each estimator lists the parameters its module is built with; the list
+    matches what its default module accepts, so none is forgotten."""
+    cls = CLASSIFIERS[name]
+    params = cls().get_params(deep=False)
+    module = params["module"]
+    accepted = set(inspect.signature(module).parameters)
+    declared = set(cls._module_parameters)
+    assert declared <= set(params)  # the estimator's own parameters
+    assert declared | set(cls._module_data) == accepted
+    clf = make(name).fit(*data_for(False))
+    for key in declared:  # the module got the estimator's values
+        value = getattr(clf, key)
+        assert clf._module_kwargs()[key] == (
+            tuple(value) if isinstance(value, list) else value
+        )
