@@ -3,14 +3,14 @@
 skorch's ``NeuralNetClassifier`` trains the network; this base makes it a
 complete scikit-learn classifier: declarative parameter checks, input
 validation, label encoding, sample and class weights, ``random_state``, the
-device and precision resolved once into ``device_`` and ``precision_``,
-Keras' L2 penalty and fast in-memory batching. Everything that happens
-during training lives in skorch callbacks (``_training.py``).
+loss with Keras' L2 penalty, ``fit``/``partial_fit`` and prediction. Where
+the net runs is ``_device.py``'s (``device_``, ``precision_``); its
+components and their defaults are ``_components.py``'s; everything that
+happens during training lives in skorch callbacks (``_training.py``,
+``_penalty.py``, ``_threads.py``).
 """
 
 import contextlib
-import inspect
-from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
@@ -20,38 +20,27 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
-from skorch.utils import multi_indexing, to_numpy, to_tensor
+from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
-from ._hardware import resolve_device, resolve_precision
-from ._penalty import L2Gradient, l2_penalty
-from ._threads import AdaptiveThreads
-from ._training import (
-    ArrayLoader,
-    BatchAccuracy,
-    ProgressBar,
-    ResumeCheckpoint,
-    batch_weights,
-)
+from ._components import PREDICT_BATCH_SIZE, ComponentsMixin
+from ._device import DeviceMixin
+from ._hardware import resolve_device
+from ._penalty import l2_penalty
+from ._training import ArrayLoader, batch_weights
 from ._validation import (
     NET_CONSTRAINTS,
-    check_batch_norm,
-    check_monitors,
     check_n_features,
     fit_label_encoder,
     sample_weights,
-    validation_mask,
     warn_if_unscaled,
     writeable,
 )
 
-__all__ = ["FashionNetBase"]
-
-PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faster
+__all__ = ["PREDICT_BATCH_SIZE", "FashionNetBase"]
 
 
-class FashionNetBase(NeuralNetClassifier):
+class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
     """Base class of skfashion's classifiers. Not meant to be used directly.
 
     A subclass declares its architecture parameters in its ``__init__``,
@@ -62,11 +51,6 @@ class FashionNetBase(NeuralNetClassifier):
     """
 
     _parameter_constraints = NET_CONSTRAINTS
-
-    #: What the data decide that the module is built with.
-    _module_data = ("n_classes",)
-    #: The subclass's parameters that its module is built with.
-    _module_parameters = ()
 
     # skorch sets these in ``__init__``; scikit-learn requires that ``__init__``
     # only stores parameters, so they live on the class until ``fit``.
@@ -120,183 +104,7 @@ class FashionNetBase(NeuralNetClassifier):
         for name in ("history_", "initialized_", "virtual_params_"):
             vars(self).pop(name, None)
 
-    # ------------------------------------------------------------- callbacks
-    @property
-    def _default_callbacks(self):
-        callbacks = [
-            ("epoch_timer", EpochTimer()),
-            ("l2", L2Gradient()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("train_acc", BatchAccuracy(name="train_acc", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("valid_acc", BatchAccuracy(name="valid_acc")),
-            ("threads", AdaptiveThreads()),
-            ("print_log", PrintLog()),
-            ("resume", ResumeCheckpoint()),
-        ]
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        return callbacks
-
-    def _yield_callbacks(self):
-        # the checkpoint saves what every other callback recorded: last
-        items = list(super()._yield_callbacks())
-        yield from (i for i in items if not isinstance(i[1], ResumeCheckpoint))
-        yield from (i for i in items if isinstance(i[1], ResumeCheckpoint))
-
-    def _get_params_callbacks(self, deep=True):
-        # skorch reports the *initialized* callbacks after fit, which carry
-        # training state; report the declared ones so that get_params() is
-        # the same before and after fit, as scikit-learn requires.
-        if not deep:
-            return {}
-        params = {}
-        for name, callback, _ in self._yield_callbacks():
-            params["callbacks__" + name] = callback
-            if callback is not None:
-                for key, value in callback.get_params().items():
-                    params[f"callbacks__{name}__{key}"] = value
-        return params
-
-    # ---------------------------------------------------- skorch's components
-    def initialize(self):
-        """Resolve the device and precision, then build every component."""
-        self.device_ = resolve_device(self.device)
-        self.precision_ = resolve_precision(self.precision, self.device_)
-        super().initialize()
-        check_batch_norm(self)
-        return self
-
-    def load_params(self, *args, **kwargs):
-        """skorch's ``load_params`` (used by its ``LoadInitState`` and
-        ``Checkpoint``), with the tensors mapped to ``device_``: skorch maps
-        them to the ``device`` parameter, which may be ``"auto"``."""
-        if not self.initialized_:
-            self.initialize()
-        device = self.device
-        self.device = self.device_  # for skorch's map_location, restored below
-        try:
-            return super().load_params(*args, **kwargs)
-        finally:
-            self.device = device
-
-    # skorch moves modules and criteria to ``self.device``, the user's
-    # parameter, which may be "auto"; they go to the resolved ``device_``.
-    def _initialize_module(self, reason=None):
-        with self._current_init_context("module"):
-            self.initialize_module()
-            self._place(self._modules)
-        return self
-
-    def _initialize_criterion(self, reason=None):
-        with self._current_init_context("criterion"):
-            self.initialize_criterion()
-            self._place(self._criteria)
-        return self
-
-    def _place(self, names):
-        for name in names:
-            component = getattr(self, name + "_")
-            if isinstance(component, nn.Module):
-                component = self.torch_compile(component.to(self.device_), name=name)
-                setattr(self, name + "_", component)
-
-    def initialize_module(self):
-        params = {**self._module_kwargs(), **self.get_params_for("module")}
-        self.module_ = self.initialized_instance(self.module, params)
-        return self
-
-    def _module_kwargs(self):
-        """What the module is built with: what the data decide
-        (``_module_data``) and the estimator's architecture parameters
-        (``_module_parameters``), lists as tuples."""
-        data = {"n_features": self.n_features_in_, "n_classes": len(self.classes_)}
-        kwargs = {name: data[name] for name in self._module_data}
-        for name in self._module_parameters:
-            value = getattr(self, name)
-            kwargs[name] = tuple(value) if isinstance(value, list) else value
-        return kwargs
-
-    def _criterion_params(self):
-        """The criterion's defaults: per-sample losses, averaged (weighted)
-        in ``get_loss``."""
-        return {"reduction": "none"}
-
-    def _criterion_kwargs(self):
-        """``_criterion_params`` the criterion accepts, then the user's."""
-        criterion = self.criterion
-        cls = criterion if inspect.isclass(criterion) else type(criterion)
-        accepted = inspect.signature(cls).parameters
-        defaults = {k: v for k, v in self._criterion_params().items() if k in accepted}
-        return {**defaults, **self.get_params_for("criterion")}
-
-    def initialize_criterion(self):
-        self.criterion_ = self.initialized_instance(
-            self.criterion, self._criterion_kwargs()
-        )
-        return self
-
-    def get_params_for_optimizer(self, prefix, named_parameters):
-        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
-        if prefix == "optimizer" and self.optimizer in (
-            torch.optim.Adam,
-            torch.optim.AdamW,
-        ):
-            given = self.get_params_for("optimizer")
-            if "eps" not in given:
-                kwargs["eps"] = 1e-7  # Keras' default; PyTorch's is 1e-8
-            if not given.keys() & {"foreach", "fused", "capturable", "differentiable"}:
-                # one fused kernel instead of a loop over the parameters: the
-                # step costs ~5x less on the CPU (same update up to rounding)
-                kwargs["fused"] = True
-        return args, kwargs
-
-    def get_iterator(self, dataset, training=False):
-        """skorch's data loaders with skfashion's defaults: shuffled training
-        batches; validation and prediction batches of at least 256.
-        ``batch_size=-1`` is the whole data set, as in skorch."""
-        prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
-        kwargs.setdefault("batch_size", self._loader_batch_size(training))
-        if training:
-            kwargs.setdefault("shuffle", True)
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = max(len(dataset), 1)
-        return getattr(self, prefix)(dataset, **kwargs)
-
-    def _loader_batch_size(self, training):
-        """The batch size of training, or of validation and prediction
-        (``batch_size``, at least 256); -1 for the whole data set."""
-        if training or self.batch_size == -1:
-            return self.batch_size
-        return max(self.batch_size, PREDICT_BATCH_SIZE)
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        if self.train_split is not None:  # skorch's own mechanism, if given
-            train, valid = super().get_split_datasets(X, y, **fit_params)
-            if valid is None:
-                check_monitors(self, "train_split")
-            return train, valid
-        valid = validation_mask(self.validation_split, y, self._split_seed_)
-        if valid is None:
-            check_monitors(self, "validation_split")
-            return self.get_dataset(X, y), None
-        train, valid = np.flatnonzero(~valid), np.flatnonzero(valid)
-        return (
-            self.get_dataset(multi_indexing(X, train), y[train]),
-            self.get_dataset(multi_indexing(X, valid), y[valid]),
-        )
-
     # ------------------------------------------------------------ one batch
-    def infer(self, x, **fit_params):
-        if isinstance(x, Mapping):  # the samples and their weights
-            x = x["X"]
-        x = to_tensor(x, device=self.device_)
-        bf16 = self.precision_ == "bfloat16"
-        device_type = torch.device(self.device_).type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
-            out = self.module_(x, **fit_params)
-        return out.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The weighted mean of the per-sample losses, plus Keras' L2 penalty
@@ -472,18 +280,3 @@ class FashionNetBase(NeuralNetClassifier):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "label_encoder_") and super().__sklearn_is_fitted__()
-
-    # skorch maps pickled tensors to ``state["device"]``: give it the device
-    # they were on, and keep the user's parameter.
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["device_param_"] = self.device
-        state["device"] = getattr(self, "device_", "cpu")  # where tensors are
-        return state
-
-    def __setstate__(self, state):
-        param = state.pop("device_param_", state["device"])
-        super().__setstate__(state)  # maps CUDA tensors to the CPU if needed
-        if hasattr(self, "device_"):
-            self.device_ = str(self.device)  # where the tensors are now
-        self.device = param

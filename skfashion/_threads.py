@@ -66,6 +66,11 @@ def busy_seconds(cpus, stat="/proc/stat"):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def own_seconds():
+    """CPU seconds this process (all its threads) has used."""
+    return time.process_time()
+
+
 def threads_for(others, n_cpus, max_threads):
     """How many threads to train with when other processes keep ``others``
     cores busy out of ``n_cpus``: one per free core, at least one, at most
@@ -155,7 +160,7 @@ class AdaptiveThreads(Callback):
         busy = busy_seconds(self.cpus_)
         if busy is None:
             return None
-        return time.monotonic(), busy, time.process_time()
+        return time.monotonic(), busy, own_seconds()
 
     def _adapt(self):
         """Measure the load since the last sample and use the free cores."""

@@ -59,3 +59,34 @@ def expected_failed_checks(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_skorch_private_overrides_still_exist():
+    """The few private skorch methods skfashion overrides (each with a comment
+    naming the public hook skorch lacks) exist in the installed skorch with
+    the same parameters: an upgrade that renames or changes one fails here,
+    not in a user's fit."""
+    import inspect
+
+    from skorch import NeuralNet
+
+    from skfashion import _components, _device
+
+    for mixin, names in [
+        (_device.DeviceMixin, _device.SKORCH_PRIVATE),
+        (_components.ComponentsMixin, _components.SKORCH_PRIVATE),
+    ]:
+        for name in names:
+            ours, theirs = getattr(mixin, name), getattr(NeuralNet, name)
+            assert inspect.signature(ours) == inspect.signature(theirs), name
+    private = {
+        name
+        for cls in (_device.DeviceMixin, _components.ComponentsMixin)
+        for name in vars(cls)
+        if name.startswith("_")
+        and not name.startswith("__")
+        and hasattr(NeuralNet, name)
+    }
+    # _default_callbacks: the property skorch's docs tell subclasses to extend
+    expected = {*_device.SKORCH_PRIVATE, *_components.SKORCH_PRIVATE}
+    assert private == expected | {"_default_callbacks"}
