@@ -15,11 +15,13 @@ from types import MappingProxyType
 
 import numpy as np
 import torch
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet, NeuralNetClassifier
+from skorch.history import History
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
@@ -165,8 +167,32 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
-            self._split_seed_ = int(torch.randint(2**31 - 1, ()).item())
+            self.split_seed_ = int(torch.randint(2**31 - 1, ()).item())
             yield
+
+    # ----------------------------------------------------------- fitted state
+    def _fitted_state(self):
+        """What ``fit`` decided besides the weights, as plain data: the
+        classes, the largest input magnitude, the validation split's seed and
+        the history. ``save_model`` and ``ResumeCheckpoint`` store it and
+        :meth:`_restore_fitted_state` puts it back, so a new fitted attribute
+        is added here, once."""
+        return {
+            "classes": [c.item() if hasattr(c, "item") else c for c in self.classes_],
+            "input_max": getattr(self, "input_max_", None),
+            "split_seed": getattr(self, "split_seed_", None),
+            "history": self.history.to_list(),
+        }
+
+    def _restore_fitted_state(self, state):
+        """Put back what :meth:`_fitted_state` returned (``state`` may hold
+        other keys too)."""
+        self.label_encoder_ = LabelEncoder().fit(np.asarray(state["classes"]))
+        if state.get("input_max") is not None:
+            self.input_max_ = float(state["input_max"])
+        if state.get("split_seed") is not None:
+            self.split_seed_ = int(state["split_seed"])
+        self.history = History(state.get("history") or [])
 
     # --------------------------------------------------------- scikit-learn
     def fit(self, X, y, sample_weight=None, **fit_params):

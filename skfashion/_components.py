@@ -155,7 +155,7 @@ class ComponentsMixin:
             if valid is None:
                 check_monitors(self, "train_split")
             return train, valid
-        valid = validation_mask(self.validation_split, y, self._split_seed_)
+        valid = validation_mask(self.validation_split, y, self.split_seed_)
         if valid is None:
             check_monitors(self, "validation_split")
             return self.get_dataset(X, y), None

@@ -86,4 +86,7 @@ COMMON_ATTRIBUTES = """\
     input_max_ : float
         The largest absolute value in the training data; prediction warns
         when a network trained on [0, 1] gets raw 0-255 pixels.
+    split_seed_ : int
+        The seed of the validation split, drawn from ``random_state`` (a
+        resumed fit reuses it, so it validates on the same samples).
 """

@@ -18,6 +18,17 @@ import struct
 from pathlib import Path
 
 import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
+
+from ._base import FashionNetBase
+from ._hardware import resolve_device, resolve_precision
+from ._registry import CLASSIFIERS, MODULES, TRANSFORMERS
+from ._version import __version__
 
 __all__ = ["load_model", "save_model"]
 
@@ -161,9 +172,6 @@ def _same(a, b):
 def _step_params(step):
     """The constructor parameters of a step as JSON; refuse what cannot be
     stored (unless it is the default, which the class restores itself)."""
-    from ._base import FashionNetBase
-    from ._registry import MODULES
-
     # names starting with "_" are skorch's bookkeeping, not parameters
     params = {
         k: v for k, v in step.get_params(deep=False).items() if not k.startswith("_")
@@ -193,8 +201,6 @@ def _build(spec, registry):
 
 
 def _registry():
-    from ._registry import CLASSIFIERS, TRANSFORMERS
-
     return {cls.__name__: cls for cls in (*CLASSIFIERS.values(), *TRANSFORMERS)}
 
 
@@ -244,13 +250,6 @@ def save_model(model, path):
     >>> bool((again.predict_proba(X) == pipe.predict_proba(X)).all())
     True
     """
-    from safetensors.torch import save_file
-    from sklearn.pipeline import Pipeline
-    from sklearn.utils.validation import check_is_fitted
-
-    from ._base import FashionNetBase
-    from ._version import __version__
-
     steps = list(model.steps) if isinstance(model, Pipeline) else [(None, model)]
     registry = _registry()
     net = steps[-1][1]
@@ -291,9 +290,7 @@ def save_model(model, path):
         "version": FORMAT_VERSION,
         "skfashion": __version__,
         "steps": spec,
-        "classes": [c.item() if hasattr(c, "item") else c for c in net.classes_],
-        "input_max": getattr(net, "input_max_", None),
-        "history": net.history_.to_list(),
+        **net._fitted_state(),  # classes, input_max, split_seed, history
     }
     try:
         metadata = json.dumps(header, default=float)
@@ -322,8 +319,6 @@ def is_model_file(path):
 
 
 def _read(path):
-    from safetensors import safe_open
-
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             metadata = f.metadata() or {}
@@ -350,14 +345,9 @@ def _read(path):
     return header, tensors
 
 
-def _v1_params(params):
-    """Format 1 stored tuples as JSON lists and no classes."""
-    return {k: {"tuple": v} if isinstance(v, list) else v for k, v in params.items()}
-
-
-def _set_fitted(step, spec, header):
+def _set_fitted(step, spec):
     """A step's fitted input description, as ``fit`` left it."""
-    n_features = spec.get("n_features_in", header.get("n_features_in"))
+    n_features = spec.get("n_features_in")
     if n_features is not None:
         step.n_features_in_ = int(n_features)
     if spec.get("feature_names_in") is not None:
@@ -397,32 +387,16 @@ def load_model(path):
     ...
     ValueError: no-such-file.safetensors: not a readable skfashion model file ...
     """
-    import torch
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import LabelEncoder
-    from skorch import NeuralNetClassifier
-    from skorch.history import History
-
-    from ._hardware import resolve_device, resolve_precision
-
     header, tensors = _read(path)
     registry = _registry()
-    steps = []
     try:
-        for spec in header["steps"]:
-            if header.get("version", 1) == 1:
-                spec = {**spec, "params": _v1_params(spec["params"])}
-            steps.append((spec["name"], _build(spec, registry)))
-        classes = np.asarray(header["classes"])
-        history = History(header.get("history") or [])
+        steps = [(spec["name"], _build(spec, registry)) for spec in header["steps"]]
         for spec, (_, step) in zip(header["steps"], steps, strict=True):
-            _set_fitted(step, spec, header)
+            _set_fitted(step, spec)
+        net = steps[-1][1]
+        net._restore_fitted_state(header)
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"{path}: malformed skfashion model header ({exc}).") from None
-    net = steps[-1][1]
-    net.label_encoder_ = LabelEncoder().fit(classes)
-    if header.get("input_max") is not None:
-        net.input_max_ = float(header["input_max"])
     try:
         net.device_ = resolve_device(net.device)
     except ValueError:  # saved on a GPU, loaded where there is none
@@ -440,7 +414,7 @@ def load_model(path):
         raise ValueError(
             f"{path}: the weights do not fit the stored architecture ({first})."
         ) from None
-    net.history = history
+    net._restore_fitted_state(header)  # again: skorch's initialize reset history
     net.module_.eval()
     if steps[0][0] is None:
         return net

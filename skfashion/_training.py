@@ -21,7 +21,6 @@ import torch
 from skorch.callbacks import Callback, EpochTimer, PrintLog
 from skorch.callbacks import ProgressBar as _SkorchProgressBar
 from skorch.dataset import Dataset
-from skorch.history import History
 from torch.utils.data import DataLoader
 
 from ._threads import AdaptiveThreads
@@ -386,8 +385,11 @@ class ResumeCheckpoint(Callback):
         if not path.is_file():
             return None
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # truncated or corrupt: start over
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            if "fitted" not in state:
+                raise ValueError("written by another version of skfashion")
+            return state
+        except Exception as exc:  # truncated, corrupt or foreign: start over
             warnings.warn(
                 f"{path}: unreadable checkpoint ({exc}); training from scratch.",
                 UserWarning,
@@ -403,8 +405,7 @@ class ResumeCheckpoint(Callback):
     def _restore(self, net, state):
         net.module_.load_state_dict(state["module"])
         net.optimizer_.load_state_dict(state["optimizer"])
-        net.history = History(json.loads(state["history"]))
-        net._split_seed_ = state["split_seed"]
+        net._restore_fitted_state(json.loads(state["fitted"]))
         torch.set_rng_state(state["rng"])
         if state.get("cuda_rng") is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state(state["cuda_rng"], device=net.device_)
@@ -417,8 +418,7 @@ class ResumeCheckpoint(Callback):
         state = {
             "module": net.module_.state_dict(),
             "optimizer": net.optimizer_.state_dict(),
-            "history": json.dumps(net.history.to_list(), default=float),
-            "split_seed": net._split_seed_,
+            "fitted": json.dumps(net._fitted_state(), default=float),
             "rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(net.device_) if cuda else None,
             "callbacks": {
@@ -444,7 +444,8 @@ def saved_epochs(checkpoint_dir):
     epochs = {}
     for path in sorted(Path(checkpoint_dir).glob("*.pt")):
         state = ResumeCheckpoint._read(path)
-        epochs[path.name] = 0 if state is None else len(json.loads(state["history"]))
+        fitted = {} if state is None else json.loads(state["fitted"])
+        epochs[path.name] = len(fitted.get("history", []))
     return epochs
 
 

@@ -81,6 +81,10 @@ def test_save_load_round_trip(fitted, tmp_path, monkeypatch):
     assert type(back) is type(net)
     assert repr(back.get_params(deep=False)) == repr(net.get_params(deep=False))
     assert back.history_.to_list() == net.history_.to_list()
+    # every fitted attribute comes back, through the one pair that checkpoints
+    # use too
+    assert back._fitted_state() == net._fitted_state()
+    assert back.split_seed_ == net.split_seed_ and back.input_max_ == net.input_max_
     assert plot_history(again)[0].get_title() == "Accuracy"
     # the file: tensors and one JSON header, nothing else
     with safe_open(str(path), framework="pt") as f:

@@ -9,6 +9,7 @@ from skfashion import (
     FashionMLP,
     ImagePreprocessor,
     PixelScaler,
+    _persistence,
     load_model,
     save_model,
 )
@@ -101,12 +102,11 @@ def test_failed_save_keeps_previous_file(data, tmp_path, monkeypatch):
     pipe = make_pipeline(PixelScaler(), _mlp()).fit(X, y)
     save_model(pipe, path)
     before = path.read_bytes()
-    import safetensors.torch
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    monkeypatch.setattr(_persistence, "save_file", disk_full)
     with pytest.raises(OSError):
         save_model(pipe, path)
     assert path.read_bytes() == before

@@ -79,7 +79,7 @@ def test_killed_fit_resumes_to_identical_weights(name, validation_split, tmp_pat
     assert done.returncode == -9, done.stderr.decode()
     [state_file] = ckpt.iterdir()
     state = torch.load(state_file, weights_only=True)
-    assert len(json.loads(state["history"])) == 2
+    assert len(json.loads(state["fitted"])["history"]) == 2
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
