@@ -46,7 +46,7 @@ class ComponentsMixin:
             ("valid_acc", BatchAccuracy(name="valid_acc")),
             ("threads", AdaptiveThreads()),
             ("print_log", PrintLog()),
-            ("resume", ResumeCheckpoint()),
+            ("resume", ResumeCheckpoint(dirname=self.checkpoint_dir)),
         ]
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.callbacks import ProgressBar as _SkorchProgressBar
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
@@ -327,22 +327,33 @@ def load_callback_state(callback, state):
 class ResumeCheckpoint(Callback):
     """Make a fit resumable: save its whole state after every epoch.
 
-    With the net's ``checkpoint_dir`` set, this callback writes, after every
-    epoch, the weights, the optimizer, the history, torch's random state, the
-    validation split's seed and the state of the other callbacks (learning
-    rate schedules, early stopping) to one file per fit, atomically. A fit
+    With ``dirname`` set (the estimators set it from their
+    ``checkpoint_dir`` parameter), this callback writes, after every epoch,
+    the weights, the optimizer, the net's fitted state (history, validation
+    split seed, ...), torch's random state and the state of the other
+    callbacks (learning rate schedules, early stopping) to one file per fit
+    in that folder, atomically. A fit
     that starts from scratch with the same parameters and data finds that
     file, restores everything and trains only the remaining epochs, ending
     with the same weights as an uninterrupted fit. A finished fit -- all its
     epochs, or stopped early by a callback -- deletes its file; an
     interrupted one (Ctrl-C, a kill) keeps it, with the last epoch that every
     callback finished. A stop at the end of an epoch counts as finished when
-    a callback asked for it, as skorch's ``EarlyStopping`` does (its
-    ``misses_`` reached its ``patience``).
+    a callback asked for it: skorch's ``EarlyStopping`` (its ``misses_``
+    reached its ``patience``), or any callback that sets its attribute
+    ``stopped_early_`` to True before it stops training.
 
     The net puts it after every other callback, as skorch does with
     ``PrintLog``, so that it saves what they recorded.
+
+    Parameters
+    ----------
+    dirname : str, path-like or None, default=None
+        The folder of the checkpoint files; None saves nothing.
     """
+
+    def __init__(self, dirname=None):
+        self.dirname = dirname
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.path_ = None
@@ -350,9 +361,9 @@ class ResumeCheckpoint(Callback):
         self.target_epochs_ = len(net.history) + net.max_epochs
         self.phases_ = ()
         # continuing a fitted net (warm start, partial_fit): nothing to resume
-        if net.checkpoint_dir is None or len(net.history):
+        if self.dirname is None or len(net.history):
             return
-        self.path_ = checkpoint_path(net, X, y)
+        self.path_ = checkpoint_path(self.dirname, net, X, y)
         state = self._read(self.path_)
         if state is not None:
             self._restore(net, state)
@@ -450,26 +461,25 @@ def saved_epochs(checkpoint_dir):
 
 
 def _stopped_early(callback):
-    """Whether a callback ended training on purpose, as skorch's
-    ``EarlyStopping`` does when ``misses_`` reaches ``patience``."""
-    misses, patience = (
-        getattr(callback, "misses_", None),
-        getattr(callback, "patience", None),
-    )
-    return isinstance(misses, int) and isinstance(patience, int) and misses >= patience
+    """Whether a callback ended training on purpose: skorch's
+    ``EarlyStopping`` when its ``misses_`` reached its ``patience``, or any
+    callback that says so in ``stopped_early_``."""
+    if isinstance(callback, EarlyStopping):
+        return callback.misses_ >= callback.patience
+    return getattr(callback, "stopped_early_", False) is True
 
 
 _NOT_HASHED = ("verbose", "checkpoint_dir", "callbacks", "warm_start")
 
 
-def checkpoint_path(net, X, y):
-    """The checkpoint file of one fit: named by the net's parameters and the
-    data, so that parallel fits (a search's candidates and folds) never share
-    one."""
+def checkpoint_path(dirname, net, X, y):
+    """The checkpoint file of one fit in ``dirname``: named by the net's
+    parameters and the data, so that parallel fits (a search's candidates and
+    folds) never share one."""
     params = sorted(
         (k, repr(v))
         for k, v in net.get_params(deep=False).items()
-        if not k.startswith(_NOT_HASHED)
+        if not k.startswith(_NOT_HASHED) and not k.startswith("_")  # skorch's own
     )
     digest = hashlib.sha256(repr(params).encode())
     arrays = dict(X) if isinstance(X, Mapping) else {"X": X}
@@ -479,4 +489,4 @@ def checkpoint_path(net, X, y):
         digest.update(np.ascontiguousarray(a[:: max(1, len(a) // 64)]).tobytes())
     digest.update(np.ascontiguousarray(y).tobytes())
     name = f"{type(net).__name__}-{digest.hexdigest()[:16]}.pt"
-    return Path(net.checkpoint_dir) / name
+    return Path(dirname) / name

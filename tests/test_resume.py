@@ -103,12 +103,26 @@ def test_killed_fit_resumes_to_identical_weights(name, validation_split, tmp_pat
     assert _epochs(resumed.history_) == _epochs(straight.history_)
 
 
+class StopAtEpoch3(Callback):
+    """A stopping callback of one's own: it says so in ``stopped_early_``."""
+
+    def on_epoch_end(self, net, **kwargs):
+        self.stopped_early_ = len(net.history) == 3
+        if self.stopped_early_:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stopper", ["EarlyStopping", "stopped_early_"])
 @pytest.mark.parametrize("name", NAMES)
-def test_early_stop_is_a_finished_fit(name, tmp_path):
+def test_early_stop_is_a_finished_fit(name, stopper, tmp_path):
     X, y = blobs()
 
     def fit():
-        stop = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+        stop = (
+            EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+            if stopper == "EarlyStopping"
+            else StopAtEpoch3()
+        )
         counter = CountEpochs()
         clf = make(
             name, max_epochs=10, checkpoint_dir=tmp_path, callbacks=[counter, stop]
@@ -128,20 +142,24 @@ def test_checkpoints_are_per_fit(tmp_path):
     a = make("mlp", checkpoint_dir=tmp_path)
     b = make("mlp", checkpoint_dir=tmp_path, lr=2e-2)
     # different parameters or data: different files in the same folder
-    assert checkpoint_path(a, X, y) != checkpoint_path(b, X, y)
-    assert checkpoint_path(a, X, y) != checkpoint_path(a, X[:60], y[:60])
+    assert checkpoint_path(tmp_path, a, X, y) != checkpoint_path(tmp_path, b, X, y)
+    assert checkpoint_path(tmp_path, a, X, y) != checkpoint_path(
+        tmp_path, a, X[:60], y[:60]
+    )
     weighted = {"X": X, "sample_weight": np.linspace(1, 2, len(y))}
-    assert checkpoint_path(a, X, y) != checkpoint_path(a, weighted, y)
+    assert checkpoint_path(tmp_path, a, X, y) != checkpoint_path(
+        tmp_path, a, weighted, y
+    )
     # display settings do not matter
-    assert checkpoint_path(a, X, y) == checkpoint_path(
-        make("mlp", checkpoint_dir=tmp_path, verbose=1), X, y
+    assert checkpoint_path(tmp_path, a, X, y) == checkpoint_path(
+        tmp_path, make("mlp", checkpoint_dir=tmp_path, verbose=1), X, y
     )
 
 
 def test_corrupt_checkpoint_warns_and_starts_over(tmp_path):
     X, y = blobs()
     clf = make("mlp", checkpoint_dir=tmp_path)
-    path = checkpoint_path(clf, X, y)
+    path = checkpoint_path(tmp_path, clf, X, y)
     path.write_bytes(b"garbage")
     with pytest.warns(UserWarning, match="unreadable checkpoint"):
         clf.fit(X, y)
@@ -164,3 +182,24 @@ def test_ctrl_c_keeps_model_usable_and_checkpoint(tmp_path):
     make("mlp", checkpoint_dir=ckpt, callbacks=[counter]).fit(X, y)
     assert counter.trained_ == TRAINING["max_epochs"] - 1
     assert list(ckpt.iterdir()) == []
+
+
+def test_the_callback_owns_its_folder(tmp_path):
+    """checkpoint_dir configures the resume callback, which can also be set
+    directly; the net's parameter is not what the callback reads."""
+    X, y = blobs()
+    clf = make("mlp", callbacks__resume__dirname=str(tmp_path), callbacks=[Kill2()])
+    with pytest.raises(RuntimeError, match="killed"):
+        clf.fit(X, y)
+    assert clf.checkpoint_dir is None and len(list(tmp_path.iterdir())) == 1
+    resumed = make("mlp", checkpoint_dir=tmp_path).fit(X, y)
+    assert len(resumed.history_) == TRAINING["max_epochs"]
+    assert list(tmp_path.iterdir()) == []
+
+
+class Kill2(Callback):
+    """A crash after the second epoch's checkpoint (the fit raises)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise RuntimeError("killed")
