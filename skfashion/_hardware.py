@@ -2,14 +2,13 @@
 
 Pure functions, no estimator code: the estimators resolve their ``device``
 and ``precision`` parameters here once, in ``fit``, into ``device_`` and
-``precision_``.
+``precision_``. PyTorch is imported by the functions that need it, so that
+the command line can read ``PRECISIONS`` without it.
 """
 
 import functools
 import platform
 from pathlib import Path
-
-import torch
 
 __all__ = ["bf16_supported", "cpu_name", "resolve_device", "resolve_precision"]
 
@@ -53,6 +52,8 @@ def bf16_supported(device):
     >>> bf16_supported("cpu") in (True, False)
     True
     """
+    import torch
+
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
@@ -79,6 +80,8 @@ def resolve_device(device):
     >>> resolve_device("cpu")
     'cpu'
     """
+    import torch
+
     if device is None or (isinstance(device, str) and device == "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:

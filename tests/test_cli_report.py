@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from skfashion import CLASS_NAMES
+from skfashion._registry import CLASSIFIERS
 from skfashion.cli import _report, main
 from skfashion.cli._report_progress import OverallProgress
 
@@ -23,6 +24,11 @@ FILES = [
     "model.safetensors",
 ]
 MODELS = ["mlp", "cnn", "fast"]
+# smaller CNNs for tests that only count batches
+SMALL = {
+    "cnn": {"filters": (4, 8, 8), "dense_units": (8, 8)},
+    "fast": {"widths": (4, 8, 8)},
+}
 SEEDS = 3
 
 
@@ -382,3 +388,36 @@ def test_report_folder_is_readable_like_any_folder(fashion_train, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_planned_batches_are_the_estimators(name, fashion_train):
+    """The report counts an epoch's batches with the estimator's own
+    iterators: the same numbers its fit records."""
+    data = _report.Data(
+        fashion_train.data[:700], fashion_train.target[:700], None, None, 100
+    )
+    train, valid = _report._batches(name, data)
+    clf = CLASSIFIERS[name](
+        max_epochs=1, validation_split=slice(0, 100), **SMALL.get(name, {})
+    )
+    clf.fit(data.X / 255, data.y)
+    assert clf.history_[-1, "train_batch_count"] == train
+    assert clf.history_[-1, "valid_batch_count"] == valid
+
+
+def test_config_is_decided_once():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    _report.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["report", "--models", "cnn,mlp,cnn", "--seeds", "mlp=2"])
+    config = _report.config_from_args(args)
+    assert config.models == ("cnn", "mlp")
+    assert config.seeds == {"cnn": (0,), "mlp": (0, 1)}
+    assert config.epochs == {"cnn": 10, "mlp": 10}  # the original's
+    with pytest.raises(AttributeError):  # frozen
+        config.quick = True
+    quick = _report.config_from_args(parser.parse_args(["report", "--quick"]))
+    assert quick.epochs == {"mlp": 1, "cnn": 1}
+    assert quick.settings() != config.settings()

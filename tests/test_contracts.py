@@ -51,6 +51,10 @@ def test_registry_is_complete():
     assert public == {*CLASSIFIERS.values(), *TRANSFORMERS}
     assert set(TINY) == set(CLASSIFIERS)  # every estimator has test settings
     assert {cls().module for cls in CLASSIFIERS.values()} <= set(MODULES)
+    # what the command line says of each: one title each, nothing else
+    from skfashion._catalog import ORIGINAL, TITLES
+
+    assert list(TITLES) == list(CLASSIFIERS) and set(ORIGINAL) <= set(CLASSIFIERS)
 
 
 @pytest.fixture(scope="module", params=CASES, ids=CASE_IDS)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skfashion.cli._report_clock import Clock, Job, format_duration, n_batches
+from skfashion.cli._report_clock import Clock, Job, format_duration
 from skfashion.cli._report_stats import (
     confused_pairs,
     in_words,
@@ -49,10 +49,7 @@ def test_confused_pairs_and_recall():
     np.testing.assert_allclose(per_class_recall(cm), [0.8, 0.5, 0.9])
 
 
-def test_batches_and_durations():
-    assert n_batches(100, 32) == 4  # 32, 32, 32, 4
-    assert n_batches(97, 32) == 3  # the last one sample joins its neighbour
-    assert n_batches(10, -1) == 1 and n_batches(10, 256) == 1
+def test_durations():
     assert format_duration(42) == "42 s"
     assert format_duration(600) == "10 min"
     assert format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"

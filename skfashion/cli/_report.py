@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._catalog import ORIGINAL, TITLES
+from .._hardware import PRECISIONS
 from ._report_checkpoints import RunCheckpoints
-from ._report_clock import Clock, Job, format_duration, n_batches, time_batches
+from ._report_clock import Clock, Job, format_duration, time_batches
 from ._report_files import (
     comparison,
     write_model_files,
@@ -33,12 +35,7 @@ from ._signals import interruptible
 
 HELP = "reproduce the original report: train, evaluate, write a report"
 
-MODELS = {
-    "mlp": "Dense network (FashionMLP)",
-    "cnn": "Convolutional network (FashionCNN)",
-    "fast": "Modern CNN (FastFashionCNN)",
-}
-REPORT_EPOCHS = 10  # the original's, for its two models
+MODELS = TITLES  # the models the report runs, by short name, with their titles
 N_VALID = 5000  # the original: the first 5,000 training images validate
 QUICK = {"n_train": 600, "n_valid": 100, "n_test": 300}
 LONG_RUN = 30 * 60  # seconds: say what would be faster
@@ -72,7 +69,7 @@ def add_parser(sub):
     p.add_argument(
         "--precision",
         default="auto",
-        choices=["auto", "float32", "bfloat16"],
+        choices=PRECISIONS,
         help="training precision (default: auto)",
     )
     p.add_argument(
@@ -103,7 +100,37 @@ def add_parser(sub):
     return p
 
 
-def _check_args(args):
+@dataclass(frozen=True)
+class ReportConfig:
+    """What one run of ``skfashion report`` does, decided once from the
+    command line; every step below takes it, never the parser's namespace."""
+
+    models: tuple  # short names, in order
+    seeds: dict  # name -> the random states of its fits
+    epochs: dict  # name -> epochs of each fit
+    out: Path
+    device: str = "auto"
+    precision: str = "auto"
+    quick: bool = False
+    resume: bool = False
+    data_home: str = None
+
+    def settings(self):
+        """What decides the run's training: its checkpoints are kept by these."""
+        return {
+            "models": list(self.models),
+            "random_states": {m: list(s) for m, s in self.seeds.items()},
+            "epochs": dict(self.epochs),
+            "quick": self.quick,
+            "device": self.device,
+            "precision": self.precision,
+            "data_home": self.data_home,
+        }
+
+
+def config_from_args(args):
+    """The run's :class:`ReportConfig`, or an ArgumentError naming what is
+    wrong with the command line."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
@@ -113,19 +140,51 @@ def _check_args(args):
         )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
-    seeds = _parse_seeds(args.seeds, models)
-    if args.device not in ("auto", "cpu") and not args.device.startswith("cuda"):
-        raise ArgumentError(f"--device must be auto, cpu or cuda, got {args.device}")
-    if args.device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise ArgumentError("--device cuda: no CUDA GPU is available")
+    counts = _parse_seeds(args.seeds, models)
+    _check_device(args.device)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
-    models = list(dict.fromkeys(models))
-    return models, seeds, out
+    models = tuple(dict.fromkeys(models))
+    return ReportConfig(
+        models=models,
+        seeds={
+            m: tuple(args.random_state + i for i in range(counts[m])) for m in models
+        },
+        epochs={m: _epochs(m, args.epochs, args.quick) for m in models},
+        out=out,
+        device=args.device,
+        precision=args.precision,
+        quick=args.quick,
+        resume=args.resume,
+        data_home=args.data_home,
+    )
+
+
+def _check_device(device):
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise ArgumentError(f"--device must be auto, cpu or cuda, got {device}")
+    if device != "auto":
+        from skfashion._hardware import resolve_device
+
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            raise ArgumentError(f"--device {device}: {exc}") from None
+
+
+def _epochs(name, epochs, quick):
+    """--epochs, else 1 with --quick, else the original's (its two models)
+    or the estimator's own."""
+    if epochs is not None:
+        return epochs
+    if quick:
+        return 1
+    if name in ORIGINAL:
+        return ORIGINAL[name]["epochs"]
+    from skfashion._registry import CLASSIFIERS
+
+    return CLASSIFIERS[name]().max_epochs
 
 
 def _parse_seeds(text, models):
@@ -174,13 +233,13 @@ class Fit:
     numbers: dict
 
 
-def _load(args):
+def _load(config):
     from skfashion import fetch_fashion_mnist
 
-    train = fetch_fashion_mnist(subset="train", data_home=args.data_home)
-    test = fetch_fashion_mnist(subset="test", data_home=args.data_home)
+    train = fetch_fashion_mnist(subset="train", data_home=config.data_home)
+    test = fetch_fashion_mnist(subset="test", data_home=config.data_home)
     data = Data(train.data, train.target, test.data, test.target, N_VALID)
-    if args.quick:
+    if config.quick:
         data = Data(
             data.X[: QUICK["n_train"]],
             data.y[: QUICK["n_train"]],
@@ -191,55 +250,39 @@ def _load(args):
     return data
 
 
-def _epochs(name, args):
-    from skfashion._registry import CLASSIFIERS
-
-    if args.epochs is not None:
-        return args.epochs
-    if args.quick:
-        return 1
-    return REPORT_EPOCHS if name in ("mlp", "cnn") else CLASSIFIERS[name]().max_epochs
-
-
-def _pipeline(name, args, **params):
+def _pipeline(name, config, **params):
     """PixelScaler and the classifier with the report's protocol."""
     from sklearn.pipeline import make_pipeline
 
     from skfashion import PixelScaler
     from skfashion._registry import CLASSIFIERS
 
-    params = {"device": args.device, "precision": args.precision, **params}
+    params = {"device": config.device, "precision": config.precision, **params}
     return make_pipeline(PixelScaler(), CLASSIFIERS[name](**params))
 
 
-def _plan(models, seeds, data, args, checkpoints):
+def _plan(config, data, checkpoints):
     """Every fit of the run, each timed on a few batches of its model."""
-    from skfashion._registry import CLASSIFIERS
-
     jobs = []
-    n_train = len(data.y) - data.n_valid
     X, y = data.X[data.n_valid :], data.y[data.n_valid :]
-    for name in models:
-        estimator = CLASSIFIERS[name]()
-        batch_size = estimator._loader_batch_size(training=True)
+    for name in config.models:
         train_s, setup_s, sample_s = time_batches(
             lambda name=name: _pipeline(
-                name, args, max_epochs=1, validation_split=None, random_state=0
+                name, config, max_epochs=1, validation_split=None, random_state=0
             ),
             X,
             y,
-            batch_size,
         )
-        valid_batch = estimator._loader_batch_size(training=False)
-        for seed in seeds[name]:
+        train_batches, valid_batches = _batches(name, data)
+        for seed in config.seeds[name]:
             jobs.append(
                 Job(
                     name=name,
                     seed=seed,
-                    epochs=_epochs(name, args),
+                    epochs=config.epochs[name],
                     done_epochs=checkpoints.epochs_done(name, seed),
-                    train_batches=n_batches(n_train, batch_size),
-                    valid_batches=n_batches(data.n_valid, valid_batch),
+                    train_batches=train_batches,
+                    valid_batches=valid_batches,
                     n_valid=data.n_valid,
                     n_test=len(data.y_test),
                     train_batch_seconds=train_s,
@@ -250,28 +293,29 @@ def _plan(models, seeds, data, args, checkpoints):
     return Clock(jobs)
 
 
-def _settings(models, seeds, args):
-    """What decides the run's training: its checkpoints are kept by these."""
-    return {
-        "models": models,
-        "random_states": seeds,
-        "epochs": {m: _epochs(m, args) for m in models},
-        "quick": args.quick,
-        "device": args.device,
-        "precision": args.precision,
-        "data_home": args.data_home,
-    }
+def _batches(name, data):
+    """The training and validation batches of one epoch, as the estimator's
+    own iterators make them."""
+    from skfashion._registry import CLASSIFIERS
+
+    net = CLASSIFIERS[name]()
+    valid = slice(0, data.n_valid)
+    train = slice(data.n_valid, None)
+    return tuple(
+        len(net.get_iterator(net.get_dataset(data.X[part], data.y[part]), training))
+        for part, training in ((train, True), (valid, False))
+    )
 
 
-def _resume_note(checkpoints, args):
+def _resume_note(checkpoints, config):
     """What --resume (or its absence) will do with the checkpoints kept."""
-    if not args.resume and checkpoints.saved():
+    if not config.resume and checkpoints.saved():
         raise ArgumentError(
             f"{checkpoints.folder} holds the checkpoints of an interrupted run "
             "with these settings: continue it with --resume, or delete that "
             "folder to start over"
         )
-    if args.resume and not checkpoints.saved():
+    if config.resume and not checkpoints.saved():
         others = checkpoints.other_runs()
         kept = (
             f"; {checkpoints.root} holds {len(others)} run(s) with other "
@@ -293,7 +337,7 @@ def _describe(settings):
     return " ".join(words)
 
 
-def _train(job, data, args, bar, clock, interrupted, checkpoint_dir):
+def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
     """Fit one pipeline with the report's protocol and predict the test set."""
     from sklearn.metrics import accuracy_score
     from tqdm.contrib import DummyTqdmFile
@@ -302,7 +346,7 @@ def _train(job, data, args, bar, clock, interrupted, checkpoint_dir):
 
     pipe = _pipeline(
         job.name,
-        args,
+        config,
         max_epochs=job.epochs,
         random_state=job.seed,
         validation_split=slice(0, data.n_valid),
@@ -380,18 +424,20 @@ def _environment(estimator):
     }
 
 
-def _announce(clock, models, args, write):
+def _announce(clock, config, write):
     """The expected duration, before training; what helps when it is long."""
     from skfashion._hardware import cpu_name, resolve_device
 
-    seconds = {m: sum(j.estimate for j in clock.jobs if j.name == m) for m in models}
+    seconds = {
+        m: sum(j.estimate for j in clock.jobs if j.name == m) for m in config.models
+    }
     per_model = ", ".join(f"{m} {format_duration(s)}" for m, s in seconds.items())
     total = clock.estimate
     write(
         f"Expected duration: about {format_duration(total)} ({per_model}), timed "
         "on the first batches of each model on this machine."
     )
-    device = resolve_device(args.device)
+    device = resolve_device(config.device)
     if total > LONG_RUN and device == "cpu":
         write(
             f"That is long on this CPU ({cpu_name()}, {os.cpu_count()} cores): a GPU "
@@ -402,11 +448,10 @@ def _announce(clock, models, args, write):
 # -------------------------------------------------------------------- run
 def run(args, parser):
     try:
-        models, n_seeds, out = _check_args(args)
-        seeds = {m: [args.random_state + i for i in range(n_seeds[m])] for m in models}
-        checkpoints = RunCheckpoints(out, _settings(models, seeds, args))
-        note = _resume_note(checkpoints, args)
-        work = _make_workdir(out)
+        config = config_from_args(args)
+        checkpoints = RunCheckpoints(config.out, config.settings())
+        note = _resume_note(checkpoints, config)
+        work = _make_workdir(config.out)
     except ArgumentError as exc:
         print(f"skfashion report: error: {exc}", file=sys.stderr)
         return 2
@@ -416,11 +461,11 @@ def run(args, parser):
     with interruptible() as stop:
         try:
             checkpoints.open()
-            _run(models, seeds, args, work, checkpoints, stop, started)
-            _move_into_place(work, out)
+            _run(config, work, checkpoints, stop, started)
+            _move_into_place(work, config.out)
             checkpoints.remove()
         except (KeyboardInterrupt, _Interrupted):
-            print(_interrupted(stop, work, out, checkpoints), file=sys.stderr)
+            print(_interrupted(stop, work, config.out, checkpoints), file=sys.stderr)
             return stop.exit_code
         except OSError as exc:
             shutil.rmtree(work, ignore_errors=True)
@@ -432,7 +477,7 @@ def run(args, parser):
         finally:
             checkpoints.tidy()
     total = time.perf_counter() - started
-    print(f"Report written to {out}/report.md in {format_duration(total)}.")
+    print(f"Report written to {config.out}/report.md in {format_duration(total)}.")
     return 0
 
 
@@ -446,13 +491,51 @@ def _interrupted(stop, work, out, checkpoints):
     return f"skfashion report: interrupted{how}: {out} was not written{where}"
 
 
-def _run(models, seeds, args, work, checkpoints, stop, started):
-    """Train, evaluate and write the report into ``work``."""
+def _run(config, work, checkpoints, stop, started):
+    """Load, time, train and evaluate every model, then write the report
+    into ``work``."""
     from tqdm.auto import tqdm
 
-    data = _load(args)
-    clock = _plan(models, seeds, data, args, checkpoints)
-    _announce(clock, models, args, tqdm.write)
+    data = _load(config)
+    clock = _plan(config, data, checkpoints)
+    _announce(clock, config, tqdm.write)
+    fits, evaluations = _train_all(config, data, clock, checkpoints, stop, work)
+    comparisons = [
+        comparison(a, b, MODELS, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred)
+        for a, b in itertools.combinations(config.models, 2)
+    ]
+    write_recall_figure(work / "recall.png", MODELS, evaluations)
+    total = time.perf_counter() - started
+    write_report(
+        work,
+        {
+            "titles": MODELS,
+            "evaluations": evaluations,
+            "comparisons": comparisons,
+            "environment": _environment(fits[config.models[0]][0].pipe[-1]),
+            "time": {
+                "estimated_seconds": round(clock.estimate, 1),
+                "actual_seconds": round(total, 1),
+                "estimated": format_duration(clock.estimate),
+                "actual": format_duration(total),
+            },
+            "protocol": {
+                "n_train": len(data.y) - data.n_valid,
+                "n_valid": data.n_valid,
+                "n_test": len(data.y_test),
+                "epochs": dict(config.epochs),
+                "random_states": {m: list(s) for m, s in config.seeds.items()},
+                "quick": config.quick,
+            },
+        },
+    )
+
+
+def _train_all(config, data, clock, checkpoints, stop, work):
+    """Every fit of the clock's plan, under one progress bar; each model's
+    files are written as soon as its last seed is done."""
+    from tqdm.auto import tqdm
+
     fits, evaluations = {}, {}
     bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
     with tqdm(
@@ -464,43 +547,15 @@ def _run(models, seeds, args, work, checkpoints, stop, started):
         for i, job in enumerate(clock.jobs):
             clock.start(i)
             folder = checkpoints.job_folder(job.name, job.seed)
-            fit = _train(job, data, args, bar, clock, lambda: bool(stop), folder)
+            fit = _train(job, data, config, bar, clock, lambda: bool(stop), folder)
             fits.setdefault(job.name, []).append(fit)
-            if len(fits[job.name]) == len(seeds[job.name]):  # model done
+            if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
                 ev = evaluations[job.name] = _evaluate(fits[job.name], data)
                 write_model_files(
                     work / job.name, MODELS[job.name], fits[job.name], ev, data
                 )
                 tqdm.write(_one_line(job.name, ev))
-    comparisons = [
-        comparison(a, b, MODELS, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred)
-        for a, b in itertools.combinations(models, 2)
-    ]
-    write_recall_figure(work / "recall.png", MODELS, evaluations)
-    total = time.perf_counter() - started
-    write_report(
-        work,
-        {
-            "titles": MODELS,
-            "evaluations": evaluations,
-            "comparisons": comparisons,
-            "environment": _environment(fits[models[0]][0].pipe[-1]),
-            "time": {
-                "estimated_seconds": round(clock.estimate, 1),
-                "actual_seconds": round(total, 1),
-                "estimated": format_duration(clock.estimate),
-                "actual": format_duration(total),
-            },
-            "protocol": {
-                "n_train": len(data.y) - data.n_valid,
-                "n_valid": data.n_valid,
-                "n_test": len(data.y_test),
-                "epochs": {m: _epochs(m, args) for m in models},
-                "random_states": seeds,
-                "quick": args.quick,
-            },
-        },
-    )
+    return fits, evaluations
 
 
 def _one_line(name, ev):

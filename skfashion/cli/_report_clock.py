@@ -11,14 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Clock", "Job", "format_duration", "n_batches", "time_batches"]
+__all__ = ["Clock", "Job", "format_duration", "time_batches"]
 
-
-def n_batches(n, batch_size):
-    """ArrayLoader's batches of n samples (-1: one batch of all)."""
-    from skfashion._training import batch_bounds
-
-    return len(batch_bounds(n, max(n, 1) if batch_size == -1 else batch_size))
+PREDICTED = 512  # samples predicted to time prediction
 
 
 def format_duration(seconds):
@@ -32,13 +27,13 @@ def format_duration(seconds):
     return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def time_batches(make_pipeline, X, y, batch_size, budget=1.5):
+def time_batches(make_pipeline, X, y, budget=1.5):
     """Seconds per training batch, per fit (set-up) and per predicted sample
     of a pipeline: after a warm-up fit of two batches (one-time costs such as
     imports), fits of two and of k batches give the cost of a batch (their
-    difference) and of a fit's set-up."""
-    from skfashion._base import PREDICT_BATCH_SIZE
-
+    difference) and of a fit's set-up. The batch size is the pipeline's
+    classifier's (``batch_size``; -1 is all of ``X``)."""
+    batch_size = make_pipeline()[-1].batch_size
     bs = len(X) if batch_size == -1 else batch_size
 
     def fit_seconds(n_batches):
@@ -54,7 +49,7 @@ def time_batches(make_pipeline, X, y, batch_size, budget=1.5):
     many, pipe = fit_seconds(k)
     per_batch = max((many - two) / (k - 2), many / k / 4)
     setup = max(two - 2 * per_batch, 0.0)
-    n = min(len(X), 2 * PREDICT_BATCH_SIZE)
+    n = min(len(X), PREDICTED)
     start = time.perf_counter()
     pipe.predict_proba(X[:n])
     per_sample = (time.perf_counter() - start) / n

@@ -9,12 +9,13 @@ import json
 
 import numpy as np
 
+from .._catalog import ORIGINAL
 from ._report_stats import in_words
 from ._report_template import MODEL_SECTION, REPORT
 
 __all__ = ["write_model_files", "write_recall_figure", "write_report"]
 
-ORIGINAL = {"mlp": 0.8913, "cnn": 0.9193}  # the original report's test accuracy
+ORIGINAL_ACCURACY = {name: m["test_accuracy"] for name, m in ORIGINAL.items()}
 
 
 def _pct(x):
@@ -34,23 +35,34 @@ def _history_frame(fit):
 def write_model_files(folder, title, fits, evaluation, data):
     """History, curves, confusion matrix, mistakes, classification report and
     the model of one model's runs (figures of the first seed)."""
-    import matplotlib.pyplot as plt
+    import joblib
     import pandas as pd
-    from sklearn.metrics import classification_report
 
-    from skfashion import (
-        CLASS_NAMES,
-        plot_confusion_matrix,
-        plot_history,
-        plot_mistakes,
-        save_model,
-    )
+    from skfashion import save_model
 
     folder.mkdir()
     first = fits[0]
     pd.concat([_history_frame(f) for f in fits]).to_csv(
         folder / "history.csv", index=False
     )
+    _write_figures(folder, title, first, evaluation, data)
+    _write_classification_report(folder, data.y_test, first.y_pred)
+    joblib.dump(first.pipe, folder / "model.pkl")
+    save_model(first.pipe, folder / "model.safetensors")
+
+
+def _write_figures(folder, title, first, evaluation, data):
+    """curves.png, the confusion matrix (.csv and .png) and mistakes.png."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from skfashion import (
+        CLASS_NAMES,
+        plot_confusion_matrix,
+        plot_history,
+        plot_mistakes,
+    )
+
     axes = plot_history(first.pipe)
     axes[0].figure.suptitle(f"{title}, random_state={first.seed}")
     axes[0].figure.savefig(folder / "curves.png", dpi=110)
@@ -77,18 +89,24 @@ def write_model_files(folder, title, fits, evaluation, data):
     fig.savefig(folder / "mistakes.png", dpi=110)
     plt.close(fig)
 
-    kwargs = {"labels": labels, "target_names": list(CLASS_NAMES), "digits": 4}
-    (folder / "classification_report.txt").write_text(
-        classification_report(data.y_test, first.y_pred, zero_division=0, **kwargs)
-    )
-    report = classification_report(
-        data.y_test, first.y_pred, output_dict=True, zero_division=0, **kwargs
-    )
-    (folder / "classification_report.json").write_text(json.dumps(report, indent=2))
-    import joblib
 
-    joblib.dump(first.pipe, folder / "model.pkl")
-    save_model(first.pipe, folder / "model.safetensors")
+def _write_classification_report(folder, y_true, y_pred):
+    """scikit-learn's classification report, as text and as JSON."""
+    from sklearn.metrics import classification_report
+
+    from skfashion import CLASS_NAMES
+
+    kwargs = {
+        "labels": np.arange(len(CLASS_NAMES)),
+        "target_names": list(CLASS_NAMES),
+        "digits": 4,
+        "zero_division": 0,
+    }
+    (folder / "classification_report.txt").write_text(
+        classification_report(y_true, y_pred, **kwargs)
+    )
+    report = classification_report(y_true, y_pred, output_dict=True, **kwargs)
+    (folder / "classification_report.json").write_text(json.dumps(report, indent=2))
 
 
 def write_recall_figure(path, titles, evaluations):
@@ -115,7 +133,7 @@ def _accuracy_row(title, name, ev):
     s = ev["summary"]
     acc = _pct(s["mean"]) + (f" ± {100 * s['std']:.2f}" if s["n"] > 1 else "")
     ci = "—" if s["ci95"] is None else " – ".join(_pct(v) for v in s["ci95"])
-    original = _pct(ORIGINAL[name]) if name in ORIGINAL else "—"
+    original = _pct(ORIGINAL_ACCURACY[name]) if name in ORIGINAL_ACCURACY else "—"
     return (
         f"| {title} | {acc} | {ci} | {s['n']} | {original} | "
         f"{_pct(ev['valid_accuracy'])} | {ev['train_seconds']:.0f} s |"
@@ -197,33 +215,38 @@ def _seeds_text(random_states):
 
 def write_report(folder, run):
     """``metrics.json`` and ``report.md`` of a finished run."""
+    (folder / "metrics.json").write_text(json.dumps(_metrics(run), indent=2) + "\n")
+    (folder / "report.md").write_text(_markdown(run))
+
+
+def _metrics(run):
+    """Every number of the run, for metrics.json."""
     from skfashion import CLASS_NAMES
 
-    titles, evaluations = run["titles"], run["evaluations"]
     metrics = {
         name: {
-            "model": titles[name],
+            "model": run["titles"][name],
             "test_accuracy": ev["summary"]["mean"],
             "test_accuracy_std": ev["summary"]["std"],
             "test_accuracy_ci95": ev["summary"]["ci95"],
             "valid_accuracy": ev["valid_accuracy"],
             "train_seconds": ev["train_seconds"],
             "predict_seconds": ev["predict_seconds"],
-            "original_test_accuracy": ORIGINAL.get(name),
+            "original_test_accuracy": ORIGINAL_ACCURACY.get(name),
             "seeds": ev["summary"]["n"],
             "runs": ev["runs"],
             "most_confused": ev["most_confused"],
             "recall": dict(zip(CLASS_NAMES, ev["recall"], strict=True)),
         }
-        for name, ev in evaluations.items()
+        for name, ev in run["evaluations"].items()
     }
-    metrics["comparisons"] = run["comparisons"]
-    metrics["time"] = run["time"]
-    metrics["environment"] = run["environment"]
-    metrics["protocol"] = run["protocol"]
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    for key in ("comparisons", "time", "environment", "protocol"):
+        metrics[key] = run[key]
+    return metrics
 
-    protocol = run["protocol"]
+
+def _model_sections(titles, evaluations, n_test):
+    """One section of report.md per model: its figures and confused pairs."""
     sections = []
     for name, ev in evaluations.items():
         confused = "\n".join(
@@ -233,34 +256,34 @@ def write_report(folder, run):
         )
         sections.append(
             MODEL_SECTION.substitute(
-                title=titles[name],
-                name=name,
-                n_test=f"{protocol['n_test']:,}",
-                confused=confused,
+                title=titles[name], name=name, n_test=f"{n_test:,}", confused=confused
             )
         )
-    epochs = protocol["epochs"]
+    return "".join(sections)
+
+
+def _epochs_text(epochs):
+    """'10 epochs', or each model's when they differ."""
     if len(set(epochs.values())) == 1:
         n = next(iter(epochs.values()))
-        epochs_text = f"{n} epoch{'s' * (n != 1)}"
-    else:
-        epochs_text = ", ".join(f"{n} epochs ({m})" for m, n in epochs.items())
-    t = run["time"]
-    markdown = REPORT.substitute(
-        fast_sentence=(
-            ", beside `FastFashionCNN` with its own modern recipe"
-            if "fast" in evaluations
-            else ""
-        ),
+        return f"{n} epoch{'s' * (n != 1)}"
+    return ", ".join(f"{n} epochs ({m})" for m, n in epochs.items())
+
+
+def _markdown(run):
+    """report.md: the template filled in with the run."""
+    titles, evaluations, protocol = run["titles"], run["evaluations"], run["protocol"]
+    fast = "fast" in evaluations
+    quick = " **Quick mode: a smoke test on a few hundred images, not a result.**"
+    return REPORT.substitute(
+        fast_sentence=", beside `FastFashionCNN` with its own modern recipe"
+        if fast
+        else "",
         n_valid=f"{protocol['n_valid']:,}",
         n_train=f"{protocol['n_train']:,}",
         n_test=f"{protocol['n_test']:,}",
-        epochs=epochs_text,
-        quick=(
-            " **Quick mode: a smoke test on a few hundred images, not a result.**"
-            if protocol["quick"]
-            else ""
-        ),
+        epochs=_epochs_text(protocol["epochs"]),
+        quick=quick if protocol["quick"] else "",
         accuracy_header=(
             "| model | test accuracy | 95 % interval | seeds | original report "
             "(2020, one run) | validation | training per fit |\n"
@@ -272,13 +295,12 @@ def write_report(folder, run):
         seeds=_seeds_text(protocol["random_states"]),
         comparisons=_comparisons_md(titles, run["comparisons"]),
         recall_png="recall.png",
-        model_sections="".join(sections),
+        model_sections=_model_sections(titles, evaluations, protocol["n_test"]),
         discussion=_discussion(titles, evaluations),
-        estimated=t["estimated"],
-        actual=t["actual"],
+        estimated=run["time"]["estimated"],
+        actual=run["time"]["actual"],
         environment="\n".join(f"| {k} | {v} |" for k, v in run["environment"].items()),
     )
-    (folder / "report.md").write_text(markdown)
 
 
 def comparison(a, b, titles, y_true, pred_a, pred_b):
