@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet, NeuralNetClassifier
+from skorch import NeuralNetClassifier
 from skorch.history import History
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
@@ -253,7 +253,7 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         with self._seeded():
             if reset:
                 self.initialize()
-            NeuralNet.partial_fit(self, X, y, **fit_params)  # skorch's loop
+            super().partial_fit(X, y, **fit_params)  # skorch's training loop
         return self
 
     @property

@@ -32,6 +32,30 @@ TINY = {
 }
 TRAINING = {"lr": 1e-2, "max_epochs": 3, "batch_size": 16, "random_state": 0}
 
+# scikit-learn's estimator checks (test_common.py) give tabular data with any
+# number of features: image_shape=None makes each sample a row of pixels, so
+# that they reach the convolutional networks, and no augmentation (flips,
+# crops) scrambles the rows. Enough epochs to learn the checks' easy data.
+CHECKS_TRAINING = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
+CHECKS = {
+    "mlp": {"hidden_units": (16,)},
+    "cnn": {
+        "image_shape": None,
+        "filters": (4, 4),
+        "kernel_size": 3,
+        "dense_units": (16,),
+        "conv_activation": "relu",
+    },
+    "fast": {
+        "image_shape": None,
+        "widths": (4, 8),
+        "flip": False,
+        "crop_padding": 0,
+        "max_epochs": 6,
+        "lr": 3e-2,
+    },
+}
+
 NAMES = list(CLASSIFIERS)
 # (classifier, inside a Pipeline after PixelScaler?)
 CASES = [(name, pipe) for name in NAMES for pipe in (False, True)]

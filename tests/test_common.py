@@ -1,40 +1,22 @@
 """scikit-learn's whole estimator suite on skfashion's estimators."""
 
 import pytest
+from cases import CHECKS, CHECKS_TRAINING
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfashion import (
-    FashionCNN,
-    FashionMLP,
-    FastFashionCNN,
-    PixelScaler,
-)
+from skfashion._registry import CLASSIFIERS, TRANSFORMERS
 
-# Tiny settings for speed; precision is left at "auto" on purpose.
-TINY = {"lr": 1e-2, "max_epochs": 15, "batch_size": 16, "random_state": 0}
-
+# Every registered estimator, with cases.py's settings for these checks
+# (precision is left at "auto" on purpose).
 ESTIMATORS = [
-    PixelScaler(),
-    FashionMLP(hidden_units=(16,), **TINY),
-    # image_shape=None: each sample is a row of pixels, so the checks' data
-    # sets, with any number of features, reach the convolutional network
-    FashionCNN(
-        image_shape=None,
-        filters=(4, 4),
-        kernel_size=3,
-        dense_units=(16,),
-        conv_activation="relu",
-        **TINY,
-    ),
-    # image augmentation (flips, crops) would scramble the checks' tabular rows
-    FastFashionCNN(
-        image_shape=None,
-        widths=(4, 8),
-        flip=False,
-        crop_padding=0,
-        **{**TINY, "max_epochs": 6, "lr": 3e-2},
-    ),
+    *(cls() for cls in TRANSFORMERS),
+    *(cls(**{**CHECKS_TRAINING, **CHECKS[name]}) for name, cls in CLASSIFIERS.items()),
 ]
+
+
+def test_every_classifier_has_check_settings():
+    assert set(CHECKS) == set(CLASSIFIERS)
+
 
 # Stochastic mini-batch training: a sample of weight 2 is not the same as
 # the sample twice, because duplicating a sample changes the batches (their
@@ -48,7 +30,7 @@ SAMPLE_WEIGHT_REASON = (
 
 
 def expected_failed_checks(estimator):
-    if isinstance(estimator, PixelScaler):
+    if isinstance(estimator, TRANSFORMERS):
         return {}
     return {"check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_REASON}
 

@@ -97,6 +97,17 @@ def test_save_load_round_trip(fitted, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_string_labels_survive_save_load(name, pipeline, tmp_path):
+    X, y = data_for(pipeline)
+    labels = np.array(["Bag", "Coat", "Sneaker"])[y]
+    model = make(name, pipeline).fit(X, labels)
+    save_model(model, tmp_path / "m.safetensors")
+    again = load_model(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+    assert again.predict(X).dtype.kind == "U"
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
 def test_saved_training_setup_comes_back(name, pipeline, tmp_path):
     X, y = data_for(pipeline)
     model = make(

@@ -1,5 +1,3 @@
-import pickle
-
 import numpy as np
 import pytest
 from sklearn.pipeline import make_pipeline
@@ -39,38 +37,6 @@ def _cnn():
         max_epochs=3,
         random_state=0,
     )
-
-
-@pytest.mark.parametrize("make", [_mlp, _cnn])
-def test_round_trip_estimator_and_pipeline(make, data, tmp_path):
-    X, y = data
-    pipe = make_pipeline(PixelScaler(), make()).fit(X, y)
-    save_model(pipe, tmp_path / "m.safetensors")
-    again = load_model(tmp_path / "m.safetensors")
-    np.testing.assert_array_equal(again.predict_proba(X), pipe.predict_proba(X))
-    np.testing.assert_array_equal(again.predict(X), pipe.predict(X))
-    assert (
-        again[-1].get_params()["hidden_units" if make is _mlp else "filters"]
-        == (pipe[-1].get_params()["hidden_units" if make is _mlp else "filters"])
-    )
-    clf = make().fit(X / 255, y)
-    save_model(clf, tmp_path / "c.safetensors")
-    np.testing.assert_array_equal(
-        load_model(tmp_path / "c.safetensors").predict(X / 255), clf.predict(X / 255)
-    )
-
-
-def test_loading_runs_no_pickle(data, tmp_path, monkeypatch):
-    X, y = data
-    save_model(make_pipeline(PixelScaler(), _mlp()).fit(X, y), tmp_path / "m.st")
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("load_model unpickled something")
-
-    monkeypatch.setattr(pickle, "loads", forbidden)
-    monkeypatch.setattr(pickle, "load", forbidden)
-    monkeypatch.setattr(pickle, "Unpickler", forbidden)
-    assert load_model(tmp_path / "m.st").predict(X).shape == (90,)
 
 
 def test_broken_files_raise_naming_the_file(data, tmp_path):
