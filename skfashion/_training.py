@@ -218,6 +218,8 @@ class ProgressBar(_SkorchProgressBar):
     from the training one, ``batch_size=-1`` and merged last batches.
     """
 
+    # Private override: skorch's batches_per_epoch takes "auto", "count" or a
+    # number, and has no public hook that asks the net's loaders.
     def _get_batches_per_epoch_phase(self, net, dataset, training):
         if dataset is None:
             return 0
