@@ -6,7 +6,7 @@ there. skfashion keeps the user's parameter as given (``"auto"`` is never
 rewritten) and resolves it once, in ``initialize``, into the fitted
 attributes ``device_`` and ``precision_`` (``_hardware.py`` decides); this
 mixin is all the plumbing that puts skorch's components, batches and loaded
-or unpickled tensors there. ``tests/test_contracts.py`` pins it against the
+or unpickled tensors there. ``tests/test_common.py`` pins it against the
 skorch version we support (the private methods it overrides must exist).
 """
 
