@@ -157,18 +157,39 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         return (X if weights is None else {"X": X, "sample_weight": weights}), y
 
     @contextlib.contextmanager
-    def _seeded(self):
-        """Seed torch from ``random_state`` without touching the global state.
+    def _seeded(self, *, reset):
+        """Run torch's random draws of a fit on the estimator's own stream,
+        without touching the global state.
 
-        The validation split's seed is drawn first, from the same generator.
+        A fit from scratch (``reset``) seeds the stream from ``random_state``
+        and draws the validation split's seed first; a continued fit
+        (``partial_fit``, warm start) picks the stream up where the previous
+        call left it, so that E one-epoch calls draw what one E-epoch fit
+        draws (shuffles, dropout, augmentation).
         """
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         device = torch.device(resolve_device(self.device))
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
-            self.split_seed_ = int(torch.randint(2**31 - 1, ()).item())
-            yield
+            state = None if reset else getattr(self, "_rng_state_", None)
+            if state is None:
+                rng = check_random_state(self.random_state)
+                seed = int(rng.randint(2**31 - 1))
+                if reset or not hasattr(self, "split_seed_"):
+                    torch.manual_seed(seed)
+                    self.split_seed_ = int(torch.randint(2**31 - 1, ()).item())
+                else:  # a loaded model: no saved stream, a fresh one per epoch
+                    torch.manual_seed(seed + len(self.history))
+            else:
+                torch.set_rng_state(state["cpu"])
+                if cuda and state.get("cuda") is not None:
+                    torch.cuda.set_rng_state(state["cuda"], device=cuda[0])
+            try:
+                yield
+            finally:
+                self._rng_state_ = {
+                    "cpu": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state(cuda[0]) if cuda else None,
+                }
 
     # ----------------------------------------------------------- fitted state
     def _fitted_state(self):
@@ -217,10 +238,30 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
             The fitted estimator.
         """
         first = not self.warm_start or not self.initialized_
-        return self._fit(X, y, sample_weight, reset=first, fit_params=fit_params)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            reset=first,
+            epochs=self.max_epochs,
+            method="fit",
+            fit_params=fit_params,
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initializing.
+        """Train for one epoch over ``X`` and ``y``, continuing the training.
+
+        scikit-learn's convention for incremental learners
+        (:class:`~sklearn.neural_network.MLPClassifier`,
+        :class:`~sklearn.linear_model.SGDClassifier`): one call is one epoch,
+        whatever ``max_epochs`` says, while :meth:`fit` trains ``max_epochs``
+        epochs. (skorch's own ``partial_fit`` trains ``max_epochs`` more.)
+        ``max_epochs`` calls of ``partial_fit`` on the same data train the
+        same network as one :meth:`fit`: the same random draws, and a
+        learning-rate schedule that spans ``max_epochs`` epochs continues
+        across the calls. So a search that prunes epoch by epoch -- Optuna's
+        ``OptunaSearchCV(..., enable_pruning=True, max_iter=max_epochs)`` --
+        scores what ``fit`` trains.
 
         Parameters
         ----------
@@ -242,19 +283,39 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         """
         first = not self.initialized_
         return self._fit(
-            X, y, sample_weight, reset=first, classes=classes, fit_params=fit_params
+            X,
+            y,
+            sample_weight,
+            reset=first,
+            classes=classes,
+            epochs=1,
+            method="partial_fit",
+            fit_params=fit_params,
         )
 
-    def _fit(self, X, y, sample_weight, *, reset, classes=None, fit_params):
+    def _fit(
+        self, X, y, sample_weight, *, reset, epochs, method, fit_params, classes=None
+    ):
         self._check_params()
         X, y = self._validate_training_data(
             X, y, sample_weight, reset=reset, classes=classes
         )
-        with self._seeded():
+        with self._seeded(reset=reset):
             if reset:
                 self.initialize()
-            super().partial_fit(X, y, **fit_params)  # skorch's training loop
+            self._train(X, y, epochs, method, fit_params)
         return self
+
+    def _train(self, X, y, epochs, method, fit_params):
+        """skorch's ``partial_fit`` for ``epochs`` epochs: the callbacks'
+        ``on_train_begin`` are told how many (``epochs=``), so that a
+        schedule or a checkpoint knows how far this call goes."""
+        self.notify("on_train_begin", X=X, y=y, epochs=epochs)
+        try:
+            self.fit_loop(X, y, epochs=epochs, _routing_method=method, **fit_params)
+        except KeyboardInterrupt:  # skorch's way for a callback to stop training
+            pass
+        self.notify("on_train_end", X=X, y=y)
 
     @property
     def classes_(self):

@@ -227,13 +227,17 @@ class ProgressBar(_SkorchProgressBar):
 
 
 class OneCycle(Callback):
-    """One-cycle learning-rate schedule over the whole fit, stepped per batch.
+    """One-cycle learning-rate schedule over ``max_epochs``, stepped per batch.
 
     Like ``skorch.callbacks.LRScheduler(policy=OneCycleLR, ...)``, but the
     number of steps is counted from the net's own training batches, so it
     works whatever the data size, batch size and validation split. The peak
-    learning rate is the net's ``lr``. The schedule's state is saved with a
-    :class:`ResumeCheckpoint`, so a resumed fit continues the same cycle.
+    learning rate is the net's ``lr``. The cycle spans ``max_epochs`` epochs
+    however they are reached: one ``fit``, or ``max_epochs`` one-epoch calls
+    of ``partial_fit``, which continue the cycle where the last call left it
+    (also after pickling); a new cycle starts every ``max_epochs`` epochs.
+    The schedule's state is saved with a :class:`ResumeCheckpoint`, so a
+    resumed fit continues the same cycle.
 
     Parameters
     ----------
@@ -250,16 +254,30 @@ class OneCycle(Callback):
         self.div_factor = div_factor
         self.final_div_factor = final_div_factor
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
+    def initialize(self):
         self.scheduler_ = None
+        self._saved_schedule = None
+        return self
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
         if not net.max_epochs:
+            self.scheduler_ = None
             return
+        if len(net.history) % net.max_epochs:  # mid-cycle: continue it
+            saved = getattr(self, "_saved_schedule", None)
+            if self.scheduler_ is None and saved is not None:
+                self.scheduler_ = self._rebuild(net, saved)
+            if self.scheduler_ is not None:
+                return
         train, _ = net.get_split_datasets(X, y)
         steps = len(net.get_iterator(train, training=True)) * net.max_epochs
         if float(self.pct_start * steps) == 1.0:
             # torch's warm-up phase would last zero steps and divide by zero
             steps += 1
-        self.scheduler_ = torch.optim.lr_scheduler.OneCycleLR(
+        self.scheduler_ = self._scheduler(net, steps)
+
+    def _scheduler(self, net, steps):
+        return torch.optim.lr_scheduler.OneCycleLR(
             net.optimizer_,
             max_lr=net.lr,
             total_steps=steps,
@@ -268,14 +286,32 @@ class OneCycle(Callback):
             final_div_factor=self.final_div_factor,
         )
 
+    def _rebuild(self, net, saved):
+        """The scheduler of a pickled net, where it stopped; the optimizer's
+        learning rates and momenta (restored with it) are kept."""
+        keys = ("lr", "betas", "momentum")
+        groups = net.optimizer_.param_groups
+        kept = [{k: group[k] for k in keys if k in group} for group in groups]
+        scheduler = self._scheduler(net, saved["total_steps"])
+        scheduler.load_state_dict(saved)
+        for group, values in zip(groups, kept, strict=True):
+            group.update(values)
+        return scheduler
+
     def on_batch_end(self, net, training=False, **kwargs):
         scheduler = self.scheduler_
         if training and scheduler is not None:
             if scheduler.last_epoch + 1 < scheduler.total_steps:
                 scheduler.step()
 
-    def __getstate__(self):  # the schedule is over once training ends
-        return {**self.__dict__, "scheduler_": None}
+    def __getstate__(self):
+        # the scheduler refers to the optimizer, which skorch pickles apart:
+        # keep the schedule's position, rebuilt on the next partial_fit
+        state = {**self.__dict__, "scheduler_": None}
+        scheduler = self.__dict__.get("scheduler_")
+        if scheduler is not None:
+            state["_saved_schedule"] = scheduler.state_dict()
+        return state
 
 
 # ------------------------------------------------------------------ resume
@@ -357,13 +393,15 @@ class ResumeCheckpoint(Callback):
     def __init__(self, dirname=None):
         self.dirname = dirname
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, epochs=None, **kwargs):
+        epochs = net.max_epochs if epochs is None else epochs
         self.path_ = None
         self.resumed_ = False
-        self.target_epochs_ = len(net.history) + net.max_epochs
+        self.target_epochs_ = len(net.history) + epochs
         self.phases_ = ()
-        # continuing a fitted net (warm start, partial_fit): nothing to resume
-        if self.dirname is None or len(net.history):
+        # continuing a fitted net (warm start, partial_fit), or a fit shorter
+        # than max_epochs (a first partial_fit): nothing to resume
+        if self.dirname is None or len(net.history) or epochs != net.max_epochs:
             return
         self.path_ = checkpoint_path(self.dirname, net, X, y)
         state = self._read(self.path_)
