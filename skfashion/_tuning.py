@@ -200,14 +200,23 @@ class PrunedCV:
         The training data (scaled as the model expects).
     cv : int or cross-validation generator, default=3
         As in scikit-learn (stratified ``cv`` folds for an int).
+    deadline : callable or None, default=None
+        Returns a time (``time.time()``) after which a trial stops at the end
+        of its current epoch, as pruned, with the user attribute ``stopped``
+        = ``"budget"``.
+    on_step : callable or None, default=None
+        Called as ``on_step(trial, epoch, fold)`` after every fold's epoch
+        (a progress bar; an exception raised there stops the trial).
     """
 
-    def __init__(self, estimator, space, X, y, cv=3):
+    def __init__(self, estimator, space, X, y, cv=3, deadline=None, on_step=None):
         self.estimator = estimator
         self.space = space
         self.X = X
         self.y = y
         self.cv = cv
+        self.deadline = deadline
+        self.on_step = on_step
 
     def __call__(self, trial):
         import optuna
@@ -226,9 +235,16 @@ class PrunedCV:
             for i, (train, test) in enumerate(folds):
                 models[i].partial_fit(self.X[train], self.y[train], classes=classes)
                 scores[i] = models[i].score(self.X[test], self.y[test])
+                if self.on_step is not None:
+                    self.on_step(trial, epoch, i)
             trial.report(float(scores.mean()), step=epoch)
             self._record(trial, scores, epoch, time.perf_counter() - start)
-            if epoch < epochs and trial.should_prune():
+            if epoch == epochs:
+                break
+            if self.deadline is not None and time.time() > self.deadline():
+                trial.set_user_attr("stopped", "budget")
+                raise optuna.TrialPruned(f"out of time after epoch {epoch}")
+            if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch}")
         return float(scores.mean())
 

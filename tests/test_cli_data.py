@@ -71,7 +71,7 @@ def test_import_and_help_and_data_need_no_heavy_library(fashion_train):
         "from skfashion.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass"
     )
     assert _modules_after(help_) == "[]"
-    for command in ("report", "predict", "data"):
+    for command in ("report", "tune", "predict", "data"):
         assert (
             _modules_after(help_.replace("'--help'", f"'{command}', '--help'")) == "[]"
         )
