@@ -214,7 +214,64 @@ def merge(path, quick, name, result):
                 runs[other]["grid_cv_score_of_best"] = scores.get(_key(params))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(new, indent=2))
+    path.with_suffix(".rst").write_text(rst_table(new))
     return new
+
+
+def rst_table(full_record):
+    """The docs' table of a record (``tuning.rst`` beside the JSON)."""
+    runs = full_record["runs"]
+    grid = runs.get("grid", {})
+    names = {
+        "grid": "GridSearchCV (exhaustive)",
+        "halving": "HalvingGridSearchCV (max_epochs)",
+        "pruned": "GridSampler + SuccessiveHalvingPruner",
+    }
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - search",
+        "     - seconds",
+        "     - fold-epochs",
+        "     - best CV accuracy",
+        "     - test accuracy (refit)",
+        "     - best parameters",
+    ]
+    for name in ("grid", "halving", "pruned"):
+        if name not in runs:
+            continue
+        r = runs[name]
+        ratio = (
+            f" ({r['fold_epochs'] / grid['fold_epochs']:.2f}×)"
+            if grid and name != "grid"
+            else ""
+        )
+        time_ratio = (
+            f" ({r['seconds'] / grid['seconds']:.2f}×)"
+            if grid and name != "grid"
+            else ""
+        )
+        lines += [
+            f"   * - {names[name]}",
+            f"     - {r['seconds']:.0f}{time_ratio}",
+            f"     - {r['fold_epochs']}{ratio}",
+            f"     - {100 * r['best_score']:.2f} %",
+            f"     - {100 * r['test_accuracy']:.2f} %",
+            "     - " + ", ".join(f"``{k}={v}``" for k, v in r["best_params"].items()),
+        ]
+    cpu = full_record["cpu"]
+    cores = full_record["machine"]["cores"]
+    lines += ["", f"Measured on {cpu} ({cores} cores)."]
+    for name in ("pruned", "halving"):
+        score = runs.get(name, {}).get("grid_cv_score_of_best")
+        if score is not None:
+            lines.append(
+                f"The exhaustive grid scored the {name} search's pick at "
+                f"{100 * score:.2f} % (its best: {100 * grid['best_score']:.2f} %)."
+            )
+    lines.append("")
+    return "\n".join(lines)
 
 
 def rows(full_record):
