@@ -21,6 +21,7 @@ _MODULES = {
     "FashionCNN": "._cnn",
     "FashionMLP": "._mlp",
     "FastFashionCNN": "._fast",
+    "export_onnx": "._onnx",
     "ImagePreprocessor": "._image",
     "PixelScaler": "._preprocessing",
     "fetch_fashion_mnist": ".datasets",
@@ -41,6 +42,7 @@ __all__ = [
     "ImagePreprocessor",
     "PixelScaler",
     "__version__",
+    "export_onnx",
     "fetch_fashion_mnist",
     "load_idx",
     "load_model",
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see
     from ._fast import FastFashionCNN
     from ._image import ImagePreprocessor, preprocess_image
     from ._mlp import FashionMLP
+    from ._onnx import export_onnx
     from ._persistence import load_model, save_model
     from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
     from ._preprocessing import PixelScaler

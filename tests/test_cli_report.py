@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skfashion import CLASS_NAMES
+from skfashion import CLASS_NAMES, load_model
 from skfashion._registry import CLASSIFIERS
 from skfashion.cli import _report, main
 from skfashion.cli._report_progress import OverallProgress
@@ -22,6 +22,7 @@ FILES = [
     "classification_report.json",
     "model.pkl",
     "model.safetensors",
+    "model.onnx",
 ]
 MODELS = ["mlp", "cnn", "fast"]
 # smaller CNNs for tests that only count batches
@@ -37,6 +38,7 @@ def quick_report(fashion_train, tmp_path_factory):
     """The run the issue asks for: all three models, three seeds, quick."""
     out = tmp_path_factory.mktemp("r") / "report"
     argv = ["report", "--quick", "--models", ",".join(MODELS), "--seeds", str(SEEDS)]
+    argv.append("--onnx")
     done = subprocess.run(
         [sys.executable, "-m", "skfashion.cli", *argv, "--out", str(out)],
         capture_output=True,
@@ -66,6 +68,15 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
         assert cm.to_numpy().sum() == n_test
         first = m["runs"][0]["test_accuracy"]
         assert np.trace(cm.to_numpy()) / n_test == pytest.approx(first)
+        # --onnx: the same model as ONNX (float32; the run trained in
+        # bfloat16 where the CPU has it, so a close call may differ)
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(out / name / "model.onnx"))
+        X_test = fashion_test.data[:n_test]
+        label = session.run(["label"], {"input": X_test})[0]
+        saved = load_model(out / name / "model.safetensors")
+        assert np.mean(label == saved.predict(X_test)) >= 0.98
         history = pd.read_csv(out / name / "history.csv")
         assert list(history.columns) == [
             "random_state",

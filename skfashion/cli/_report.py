@@ -95,6 +95,11 @@ def add_parser(sub):
             "(in <out>.checkpoints/) instead of starting over"
         ),
     )
+    p.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write each model as model.onnx (export_onnx; the onnx extra)",
+    )
     p.add_argument("--data-home", metavar="DIR", help="where to look for the data")
     p.set_defaults(run=run)
     return p
@@ -114,6 +119,7 @@ class ReportConfig:
     quick: bool = False
     resume: bool = False
     data_home: str = None
+    onnx: bool = False
 
     def settings(self):
         """What decides the run's training: its checkpoints are kept by these."""
@@ -140,6 +146,11 @@ def config_from_args(args):
         )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
+    onnx = getattr(args, "onnx", False)
+    if onnx and not _onnx_installed():
+        raise ArgumentError(
+            '--onnx needs the onnx extra: pip install "skfashion[onnx]"'
+        )
     counts = _parse_seeds(args.seeds, models)
     _check_device(args.device)
     out = Path(args.out)
@@ -158,7 +169,15 @@ def config_from_args(args):
         quick=args.quick,
         resume=args.resume,
         data_home=args.data_home,
+        onnx=onnx,
     )
+
+
+def _onnx_installed():
+    import importlib.util
+
+    needed = ("onnx", "onnxscript", "onnxruntime", "skl2onnx")
+    return all(importlib.util.find_spec(name) for name in needed)
 
 
 def _check_device(device):
@@ -552,7 +571,12 @@ def _train_all(config, data, clock, checkpoints, stop, work):
             if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
                 ev = evaluations[job.name] = _evaluate(fits[job.name], data)
                 write_model_files(
-                    work / job.name, MODELS[job.name], fits[job.name], ev, data
+                    work / job.name,
+                    MODELS[job.name],
+                    fits[job.name],
+                    ev,
+                    data,
+                    onnx=config.onnx,
                 )
                 tqdm.write(_one_line(job.name, ev))
     return fits, evaluations

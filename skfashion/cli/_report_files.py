@@ -32,9 +32,10 @@ def _history_frame(fit):
     return frame
 
 
-def write_model_files(folder, title, fits, evaluation, data):
+def write_model_files(folder, title, fits, evaluation, data, onnx=False):
     """History, curves, confusion matrix, mistakes, classification report and
-    the model of one model's runs (figures of the first seed)."""
+    the model of one model's runs (figures of the first seed); with ``onnx``,
+    the model as ONNX too."""
     import joblib
     import pandas as pd
 
@@ -49,6 +50,10 @@ def write_model_files(folder, title, fits, evaluation, data):
     _write_classification_report(folder, data.y_test, first.y_pred)
     joblib.dump(first.pipe, folder / "model.pkl")
     save_model(first.pipe, folder / "model.safetensors")
+    if onnx:
+        from skfashion import export_onnx
+
+        export_onnx(first.pipe, folder / "model.onnx")
 
 
 def _write_figures(folder, title, first, evaluation, data):

@@ -1,0 +1,210 @@
+"""export_onnx: the fitted pipeline as one ONNX graph that onnxruntime runs
+with the labels and probabilities of PyTorch. Over every registered
+classifier, alone and in a pipeline, with integer and string labels."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from cases import CASE_IDS, CASES, blobs, final, make
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from skfashion import FashionMLP, ImagePreprocessor, PixelScaler, export_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+pytest.importorskip("skl2onnx")
+
+LABELS = np.array(["Bag", "Coat", "Shirt"])
+
+
+def _session(path):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _float32_reference(model, X):
+    """PyTorch's probabilities in float32 (what the graph computes, whatever
+    the precision the model trained and predicts in)."""
+    clf = final(model)
+    Xt = model[:-1].transform(X) if hasattr(model, "steps") else X
+    with torch.no_grad():
+        logits = clf.module_.float().eval()(torch.as_tensor(np.asarray(Xt, np.float32)))
+    return torch.softmax(logits, 1).numpy()
+
+
+@pytest.mark.parametrize("strings", [False, True], ids=["int", "str"])
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_onnx_matches_pytorch(name, pipeline, strings, tmp_path):
+    X, y = blobs(pixels=pipeline)
+    labels = LABELS[y] if strings else y + 3
+    model = make(name, pipeline=pipeline, precision="float32").fit(X, labels)
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path)
+    onnx.checker.check_model(str(path), full_check=True)
+    session = _session(path)
+    (inp,) = session.get_inputs()
+    assert inp.type == ("tensor(uint8)" if pipeline else "tensor(float)")
+    assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
+    big = np.resize(X, (1000, X.shape[1]))  # any batch size: 1, 7, 1000
+    for batch in (X[:1], X[:7], big):
+        label, proba = session.run(None, {"input": batch})
+        np.testing.assert_array_equal(label, model.predict(batch))
+        assert label.dtype.kind == ("O" if strings else "i")
+        np.testing.assert_allclose(proba, model.predict_proba(batch), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["mlp", "fast"])
+def test_bfloat16_model_exports_in_float32(name, tmp_path):
+    X, y = blobs()
+    model = make(name, precision="bfloat16").fit(X, y)
+    export_onnx(model, tmp_path / "m.onnx")
+    label, proba = _session(tmp_path / "m.onnx").run(None, {"input": X})
+    # the graph is the float32 network: PyTorch's float32 forward pass ...
+    reference = _float32_reference(model, X)
+    np.testing.assert_allclose(proba, reference, atol=1e-4)
+    np.testing.assert_array_equal(label, reference.argmax(1))
+    # ... and bfloat16 inference (8 bits of mantissa) rounds about 1e-2 off
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=2e-2)
+
+
+def test_metadata(tmp_path):
+    X, y = blobs(pixels=True)
+    model = make("mlp", pipeline=True).fit(X, LABELS[y])
+    export_onnx(model, tmp_path / "m.onnx")
+    meta = _session(tmp_path / "m.onnx").get_modelmeta().custom_metadata_map
+    import skfashion
+
+    assert meta["skfashion_version"] == skfashion.__version__
+    assert json.loads(meta["classes"]) == LABELS.tolist()
+    history = model[-1].history_
+    assert float(meta["train_accuracy"]) == pytest.approx(history[-1, "train_acc"])
+    assert meta["estimator"] == "FashionMLP"
+
+
+def test_scikit_learn_steps_through_skl2onnx(tmp_path):
+    X, y = blobs()
+    model = make_pipeline(StandardScaler(), make("mlp", precision="float32")).fit(X, y)
+    export_onnx(model, tmp_path / "m.onnx")
+    label, proba = _session(tmp_path / "m.onnx").run(None, {"input": X})
+    np.testing.assert_array_equal(label, model.predict(X))
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-4)
+
+
+def test_bad_models_and_paths_write_nothing(tmp_path):
+    X, y = blobs(pixels=True)
+    path = tmp_path / "m.onnx"
+    with pytest.raises(NotFittedError):
+        export_onnx(FashionMLP(), path)
+    with pytest.raises(NotFittedError):
+        export_onnx(make_pipeline(PixelScaler(), FashionMLP()), path)
+    with pytest.raises(TypeError, match="StandardScaler"):
+        export_onnx(StandardScaler().fit(X), path)
+    fitted = make("mlp", pipeline=True).fit(X, y)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        export_onnx(fitted, tmp_path / "missing" / "m.onnx")
+    images = make_pipeline(ImagePreprocessor(), PixelScaler(), make("mlp"))
+    images.fit(list(X.reshape(-1, 6, 6)), y)
+    with pytest.raises(ValueError, match="imagepreprocessor.*ImagePreprocessor"):
+        export_onnx(images, path)
+    odd = make_pipeline(FunctionTransformer(np.sqrt), make("mlp")).fit(X / 255, y)
+    with pytest.raises(ValueError, match="functiontransformer"):
+        export_onnx(odd, path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_previous_file(tmp_path, monkeypatch):
+    X, y = blobs()
+    model = make("mlp").fit(X, y)
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"previous")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(onnx, "save_model", broken)
+    with pytest.raises(OSError, match="disk full"):
+        export_onnx(model, path)
+    assert path.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_predict_command_runs_onnx(fashion_train, tmp_path, capsys):
+    from PIL import Image
+
+    from skfashion.cli import main
+
+    X, y = fashion_train.data[:600], fashion_train.target[:600]
+    model = make_pipeline(
+        PixelScaler(), FashionMLP(hidden_units=(32,), max_epochs=2, random_state=0)
+    ).fit(X, y)
+    export_onnx(model, tmp_path / "model.onnx")
+    picture = tmp_path / "shoe.png"
+    Image.fromarray(X[0].reshape(28, 28)).save(picture)
+    assert main(["predict", "--model", str(tmp_path / "model.onnx"), str(picture)]) == 0
+    from_onnx = capsys.readouterr().out
+    from skfashion import save_model
+
+    save_model(model, tmp_path / "model.safetensors")
+    assert (
+        main(["predict", "--model", str(tmp_path / "model.safetensors"), str(picture)])
+        == 0
+    )
+    from_torch = capsys.readouterr().out
+
+    def classes(line):  # "p.png: Ankle boot 21.5 %, Coat 16.2 %, ..."
+        return [g.rsplit(" ", 2)[0] for g in line.split(": ", 1)[1].split(", ")]
+
+    assert classes(from_onnx) == classes(from_torch)
+
+
+SNIPPET = Path(__file__).parents[1] / "docs" / "user_guide" / "onnx_snippet.py"
+
+
+def test_docs_snippet_needs_neither_torch_nor_skfashion(fashion_train, tmp_path):
+    from PIL import Image
+
+    X, y = fashion_train.data[:600], fashion_train.target[:600]
+    model = make_pipeline(
+        PixelScaler(), FashionMLP(hidden_units=(32,), max_epochs=2, random_state=0)
+    ).fit(X, y)
+    export_onnx(model, tmp_path / "model.onnx")
+    Image.fromarray(255 - X[1].reshape(28, 28)).resize((90, 90)).save(
+        tmp_path / "p.png"
+    )
+    # the snippet runs where torch and skfashion cannot be imported
+    blocker = textwrap.dedent(
+        """
+        import sys
+        for name in ("torch", "skfashion", "sklearn", "skorch"):
+            sys.modules[name] = None  # import fails
+        sys.argv = ["snippet", "model.onnx", "p.png"]
+        exec(open(SNIPPET).read())
+        """
+    ).replace("SNIPPET", repr(str(SNIPPET)))
+    done = subprocess.run(
+        [sys.executable, "-c", blocker], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().split()[0] in {str(c) for c in model.classes_}
+
+
+@pytest.mark.slow
+def test_real_model_labels_equal_on_all_test_images(
+    fashion_train, fashion_test, tmp_path
+):
+    model = make_pipeline(PixelScaler(), FashionMLP(max_epochs=1, random_state=0))
+    model.fit(fashion_train.data, fashion_train.target)
+    export_onnx(model, tmp_path / "m.onnx")
+    X = fashion_test.data
+    label, proba = _session(tmp_path / "m.onnx").run(None, {"input": X})
+    reference = _float32_reference(model, X)
+    np.testing.assert_array_equal(label, reference.argmax(1))
+    np.testing.assert_allclose(proba, reference, atol=1e-4)
