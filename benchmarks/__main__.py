@@ -24,6 +24,7 @@ BENCHMARKS = [
     "fast",
     "parity",
     "tuning",
+    "onnx",
 ]
 
 

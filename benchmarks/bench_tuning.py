@@ -148,6 +148,7 @@ def _pruned(X, y, quick):
             "state": t.state.name,
             "epochs": t.user_attrs.get("epochs"),
             "score": t.intermediate_values.get(t.user_attrs.get("epochs")),
+            "curve": [t.intermediate_values[e] for e in sorted(t.intermediate_values)],
         }
         for t in study.trials
     ]
