@@ -13,7 +13,9 @@ torch.get_num_threads()``). Measured side by side in one process:
 - throughput at batch 1,000: images per second, median of 5 calls (3).
 
 The input is uint8 pixels for both (the pipeline's ``PixelScaler`` scales
-them). Goals: for one image onnxruntime >= 2x faster on FashionMLP and
+them). Where ``precision="auto"`` predicts in bfloat16 (CPUs with bfloat16
+instructions), PyTorch is also timed in float32, the precision of the graph
+(``torch_float32_*``). Goals: for one image onnxruntime >= 2x faster on FashionMLP and
 FastFashionCNN and within 10 % on FashionCNN; at batch 1,000 not slower.
 """
 
@@ -35,10 +37,12 @@ OWN_JSON = True
 CALLS = {False: (1000, 5), True: (200, 3)}  # quick -> (one-image calls, batch calls)
 
 
-def _model(name, X, y):
+def _model(name, X, y, **params):
     from sklearn.pipeline import make_pipeline
 
-    clf = CLASSIFIERS[name](max_epochs=1, random_state=0, validation_split=None)
+    clf = CLASSIFIERS[name](
+        max_epochs=1, random_state=0, validation_split=None, **params
+    )
     return make_pipeline(PixelScaler(), clf).fit(X, y)
 
 
@@ -98,6 +102,13 @@ def run(quick=True, out="benchmarks/results"):
             export_onnx(model, path)
             result = _measure(model, _session(path), X, quick)
             result["precision"] = model[-1].precision_
+            if result["precision"] != "float32":
+                # the graph computes in float32: PyTorch in float32 beside it
+                f32 = _measure(
+                    _model(name, X, y, precision="float32"), _session(path), X, quick
+                )
+                result["torch_float32_ms_1"] = f32["torch_ms_1"]
+                result["torch_float32_ips_1000"] = f32["torch_ips_1000"]
             models[name] = result
             rows.append(
                 {

@@ -34,24 +34,25 @@ __all__ = [
 
 #: The default search space of each registered classifier: what is tuned,
 #: in ``read_space``'s form (``low``/``high`` ranges, ``choices`` lists).
+#: Not the batch size: it sets the steps per epoch, so larger batches trail
+#: after the first epochs whatever they reach in the end, and a pruner that
+#: compares trials epoch by epoch would stop them all (benchmarks/
+#: bench_tuning.py measured it); the model's own batch size is kept.
 DEFAULT_SPACES = {
     "mlp": {
         "lr": {"low": 1e-4, "high": 3e-3, "log": True},
-        "batch_size": {"choices": [32, 64, 128, 256]},
         "hidden_units": {"choices": [[1024, 512, 256], [2048, 1024], [512, 256]]},
         "l2": {"choices": [0.0, 1e-5, 1e-4]},
         "dropout": {"low": 0.0, "high": 0.4},
     },
     "cnn": {
         "lr": {"low": 1e-4, "high": 2e-3, "log": True},
-        "batch_size": {"choices": [32, 64, 128]},
         "filters": {"choices": [[128, 256, 512], [64, 128, 256], [32, 64, 128]]},
         "dense_units": {"choices": [[128, 64], [256, 128]]},
         "dropout": {"low": 0.0, "high": 0.4},
     },
     "fast": {
         "lr": {"low": 1e-3, "high": 1e-2, "log": True},
-        "batch_size": {"choices": [128, 256, 512]},
         "widths": {"choices": [[32, 64, 128], [48, 96, 192], [64, 128, 256]]},
         "dropout": {"low": 0.0, "high": 0.3},
         "erase_prob": {"low": 0.0, "high": 0.5},
