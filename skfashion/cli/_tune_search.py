@@ -72,22 +72,30 @@ def pipeline(config, **params):
 @dataclass
 class Budget:
     """When the search must stop so that the refit and the report still end
-    within ``--budget``: the refit's time is the slowest fold-epoch seen so
-    far (or the first timing) scaled to the whole training set."""
+    within ``--budget``. The refit trains the best trial's parameters, or
+    those of a running trial if it becomes the best: its time is the slower
+    of their fold-epochs scaled to the whole training set, with a margin (the
+    first timing, of the default parameters, until a trial has one)."""
 
     config: object
     started: float
     refit_seconds: float  # timed before the search, default parameters
+    margin: float = 1.25
 
     def refit_reserve(self, study):
+        from optuna.trial import TrialState
+
+        candidates = [best_trial(study)]
+        candidates += study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         per = [
             t.user_attrs["seconds"] / t.user_attrs["fold_epochs"]
-            for t in finished(study)
-            if t.user_attrs.get("fold_epochs")
+            for t in candidates
+            if t is not None and t.user_attrs.get("fold_epochs")
         ]
+        if not per:
+            return self.refit_seconds
         cv = self.config.cv
-        seen = max(per, default=0.0) * cv / (cv - 1) * self.config.epochs
-        return max(self.refit_seconds, seen)
+        return self.margin * max(per) * cv / (cv - 1) * self.config.epochs
 
     def deadline(self, study):
         if self.config.budget is None:
