@@ -124,4 +124,38 @@ def run(quick=True, out="benchmarks/results"):
     path = Path(out) / "onnx.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
+    path.with_suffix(".rst").write_text(rst_table(record))
     return rows
+
+
+def rst_table(record):
+    """The docs' table of a record (``onnx.rst`` beside the JSON)."""
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - model",
+        "     - one image, PyTorch (ms, median / p99)",
+        "     - one image, onnxruntime",
+        "     - batch 1,000, PyTorch (images/s)",
+        "     - batch 1,000, onnxruntime",
+    ]
+    for name, r in record["models"].items():
+        f32 = r.get("torch_float32_ips_1000")
+        lines += [
+            f"   * - {name} ({r['precision']})",
+            f"     - {r['torch_ms_1']:.2f} / {r['torch_p99_ms_1']:.1f}",
+            f"     - {r['onnx_ms_1']:.2f} / {r['onnx_p99_ms_1']:.1f} "
+            f"({r['torch_ms_1'] / r['onnx_ms_1']:.1f}× faster)",
+            f"     - {r['torch_ips_1000']:,}" + (f" (float32: {f32:,})" if f32 else ""),
+            f"     - {r['onnx_ips_1000']:,} "
+            f"({r['onnx_ips_1000'] / r['torch_ips_1000']:.2f}×)",
+        ]
+    cores = record["machine"]["cores"]
+    threads = record["machine"]["torch_threads"]
+    lines += [
+        "",
+        f"Measured on {record['cpu']} ({cores} cores, {threads} threads for both).",
+        "",
+    ]
+    return "\n".join(lines)
