@@ -115,6 +115,7 @@ def test_study_refuses_other_settings(quick_tuning, capsys):
         (["--epochs", "0"], "--epochs"),
         (["--device", "cuda:7"], "--device"),
         (["--space", "nope.json"], "--space"),
+        (["--storage", "nosuchdb://host/db"], "--storage"),
     ],
 )
 def test_bad_arguments_exit_2(argv, message, tmp_path, capsys):

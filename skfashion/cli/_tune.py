@@ -251,9 +251,13 @@ def _storage(url):
                         max_retry=2
                     ),
                 )
-        except Exception:  # another process creating the same tables: again
-            if attempt == 5:
-                raise
+        except Exception as exc:
+            from sqlalchemy.exc import IntegrityError, OperationalError
+
+            # another process creating the same tables: try again
+            racing = isinstance(exc, IntegrityError | OperationalError)
+            if not racing or attempt == 5:
+                raise ArgumentError(f"--storage {url}: {exc}") from None
             time.sleep(0.2 * 2**attempt)
 
 
