@@ -158,8 +158,10 @@ def _pruned(X, y, quick):
 def run_one(name, quick=True):
     """Run one of the searches; return its JSON record."""
     X, y, X_test, y_test = _data(quick)
+    from optuna.exceptions import ExperimentalWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Optuna's experimental notes
+        warnings.simplefilter("ignore", ExperimentalWarning)
         start = time.perf_counter()
         search, epochs, extra = {"grid": _grid, "halving": _halving, "pruned": _pruned}[
             name

@@ -202,10 +202,10 @@ def test_interrupted_run_leaves_no_complete_looking_report(
 ):
     real = _report.write_model_files
 
-    def interrupt_on_cnn(folder, *args):
+    def interrupt_on_cnn(folder, *args, **kwargs):
         if folder.name == "cnn":
             raise KeyboardInterrupt
-        return real(folder, *args)
+        return real(folder, *args, **kwargs)
 
     monkeypatch.setattr(_report, "write_model_files", interrupt_on_cnn)
     out = tmp_path / "report"
@@ -239,7 +239,7 @@ def test_crash_leaves_nothing_and_keeps_previous_report(
 
 
 def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsys):
-    def full(*args):
+    def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(_report, "write_model_files", full)

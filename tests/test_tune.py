@@ -222,10 +222,12 @@ def test_sigterm_keeps_the_study_and_resume_finishes_it(fashion_train, tmp_path)
         db = out / "study.db"
         while True:
             assert proc.poll() is None and time.monotonic() < deadline
-            if db.exists():
-                trials = _study(out).trials
-                if trials and trials[0].intermediate_values:
-                    break  # inside the first trial
+            try:
+                trials = _study(out).trials if db.exists() else []
+            except KeyError:  # the file is there, the study not yet
+                trials = []
+            if trials and trials[0].intermediate_values:
+                break  # inside the first trial
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)

@@ -322,12 +322,13 @@ def _retry_interrupted(study):
     """Queue again, once, the parameters of each failed trial (a Ctrl-C, a
     SIGTERM): no trial that was cut short is lost. Trials that Optuna's
     heartbeat already retried (a killed process) are not queued twice."""
+    from optuna.exceptions import ExperimentalWarning
     from optuna.storages import RetryHeartbeatStaleTrialCallback as Retry
     from optuna.trial import TrialState
 
     retried = set()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Optuna: "experimental"
+        warnings.simplefilter("ignore", ExperimentalWarning)
         for t in study.get_trials(deepcopy=False):
             retried.add(t.user_attrs.get("retry_of"))
             retried.add(Retry.retried_trial_number(t))

@@ -307,8 +307,10 @@ def search(config, study, stop, started):
     trial_s, refit_s = _estimate(config, data)
     _announce(config, data, study, trial_s, refit_s, tqdm.write)
     budget = Budget(config, started, refit_s)
+    from optuna.exceptions import ExperimentalWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # Optuna's experimental notes
+        warnings.simplefilter("ignore", ExperimentalWarning)
         _optimize(config, study, data, budget, stop)
     search_seconds = time.time() - started
     best, params, pipe, refit_seconds, test_accuracy = _refit(config, study, data, stop)
