@@ -51,35 +51,6 @@ def test_process_pool_limits_torch_threads(data):
 distributed = pytest.importorskip("distributed")
 
 
-#: the configuration "Scaling out" recommends: Dask's nanny would otherwise set
-#: MALLOC_TRIM_THRESHOLD_=65536 in its workers, which halves PyTorch's speed
-NO_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-
-
-@pytest.fixture(scope="module")
-def client():
-    import dask
-
-    environ = dict(os.environ)
-    with dask.config.set(NO_TRIM):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=40,
-        )
-    client = distributed.Client(cluster, timeout="60s")
-    yield client
-    client.close()
-    cluster.close()
-    # the nanny writes its workers' variables (OMP_NUM_THREADS=1, ...) into this
-    # process's environment; later tests start subprocesses
-    os.environ.clear()
-    os.environ.update(environ)
-
-
 def _worker_environment():
     return {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_")}
 

@@ -291,9 +291,6 @@ def test_pruned_cv_reports_every_epoch():
     assert trial.value == pytest.approx(scores.mean(), abs=1e-12)
 
 
-distributed = pytest.importorskip("distributed")
-
-
 def _optimize_in_worker(study, n_trials):
     """Run trials of the shared study in a Dask worker; return its process."""
     import os
@@ -305,30 +302,20 @@ def _optimize_in_worker(study, n_trials):
 
 
 @pytest.mark.slow
-def test_dask_cluster_runs_the_trials():
-    import dask
+def test_dask_cluster_runs_the_trials(client):
+    """Trials of one study run in the workers of the client fixture
+    (conftest.py: a LocalCluster of two one-thread workers)."""
     from optuna_integration import DaskStorage
 
-    no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-    with dask.config.set(no_trim):
-        cluster = distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=40,
-        )
-    with cluster, distributed.Client(cluster, timeout="60s") as client:
-        with pytest.warns(optuna.exceptions.ExperimentalWarning):
-            storage = DaskStorage(client=client)
-        study = optuna.create_study(direction="maximize", storage=storage)
-        futures = [
-            client.submit(_optimize_in_worker, study, 3, pure=False) for _ in range(2)
-        ]
-        pids = client.gather(futures)
-        trials, best = study.trials, study.best_value
+    with pytest.warns(optuna.exceptions.ExperimentalWarning):
+        storage = DaskStorage(client=client)
+    study = optuna.create_study(direction="maximize", storage=storage)
+    futures = [
+        client.submit(_optimize_in_worker, study, 3, pure=False) for _ in range(2)
+    ]
+    pids = client.gather(futures)
+    trials = study.trials
     assert len(set(pids)) == 2  # both workers ran trials of the one study
     assert [t.number for t in trials] == list(range(6))
     assert all(t.state in FINISHED for t in trials)
-    assert np.isfinite(best)
+    assert np.isfinite(study.best_value)
