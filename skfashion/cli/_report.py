@@ -22,6 +22,7 @@ import numpy as np
 
 from .._catalog import ORIGINAL, TITLES
 from .._hardware import PRECISIONS
+from ._args import ArgumentError, check_device
 from ._report_checkpoints import RunCheckpoints
 from ._report_clock import Clock, Job, format_duration, time_batches
 from ._report_files import (
@@ -39,10 +40,6 @@ MODELS = TITLES  # the models the report runs, by short name, with their titles
 N_VALID = 5000  # the original: the first 5,000 training images validate
 QUICK = {"n_train": 600, "n_valid": 100, "n_test": 300}
 LONG_RUN = 30 * 60  # seconds: say what would be faster
-
-
-class ArgumentError(Exception):
-    """A bad command-line value: one line on stderr, exit code 2."""
 
 
 class _Interrupted(Exception):
@@ -152,7 +149,7 @@ def config_from_args(args):
             '--onnx needs the onnx extra: pip install "skfashion[onnx]"'
         )
     counts = _parse_seeds(args.seeds, models)
-    _check_device(args.device)
+    check_device(args.device)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
@@ -178,18 +175,6 @@ def _onnx_installed():
 
     needed = ("onnx", "onnxscript", "onnxruntime", "skl2onnx")
     return all(importlib.util.find_spec(name) for name in needed)
-
-
-def _check_device(device):
-    if device not in ("auto", "cpu") and not device.startswith("cuda"):
-        raise ArgumentError(f"--device must be auto, cpu or cuda, got {device}")
-    if device != "auto":
-        from skfashion._hardware import resolve_device
-
-        try:
-            resolve_device(device)
-        except ValueError as exc:
-            raise ArgumentError(f"--device {device}: {exc}") from None
 
 
 def _epochs(name, epochs, quick):

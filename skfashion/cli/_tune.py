@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .._catalog import TITLES
 from .._hardware import PRECISIONS
+from ._args import ArgumentError, check_device
 from ._report_clock import format_duration
 from ._signals import interruptible
 
@@ -31,10 +32,6 @@ REPORT_SECONDS = 15  # writing the report and plots, kept out of the budget
 # successive halving over epochs: rungs at 1, 4, 16, ... epochs, keeping a
 # quarter of the trials at each
 PRUNER = {"min_resource": 1, "reduction_factor": 4}
-
-
-class ArgumentError(Exception):
-    """A bad command-line value: one line on stderr, exit code 2."""
 
 
 class TuneError(Exception):
@@ -169,7 +166,7 @@ def config_from_args(args):
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
     _check_space(args.model, space)
-    _check_device(args.device)
+    check_device(args.device)
     return TuneConfig(
         model=args.model,
         budget=budget,
@@ -208,15 +205,6 @@ def _check_space(model, space):
         )
     if "max_epochs" in space:
         raise ArgumentError("max_epochs is --epochs, not part of the search space")
-
-
-def _check_device(device):
-    from skfashion._hardware import resolve_device
-
-    try:
-        resolve_device(device)
-    except ValueError as exc:
-        raise ArgumentError(f"--device {device}: {exc}") from None
 
 
 # ------------------------------------------------------------------- study
