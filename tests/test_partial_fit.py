@@ -69,7 +69,8 @@ def test_one_cycle_spans_max_epochs_across_partial_fits(data):
         rates.append(clf.optimizer_.param_groups[0]["lr"])
     # rises then falls within the cycle; the call after max_epochs starts
     # a new cycle from the initial rate (lr / div_factor)
-    assert rates[1] < rates[0] or rates[0] < 0.05
+    # (a cycle restarted by every call would end each one near lr / 2.5e5)
+    assert rates[0] > 0.01 and rates[1] > 0.005
     assert rates[EPOCHS - 1] < 1e-4
     assert rates[EPOCHS] > rates[EPOCHS - 1]
 

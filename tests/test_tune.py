@@ -187,7 +187,10 @@ def test_space_of_unknown_parameter(tmp_path, capsys):
     assert "learning_rate" in capsys.readouterr().err
     path.write_text("{not json")
     assert _tune(tmp_path / "t", "--space", str(path)) == 2
-    assert read_space  # the reader names the file in its error
+    err = capsys.readouterr().err
+    assert "not a valid search space file" in err and str(path) in err
+    with pytest.raises(ValueError, match="space.json: not a valid search space"):
+        read_space(path)
 
 
 def test_budget_bounds_the_whole_run(fashion_train, tmp_path):
