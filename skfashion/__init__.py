@@ -21,6 +21,8 @@ _MODULES = {
     "FashionCNN": "._cnn",
     "FashionMLP": "._mlp",
     "FastFashionCNN": "._fast",
+    "calibration_bins": "._calibration",
+    "expected_calibration_error": "._calibration",
     "export_onnx": "._onnx",
     "ImagePreprocessor": "._image",
     "PixelScaler": "._preprocessing",
@@ -30,6 +32,7 @@ _MODULES = {
     "plot_confusion_matrix": "._plotting",
     "plot_history": "._plotting",
     "plot_mistakes": "._plotting",
+    "plot_reliability": "._calibration",
     "preprocess_image": "._image",
     "save_model": "._persistence",
 }
@@ -42,6 +45,8 @@ __all__ = [
     "ImagePreprocessor",
     "PixelScaler",
     "__version__",
+    "calibration_bins",
+    "expected_calibration_error",
     "export_onnx",
     "fetch_fashion_mnist",
     "load_idx",
@@ -49,6 +54,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_mistakes",
+    "plot_reliability",
     "preprocess_image",
     "save_model",
 ]
@@ -67,6 +73,11 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # what static tools and IDEs see
+    from ._calibration import (
+        calibration_bins,
+        expected_calibration_error,
+        plot_reliability,
+    )
     from ._cnn import FashionCNN
     from ._fast import FastFashionCNN
     from ._image import ImagePreprocessor, preprocess_image

@@ -1,0 +1,81 @@
+"""Expected calibration error, its bins and the reliability diagram."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from skfashion import calibration_bins, expected_calibration_error, plot_reliability
+
+matplotlib.use("Agg")
+
+
+def test_ece_by_hand():
+    # confidences 0.9 (right), 0.8 (wrong), 0.6 (right), 0.6 (wrong):
+    # bins (0.867, 0.933]: 1 right at 0.9 -> gap 0.1; (0.733, 0.8]: 0 right
+    # at 0.8 -> 0.8; (0.533, 0.6]: 1 of 2 at 0.6 -> 0.1
+    y = np.array([0, 1, 2, 0])
+    proba = np.array(
+        [[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.2, 0.2, 0.6], [0.2, 0.6, 0.2]]
+    )
+    expected = (0.1 + 0.8 + 2 * 0.1) / 4
+    assert expected_calibration_error(y, proba) == pytest.approx(expected)
+    bins = calibration_bins(y, proba)
+    assert bins["count"].sum() == 4 and len(bins["count"]) == 15
+    filled = bins["count"] > 0
+    np.testing.assert_allclose(bins["accuracy"][filled], [0.5, 0.0, 1.0])
+    np.testing.assert_allclose(bins["confidence"][filled], [0.6, 0.8, 0.9])
+    assert np.isnan(bins["accuracy"][~filled]).all()
+
+
+def test_ece_of_a_calibrated_and_an_overconfident_model():
+    rng = np.random.RandomState(0)
+    n = 200_000
+    confidence = rng.uniform(0.5, 1.0, size=n)
+    right = rng.uniform(size=n) < confidence  # right as often as it says
+    proba = np.stack([confidence, 1 - confidence], axis=1)
+    y = np.where(right, 0, 1)
+    assert expected_calibration_error(y, proba) < 0.01
+    # the same answers, said with certainty: the gap is the error rate
+    sure = np.stack([np.ones(n), np.zeros(n)], axis=1)
+    assert expected_calibration_error(y, sure) == pytest.approx(1 - right.mean())
+
+
+def test_labels_are_matched_to_columns_by_classes():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8]])
+    y = np.array(["Bag", "Coat"])
+    assert expected_calibration_error(y, proba, classes=["Bag", "Coat"]) == (
+        pytest.approx(0.15)
+    )
+    # the other order: both wrong
+    assert expected_calibration_error(y, proba, classes=["Coat", "Bag"]) == (
+        pytest.approx(0.85)
+    )
+
+
+@pytest.mark.parametrize(
+    "proba, classes, match",
+    [
+        (np.ones((3, 2)) / 2, None, "one row per label"),
+        (np.ones(2) / 2, None, "shape"),
+        (np.ones((2, 2)) / 2, [0, 1, 2], "2 columns but classes has 3"),
+    ],
+)
+def test_bad_input_is_named(proba, classes, match):
+    with pytest.raises(ValueError, match=match):
+        expected_calibration_error([0, 1], proba, classes=classes)
+
+
+def test_n_bins_is_checked():
+    with pytest.raises(ValueError, match="n_bins"):
+        expected_calibration_error([0], [[1.0, 0.0]], n_bins=0)
+
+
+def test_reliability_diagram():
+    y = np.array([0, 1, 1, 0])
+    proba = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.55, 0.45]])
+    ax = plot_reliability(y, proba, n_bins=5, label="model")
+    bars = ax.patches[: (calibration_bins(y, proba, n_bins=5)["count"] > 0).sum()]
+    assert [round(b.get_height(), 6) for b in bars] == [0.5, 1.0, 1.0]
+    ece = expected_calibration_error(y, proba, n_bins=5)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"model: ECE {100 * ece:.2f} %" in texts
