@@ -18,6 +18,7 @@ FILES = [
     "confusion_matrix.csv",
     "confusion_matrix.png",
     "mistakes.png",
+    "reliability.png",
     "classification_report.txt",
     "classification_report.json",
     "model.pkl",
@@ -95,6 +96,18 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
         assert np.mean(pred == fashion_test.target[:n_test]) == pytest.approx(first)
         for png in ("curves.png", "confusion_matrix.png", "mistakes.png"):
             assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
+        # calibration: the first seed's ECE is the saved model's, and
+        # temperature scaling fitted on the validation images is recorded
+        from skfashion import expected_calibration_error
+
+        proba = model.predict_proba(fashion_test.data[:n_test])
+        ece = expected_calibration_error(fashion_test.target[:n_test], proba)
+        assert m["runs"][0]["ece"] == pytest.approx(ece, abs=1e-6)
+        assert m["ece"] == pytest.approx(np.mean([r["ece"] for r in m["runs"]]))
+        assert all(0 <= r["ece_temperature"] <= 1 for r in m["runs"])
+        assert all(r["temperature"] > 0 for r in m["runs"])
+        for png in ("reliability.png",):
+            assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
         assert set(m["recall"]) == set(CLASS_NAMES)
     env = metrics["environment"]
     assert env["device"] in ("cpu", "cuda") and env["precision"] in (
@@ -108,6 +121,7 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
     assert "89.13 %" in md and "91.93 %" in md
     assert "mlp/curves.png" in md and "cnn/confusion_matrix.png" in md
     assert "fast/mistakes.png" in md and "recall.png" in md
+    assert "fast/reliability.png" in md and "ECE after temperature scaling" in md
     assert "980, 1135, 1032" in md
     assert "Quick mode" in md and "1 epoch;" in md and "1 epochs" not in md
 

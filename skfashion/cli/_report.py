@@ -372,9 +372,13 @@ def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
     predict_seconds = time.perf_counter() - start
     y_pred = pipe.classes_[proba.argmax(axis=1)]
     history = pipe[-1].history_
+    valid = slice(0, data.n_valid)
     numbers = {
         "random_state": job.seed,
         "test_accuracy": float(accuracy_score(data.y_test, y_pred)),
+        **calibration(
+            pipe, proba, data.X[valid], data.y[valid], data.X_test, data.y_test
+        ),
         "valid_accuracy": float(history[-1, "valid_acc"]),
         "train_accuracy": float(history[-1, "train_acc"]),
         "epochs": len(history),
@@ -382,6 +386,28 @@ def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
         "predict_seconds": round(predict_seconds, 2),
     }
     return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
+
+
+def calibration(pipe, proba, X_valid, y_valid, X_test, y_test):
+    """The test set's expected calibration error (15 bins), as predicted and
+    after temperature scaling fitted on the validation images (scikit-learn's
+    ``CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")``)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    from skfashion import expected_calibration_error
+
+    scaled = CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")
+    scaled.fit(X_valid, y_valid)
+    beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+    classes = pipe.classes_
+    return {
+        "ece": expected_calibration_error(y_test, proba, classes=classes),
+        "ece_temperature": expected_calibration_error(
+            y_test, scaled.predict_proba(X_test), classes=classes
+        ),
+        "temperature": round(float(1 / beta), 4),
+    }
 
 
 def _evaluate(fits, data):
@@ -398,6 +424,8 @@ def _evaluate(fits, data):
         "valid_accuracy": float(np.mean([r["valid_accuracy"] for r in runs])),
         "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
         "predict_seconds": float(np.mean([r["predict_seconds"] for r in runs])),
+        "ece": float(np.mean([r["ece"] for r in runs])),
+        "ece_temperature": float(np.mean([r["ece_temperature"] for r in runs])),
         "runs": runs,
         "confusion_matrix": cm.tolist(),
         "recall": per_class_recall(cm).tolist(),

@@ -57,7 +57,8 @@ def write_model_files(folder, title, fits, evaluation, data, onnx=False):
 
 
 def _write_figures(folder, title, first, evaluation, data):
-    """curves.png, the confusion matrix (.csv and .png) and mistakes.png."""
+    """curves.png, the confusion matrix (.csv and .png), reliability.png and
+    mistakes.png."""
     import matplotlib.pyplot as plt
     import pandas as pd
 
@@ -82,6 +83,13 @@ def _write_figures(folder, title, first, evaluation, data):
     display.ax_.set_title(f"{title}: test set confusion matrix")
     display.figure_.savefig(folder / "confusion_matrix.png", dpi=110)
     plt.close(display.figure_)
+
+    from skfashion import plot_reliability
+
+    ax = plot_reliability(data.y_test, first.proba, classes=first.pipe.classes_)
+    ax.set_title(f"{title}: reliability on the test set", fontsize=9)
+    ax.figure.savefig(folder / "reliability.png", dpi=110)
+    plt.close(ax.figure)
 
     fig = plot_mistakes(
         data.X_test,
@@ -143,6 +151,21 @@ def _accuracy_row(title, name, ev):
         f"| {title} | {acc} | {ci} | {s['n']} | {original} | "
         f"{_pct(ev['valid_accuracy'])} | {ev['train_seconds']:.0f} s |"
     )
+
+
+def _calibration_md(titles, evaluations):
+    """The calibration table: ECE as predicted and after temperature scaling."""
+    rows = [
+        "| model | ECE (test) | ECE after temperature scaling | temperature |",
+        "|---|---|---|---|",
+    ]
+    for name, ev in evaluations.items():
+        temps = ", ".join(f"{r['temperature']:.2f}" for r in ev["runs"])
+        rows.append(
+            f"| {titles[name]} | {_pct(ev['ece'])} | "
+            f"{_pct(ev['ece_temperature'])} | {temps} |"
+        )
+    return "\n".join(rows)
 
 
 def _comparisons_md(titles, comparisons):
@@ -237,6 +260,8 @@ def _metrics(run):
             "valid_accuracy": ev["valid_accuracy"],
             "train_seconds": ev["train_seconds"],
             "predict_seconds": ev["predict_seconds"],
+            "ece": ev["ece"],
+            "ece_temperature": ev["ece_temperature"],
             "original_test_accuracy": ORIGINAL_ACCURACY.get(name),
             "seeds": ev["summary"]["n"],
             "runs": ev["runs"],
@@ -299,6 +324,7 @@ def _markdown(run):
         ),
         seeds=_seeds_text(protocol["random_states"]),
         comparisons=_comparisons_md(titles, run["comparisons"]),
+        calibration=_calibration_md(titles, evaluations),
         recall_png="recall.png",
         model_sections=_model_sections(titles, evaluations, protocol["n_test"]),
         discussion=_discussion(titles, evaluations),

@@ -30,6 +30,18 @@ $comparisons
 
 ![recall of each class]($recall_png)
 
+## Is the confidence right?
+
+A model is calibrated when its 90 %-confident answers are right 90 % of the
+time. The expected calibration error (ECE) is the gap between confidence
+and accuracy, averaged over 15 confidence bins of the test images (mean
+over the seeds). Temperature scaling divides the logits by one number,
+fitted on the validation images (scikit-learn's
+`CalibratedClassifierCV(FrozenEstimator(model), method="temperature")`):
+it changes no prediction, only the confidence.
+
+$calibration
+
 $model_sections
 ## Discussion
 
@@ -53,8 +65,9 @@ $environment
 
 Made by `skfashion report` — files: `metrics.json`, `recall.png`, and per
 model `history.csv`, `curves.png`, `confusion_matrix.csv`/`.png`,
-`mistakes.png`, `classification_report.txt`/`.json`, `model.pkl` and
-`model.safetensors` (the same model without pickle: `skfashion.load_model`).
+`reliability.png`, `mistakes.png`, `classification_report.txt`/`.json`,
+`model.pkl` and `model.safetensors` (the same model without pickle:
+`skfashion.load_model`).
 """)
 
 MODEL_SECTION = Template("""\
@@ -63,6 +76,8 @@ MODEL_SECTION = Template("""\
 ![training curves]($name/curves.png)
 
 ![confusion matrix]($name/confusion_matrix.png)
+
+![reliability diagram]($name/reliability.png)
 
 Most confused classes (true → predicted, of $n_test test images):
 
