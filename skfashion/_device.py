@@ -77,9 +77,15 @@ class DeviceMixin:
         x = to_tensor(x, device=self.device_)
         bf16 = self.precision_ == "bfloat16"
         device_type = torch.device(self.device_).type
+        fit_params = {**self._forward_kwargs(), **fit_params}
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
             out = self.module_(x, **fit_params)
         return out.float()
+
+    def _forward_kwargs(self):
+        """Keyword arguments of every call of the module's ``forward``, read
+        from the estimator's parameters at each call (none here)."""
+        return {}
 
     # skorch maps pickled tensors to ``state["device"]``: give it the device
     # they were on, and keep the user's parameter.

@@ -244,15 +244,45 @@ def augment_batch(x, *, flip=True, crop_padding=2, erase_prob=0.0):
     return x
 
 
-class FastCNNModule(nn.Module):
-    """A modern small CNN: BatchNorm, ReLU, global average pooling.
+class _ConvGroup(nn.Sequential):
+    """Conv 3x3 -> max-pool 2x2 -> BatchNorm -> GELU, then ``n_convs - 1``
+    times Conv 3x3 -> BatchNorm -> GELU (airbench's block: the first
+    convolution runs before the pooling, at the higher resolution)."""
 
-    Stages of ``convs_per_stage`` 3x3 convolutions (each followed by
-    BatchNorm and ReLU) with ``widths`` channels, a 2x2 max-pool between
-    stages, global average pooling and one linear layer. In training mode it
-    augments its input batch (random horizontal flips, random crops of the
-    image padded by ``crop_padding``, optionally random erasing), so the
-    estimator needs no data pipeline for it.
+    def __init__(self, n_in, n_out, n_convs, height, width, batch_norm):
+        pool, height, width = _max_pool_2x2(height, width)
+        layers = [_conv3x3(n_in, n_out), pool, _norm(n_out, batch_norm), nn.GELU()]
+        for _ in range(n_convs - 1):
+            layers += [_conv3x3(n_out, n_out), _norm(n_out, batch_norm), nn.GELU()]
+        super().__init__(*layers)
+        self.out_shape = (height, width)
+
+
+def _conv3x3(n_in, n_out):
+    return nn.Conv2d(n_in, n_out, 3, padding=1, bias=False)
+
+
+def _norm(channels, frozen_scale):
+    """BatchNorm with a fast running average (momentum 0.4); with
+    ``frozen_scale`` its scale stays 1 and only its shift trains."""
+    norm = nn.BatchNorm2d(channels, eps=1e-12, momentum=0.4)
+    norm.weight.requires_grad_(not frozen_scale)
+    return norm
+
+
+class FastCNNModule(nn.Module):
+    """A small fast CNN after the CIFAR-10 speed runs (airbench).
+
+    A 2x2 patch-whitening convolution (frozen; its weights are set from the
+    training images by :meth:`fit_whitening`) and GELU, then one group per
+    entry of ``widths``: a 3x3 convolution, a 2x2 max-pool, BatchNorm and
+    GELU, and ``convs_per_stage - 1`` more 3x3 convolutions with BatchNorm
+    and GELU; global max-pooling and a linear layer whose logits are scaled
+    by 1/9. The convolutions start as identities on their first channels
+    (``identity_init``). In training mode the module augments its input
+    batch (random horizontal flips, random shifts of up to ``crop_padding``
+    pixels, optionally random erasing); in evaluation mode with ``tta`` it
+    averages the logits of each image and its mirror image.
 
     Parameters
     ----------
@@ -260,14 +290,25 @@ class FastCNNModule(nn.Module):
         Number of output logits.
     image_shape : tuple of int, default=(28, 28)
         ``(height, width)``; inputs are flat rows of pixels.
-    widths : tuple of int, default=(32, 64, 128)
-        Channels of each stage.
+    widths : tuple of int, default=(64, 128, 256)
+        Channels of each group; the image is halved in each.
     convs_per_stage : int, default=2
-        Convolutions per stage.
+        Convolutions per group.
+    whiten : bool, default=True
+        Frozen patch-whitening first layer; ``False`` makes it an ordinary
+        trainable convolution.
+    identity_init : bool, default=True
+        Start each 3x3 convolution as the identity on its first channels
+        (PyTorch's default initialisation otherwise, and for the others).
+    frozen_norm_scale : bool, default=True
+        Keep the BatchNorm scales at 1 (only the shifts train).
     dropout : float, default=0.0
         Dropout before the linear layer.
     flip, crop_padding, erase_prob :
         Augmentation in training mode; see :func:`augment_batch`.
+    tta : bool, default=True
+        In evaluation mode, average the logits of each image and its mirror
+        image (test-time augmentation).
     channels_last : bool, default=True
         Channels-last memory format for the convolutions.
 
@@ -283,12 +324,16 @@ class FastCNNModule(nn.Module):
         self,
         n_classes,
         image_shape=(28, 28),
-        widths=(32, 64, 128),
+        widths=(64, 128, 256),
         convs_per_stage=2,
+        whiten=True,
+        identity_init=True,
+        frozen_norm_scale=True,
         dropout=0.0,
         flip=True,
-        crop_padding=2,
+        crop_padding=1,
         erase_prob=0.0,
+        tta=True,
         channels_last=True,
     ):
         super().__init__()
@@ -298,41 +343,75 @@ class FastCNNModule(nn.Module):
             "crop_padding": crop_padding,
             "erase_prob": erase_prob,
         }
+        self.tta = tta
         self.channels_last = channels_last
-        layers = []
-        n_in = 1
         height, width = self.image_shape
-        for i, channels in enumerate(widths):
-            if i:
-                pool, height, width = _max_pool_2x2(height, width)
-                layers.append(pool)
-            for _ in range(convs_per_stage):
-                layers += [
-                    nn.Conv2d(n_in, channels, 3, padding=1, bias=False),
-                    nn.BatchNorm2d(channels),
-                    nn.ReLU(inplace=True),
-                ]
-                n_in = channels
-        self.features = nn.Sequential(*layers)
+        patch = (2 if height > 1 else 1, 2 if width > 1 else 1)
+        self.whiten = nn.Conv2d(1, 2 * math.prod(patch), patch)
+        self.whiten.weight.requires_grad_(not whiten)
+        #: whether fit_whitening should set the first layer (the estimator's
+        #: ``whitening`` callback reads it)
+        self.needs_whitening = whiten
+        height, width = height - patch[0] + 1, width - patch[1] + 1
+        groups = []
+        n_in = self.whiten.out_channels
+        for channels in widths:
+            group = _ConvGroup(
+                n_in, channels, convs_per_stage, height, width, frozen_norm_scale
+            )
+            groups.append(group)
+            (height, width), n_in = group.out_shape, channels
+        self.features = nn.Sequential(*groups)
         self.head = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
+            nn.AdaptiveMaxPool2d(1),
             nn.Flatten(),
             nn.Dropout(dropout) if dropout else nn.Identity(),
-            nn.Linear(n_in, n_classes),
+            nn.Linear(n_in, n_classes, bias=False),
         )
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        if identity_init:
+            for m in self.features.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.dirac_(m.weight.data[: m.in_channels])
         if channels_last:
             self.to(memory_format=torch.channels_last)
 
-    def forward(self, x):
+    @torch.no_grad()
+    def fit_whitening(self, x, eps=5e-4):
+        """Set the first layer to whiten the patches of images ``x``.
+
+        Its filters become the eigenvectors of the patches' covariance
+        divided by the square roots of their eigenvalues (plus ``eps`` times
+        the mean eigenvalue), each also negated; its bias maps the mean patch
+        to 0. ``x`` has shape ``(n, height * width)``.
+        """
+        weight = self.whiten.weight
+        x = torch.as_tensor(x, device=weight.device).reshape(-1, 1, *self.image_shape)
+        patches = nn.functional.unfold(x.double(), self.whiten.kernel_size)
+        patches = patches.transpose(1, 2).reshape(-1, patches.shape[1])
+        mean = patches.mean(0)
+        centred = patches - mean
+        cov = centred.T @ centred / len(centred)
+        evals, evecs = torch.linalg.eigh(cov)
+        evals = evals.clamp(min=0) + eps * evals.clamp(min=0).mean()
+        filters = evecs.T / evals.sqrt()[:, None]
+        bias = -(filters @ mean)
+        weight.copy_(torch.cat([filters, -filters]).reshape(weight.shape))
+        self.whiten.bias.copy_(torch.cat([bias, -bias]))
+
+    def forward(self, x, tta=None):
         x = x.reshape(-1, 1, *self.image_shape)
         if self.training:
-            x = augment_batch(x, **self.augmentation)
+            return self._logits(augment_batch(x, **self.augmentation))
+        logits = self._logits(x)
+        if self.tta if tta is None else tta:
+            logits = (logits + self._logits(x.flip(-1))) / 2
+        return logits
+
+    def _logits(self, x):
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return self.head(self.features(x))
+        x = nn.functional.gelu(self.whiten(x))
+        return self.head(self.features(x)) / 9
 
 
 def n_parameters(module):

@@ -68,12 +68,29 @@ def _check_path(path):
     return path
 
 
+def _bound(module, kwargs):
+    """``module`` with the estimator's forward arguments fixed (test-time
+    augmentation), as one module for the exporter."""
+    import torch
+
+    class Bound(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            return self.module(x, **kwargs)
+
+    return Bound().eval()
+
+
 def _network(clf, n_features, opset):
     """The network as an ONNX model: ``input`` [batch, n_features] float32
     -> ``logits`` [batch, n_classes], in float32 whatever it trained in."""
     import torch
 
     module = copy.deepcopy(clf.module_).to("cpu").float().eval()
+    module = _bound(module, clf._forward_kwargs())
     example = torch.zeros(2, n_features)
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level

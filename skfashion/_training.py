@@ -4,7 +4,8 @@ skorch's defaults index a ``Dataset`` one sample at a time and collate the
 samples into batches; for 28x28 images that costs as much as the small
 network's forward pass. :class:`ArrayLoader` slices whole tensors instead.
 Everything that happens during training lives in skorch callbacks:
-accuracy, the one-cycle schedule, an exact progress bar and
+accuracy, learning-rate schedules, lookahead weights, the patch-whitening
+layer's statistics, an exact progress bar and
 :class:`ResumeCheckpoint`, which makes a killed fit resumable.
 """
 
@@ -28,9 +29,12 @@ from ._threads import AdaptiveThreads
 __all__ = [
     "ArrayLoader",
     "BatchAccuracy",
+    "Lookahead",
     "OneCycle",
+    "PatchWhitening",
     "ProgressBar",
     "ResumeCheckpoint",
+    "TriangularLR",
 ]
 
 
@@ -226,33 +230,18 @@ class ProgressBar(_SkorchProgressBar):
         return len(net.get_iterator(dataset, training=training))
 
 
-class OneCycle(Callback):
-    """One-cycle learning-rate schedule over ``max_epochs``, stepped per batch.
+class _CycleSchedule(Callback):
+    """A learning-rate schedule over ``max_epochs``, stepped per batch.
 
-    Like ``skorch.callbacks.LRScheduler(policy=OneCycleLR, ...)``, but the
-    number of steps is counted from the net's own training batches, so it
-    works whatever the data size, batch size and validation split. The peak
-    learning rate is the net's ``lr``. The cycle spans ``max_epochs`` epochs
-    however they are reached: one ``fit``, or ``max_epochs`` one-epoch calls
-    of ``partial_fit``, which continue the cycle where the last call left it
-    (also after pickling); a new cycle starts every ``max_epochs`` epochs.
-    The schedule's state is saved with a :class:`ResumeCheckpoint`, so a
-    resumed fit continues the same cycle.
-
-    Parameters
-    ----------
-    pct_start : float, default=0.25
-        Fraction of the steps spent increasing the learning rate.
-    div_factor : float, default=25.0
-        The initial learning rate is ``lr / div_factor``.
-    final_div_factor : float, default=1e4
-        The final learning rate is the initial one divided by this.
+    The number of steps is counted from the net's own training batches, so
+    it works whatever the data size, batch size and validation split. The
+    cycle spans ``max_epochs`` epochs however they are reached: one ``fit``,
+    or ``max_epochs`` one-epoch calls of ``partial_fit``, which continue the
+    cycle where the last call left it (also after pickling); a new cycle
+    starts every ``max_epochs`` epochs. The schedule's state is saved with a
+    :class:`ResumeCheckpoint`, so a resumed fit continues the same cycle.
+    Subclasses build the torch scheduler (``_scheduler``).
     """
-
-    def __init__(self, pct_start=0.25, div_factor=25.0, final_div_factor=1e4):
-        self.pct_start = pct_start
-        self.div_factor = div_factor
-        self.final_div_factor = final_div_factor
 
     def initialize(self):
         self.scheduler_ = None
@@ -269,22 +258,11 @@ class OneCycle(Callback):
                 self.scheduler_ = self._rebuild(net, saved)
             if self.scheduler_ is not None:
                 return
-        train, _ = net.get_split_datasets(X, y)
-        steps = len(net.get_iterator(train, training=True)) * net.max_epochs
-        if float(self.pct_start * steps) == 1.0:
-            # torch's warm-up phase would last zero steps and divide by zero
-            steps += 1
+        steps = training_steps(net, X, y) * net.max_epochs
         self.scheduler_ = self._scheduler(net, steps)
 
     def _scheduler(self, net, steps):
-        return torch.optim.lr_scheduler.OneCycleLR(
-            net.optimizer_,
-            max_lr=net.lr,
-            total_steps=steps,
-            pct_start=self.pct_start,
-            div_factor=self.div_factor,
-            final_div_factor=self.final_div_factor,
-        )
+        raise NotImplementedError
 
     def _rebuild(self, net, saved):
         """The scheduler of a pickled net, where it stopped; the optimizer's
@@ -312,6 +290,196 @@ class OneCycle(Callback):
         if scheduler is not None:
             state["_saved_schedule"] = scheduler.state_dict()
         return state
+
+
+def training_steps(net, X, y):
+    """The number of training batches of one epoch of ``net`` on ``X, y``."""
+    train, _ = net.get_split_datasets(X, y)
+    return len(net.get_iterator(train, training=True))
+
+
+class OneCycle(_CycleSchedule):
+    """One-cycle learning-rate schedule over ``max_epochs``, stepped per batch.
+
+    Like ``skorch.callbacks.LRScheduler(policy=OneCycleLR, ...)``, but the
+    number of steps is counted from the net's own training batches, so it
+    works whatever the data size, batch size and validation split. The peak
+    learning rate is the net's ``lr``. The cycle spans ``max_epochs`` epochs
+    however they are reached: one ``fit``, or ``max_epochs`` one-epoch calls
+    of ``partial_fit``, which continue the cycle where the last call left it
+    (also after pickling); a new cycle starts every ``max_epochs`` epochs.
+    The schedule's state is saved with a :class:`ResumeCheckpoint`, so a
+    resumed fit continues the same cycle.
+
+    Parameters
+    ----------
+    pct_start : float, default=0.25
+        Fraction of the steps spent increasing the learning rate.
+    div_factor : float, default=25.0
+        The initial learning rate is ``lr / div_factor``.
+    final_div_factor : float, default=1e4
+        The final learning rate is the initial one divided by this.
+    """
+
+    def __init__(self, pct_start=0.25, div_factor=25.0, final_div_factor=1e4):
+        self.pct_start = pct_start
+        self.div_factor = div_factor
+        self.final_div_factor = final_div_factor
+
+    def _scheduler(self, net, steps):
+        if float(self.pct_start * steps) == 1.0:
+            # torch's warm-up phase would last zero steps and divide by zero
+            steps += 1
+        return torch.optim.lr_scheduler.OneCycleLR(
+            net.optimizer_,
+            max_lr=net.lr,
+            total_steps=steps,
+            pct_start=self.pct_start,
+            div_factor=self.div_factor,
+            final_div_factor=self.final_div_factor,
+        )
+
+
+class _Triangle:
+    """The factor of a triangular schedule at each step (picklable, and
+    saved in the scheduler's ``state_dict``)."""
+
+    def __init__(self, total_steps, start, peak):
+        self.total_steps = total_steps
+        self.start = start
+        self.peak = peak
+
+    def __call__(self, step):
+        top = max(int(self.peak * self.total_steps), 1)
+        if step < top:
+            return self.start + (1 - self.start) * step / top
+        return max(0.0, (self.total_steps - step) / max(self.total_steps - top, 1))
+
+
+class TriangularLR(_CycleSchedule):
+    """Triangular learning-rate schedule over ``max_epochs``, stepped per batch.
+
+    Each parameter group's learning rate rises linearly from ``start`` times
+    its own rate to its rate over the first ``peak`` fraction of the steps,
+    then falls linearly to 0 at the last step (the CIFAR-10 speed runs'
+    schedule, airbench). Groups keep their ratios: a group with 64 times the
+    net's ``lr`` stays at 64 times. The cycle spans ``max_epochs`` epochs as
+    :class:`OneCycle`'s does (across ``partial_fit`` calls, pickling and
+    resumed fits).
+
+    Parameters
+    ----------
+    start : float, default=0.2
+        The first step's fraction of the peak rate.
+    peak : float, default=0.2
+        Fraction of the steps spent rising.
+    """
+
+    def __init__(self, start=0.2, peak=0.2):
+        self.start = start
+        self.peak = peak
+
+    def _scheduler(self, net, steps):
+        for group in net.optimizer_.param_groups:  # a new cycle: the full rates
+            group["lr"] = group.get("initial_lr", group["lr"])
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            net.optimizer_, _Triangle(steps, self.start, self.peak)
+        )
+        scheduler.total_steps = steps  # as OneCycleLR's; in its state_dict
+        return scheduler
+
+
+class Lookahead(Callback):
+    """Pull the weights towards their running average during training.
+
+    Every ``every`` training steps, and after the last step of each epoch,
+    each weight (and BatchNorm statistic) moves to ``alpha * average + (1 -
+    alpha) * weight`` and the average becomes that value (lookahead as in
+    the CIFAR-10 speed runs, airbench). ``alpha = pull * t ** power`` grows
+    with the fraction ``t`` of the ``max_epochs`` cycle done: no pull at
+    first, a strong average at the end. After each epoch the weights *are*
+    the average, so this callback keeps no state between epochs: a resumed
+    fit, or ``max_epochs`` calls of ``partial_fit``, trains the same weights
+    as one fit.
+
+    Parameters
+    ----------
+    every : int, default=5
+        Steps between pulls.
+    pull : float, default=0.95 ** 5
+        ``alpha`` at the end of the cycle.
+    power : float, default=3
+        How late in the cycle the pull grows.
+    """
+
+    def __init__(self, every=5, pull=0.95**5, power=3.0):
+        self.every = every
+        self.pull = pull
+        self.power = power
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.steps_per_epoch_ = training_steps(net, X, y)
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.average_ = None
+        if not net.max_epochs:
+            return
+        done = (len(net.history) - 1) % net.max_epochs  # this epoch's is new
+        self.total_ = self.steps_per_epoch_ * net.max_epochs
+        self.step_ = done * self.steps_per_epoch_
+        self.epoch_end_ = self.step_ + self.steps_per_epoch_
+        self.average_ = [t.detach().clone() for t in self._tensors(net)]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training or self.average_ is None:
+            return
+        self.step_ += 1
+        if self.step_ % self.every == 0 or self.step_ == self.epoch_end_:
+            alpha = self.pull * min(self.step_ / self.total_, 1.0) ** self.power
+            with torch.no_grad():
+                for average, tensor in zip(
+                    self.average_, self._tensors(net), strict=True
+                ):
+                    tensor.lerp_(average, alpha)
+                    average.copy_(tensor)
+
+    def on_epoch_end(self, net, **kwargs):
+        self.average_ = None  # the weights are the average now
+
+    @staticmethod
+    def _tensors(net):
+        return [t for t in net.module_.state_dict().values() if t.is_floating_point()]
+
+
+class PatchWhitening(Callback):
+    """Set a module's whitening layer from the training images.
+
+    At the start of a fit from scratch (not a continued one), calls the
+    module's ``fit_whitening`` with the first ``n_images`` training images
+    (the validation images left out), if its ``needs_whitening`` is true.
+
+    Parameters
+    ----------
+    n_images : int, default=5000
+        How many training images the patch statistics come from.
+    """
+
+    def __init__(self, n_images=5000):
+        self.n_images = n_images
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if len(net.history) or not getattr(net.module_, "needs_whitening", False):
+            return
+        train, _ = net.get_split_datasets(X, y)
+        n = min(self.n_images, len(train))
+        arrays = _as_arrays(train)
+        if arrays is not None:
+            images = _first(arrays[0])[:n]
+        else:  # a Dataset that is not plain arrays
+            images = torch.stack(
+                [torch.as_tensor(_first(train[i][0])) for i in range(n)]
+            )
+        net.module_.fit_whitening(images)
 
 
 # ------------------------------------------------------------------ resume

@@ -52,11 +52,11 @@ DEFAULT_SPACES = {
         "dropout": {"low": 0.0, "high": 0.4},
     },
     "fast": {
-        "lr": {"low": 1e-3, "high": 1e-2, "log": True},
+        "lr": {"low": 0.2, "high": 2.0, "log": True},
         "widths": {"choices": [[32, 64, 128], [48, 96, 192], [64, 128, 256]]},
         "dropout": {"low": 0.0, "high": 0.3},
         "erase_prob": {"low": 0.0, "high": 0.5},
-        "label_smoothing": {"low": 0.0, "high": 0.2},
+        "label_smoothing": {"low": 0.0, "high": 0.3},
     },
 }
 

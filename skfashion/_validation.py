@@ -60,15 +60,46 @@ NET_CONSTRAINTS = {
 
 
 def check_batch_norm(net):
-    """BatchNorm layers cannot train on batches of one sample."""
-    if net.batch_size == 1 and any(
-        isinstance(m, nn.BatchNorm1d) for m in net.module_.modules()
-    ):
+    """BatchNorm layers cannot train on batches of one sample, unless each
+    channel has several values (pixels) to average over."""
+    if net.batch_size == 1 and _single_value_norms(net):
         raise ValueError(
             f"batch_size=1 cannot train {type(net).__name__}'s BatchNorm layers: "
             "one sample has no batch statistics. Use batch_size >= 2 (or -1 for "
-            "the whole data set), or turn batch_norm off."
+            "the whole data set)"
+            + (", or turn batch_norm off." if hasattr(net, "batch_norm") else ".")
         )
+
+
+def _single_value_norms(net):
+    """Whether a BatchNorm layer of the module sees one value per channel for
+    one sample: any BatchNorm1d, or a BatchNorm2d after the image has been
+    pooled to one pixel (seen on a forward pass of one sample)."""
+    module = net.module_
+    norms = [
+        m for m in module.modules() if isinstance(m, nn.modules.batchnorm._NormBase)
+    ]
+    if any(isinstance(m, nn.BatchNorm1d) for m in norms):
+        return True
+    single = []
+
+    def hook(layer, inputs):
+        single.append(inputs[0][0].numel() == inputs[0].shape[1])
+
+    handles = [m.register_forward_pre_hook(hook) for m in norms]
+    training = module.training
+    try:
+        module.eval()
+        with torch.no_grad():
+            device = next(module.parameters()).device
+            module(torch.zeros(1, net.n_features_in_, device=device))
+    except Exception:  # a module with other inputs: let PyTorch say it later
+        return False
+    finally:
+        module.train(training)
+        for handle in handles:
+            handle.remove()
+    return any(single)
 
 
 def check_monitors(net, split_param):

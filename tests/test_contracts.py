@@ -193,8 +193,14 @@ def test_batch_size_one():
     with pytest.raises(ValueError, match="batch_size=1.*BatchNorm"):
         make("mlp", batch_size=1).fit(X, y)
     make("mlp", batch_size=1, batch_norm=False).fit(X, y)
-    for name in ("cnn", "fast"):  # 2-D BatchNorm has pixels to average over
-        assert len(make(name, batch_size=1, max_epochs=1).fit(X, y).history_) == 1
+    # 2-D BatchNorm has pixels to average over...
+    assert len(make("cnn", batch_size=1, max_epochs=1).fit(X, y).history_) == 1
+    fast = make("fast", batch_size=1, max_epochs=1, widths=(4,))  # 2x2 pixels
+    assert len(fast.fit(X, y).history_) == 1
+    # ... until the image is pooled to one pixel (6x6 -> 5x5 -> 2x2 -> 1x1)
+    with pytest.raises(ValueError, match="batch_size=1.*BatchNorm") as error:
+        make("fast", batch_size=1, max_epochs=1, widths=(4, 8)).fit(X, y)
+    assert "batch_norm" not in str(error.value)  # FastFashionCNN has none
 
 
 @pytest.mark.parametrize("n, epochs", [(1000, 1), (500, 2)])
@@ -287,7 +293,9 @@ def test_class_weight(name, pipeline):
     labels[np.random.RandomState(0).choice(band1, 20, replace=False)] = 0
     for gone, kept in ((0, 1), (1, 0)):
         weights = {gone: 0.0, kept: 1.0, 2: 1.0}
-        pred = make(name, pipeline, class_weight=weights).fit(X, labels).predict(X)
+        # 10 epochs: FastFashionCNN's short triangle has barely begun in 3
+        model = make(name, pipeline, class_weight=weights, max_epochs=10)
+        pred = model.fit(X, labels).predict(X)
         assert gone not in set(pred) and kept in set(pred[band1])
 
 
@@ -303,12 +311,13 @@ def test_sample_weight_routing(name):
         pipe.fit(X, y, sample_weight=w)
         np.testing.assert_array_equal(pipe.predict_proba(X), expected.predict_proba(X))
         scorer = make_scorer(accuracy_score).set_score_request(sample_weight=True)
-        grid = GridSearchCV(
-            pipe, {f"{step_name(pipe)}__lr": [1e-2]}, cv=2, scoring=scorer
-        ).fit(X, y, sample_weight=w)  # weighted fits and scores of each fold
+        lr = {f"{step_name(pipe)}__lr": [final(pipe).lr]}  # the model's own
+        grid = GridSearchCV(pipe, lr, cv=2, scoring=scorer).fit(
+            X, y, sample_weight=w
+        )  # weighted fits and scores of each fold
         np.testing.assert_array_equal(grid.predict_proba(X), expected.predict_proba(X))
     # without routing, GridSearchCV passes fit parameters on by name
-    grid = GridSearchCV(clone(expected), {f"{step_name(expected)}__lr": [1e-2]}, cv=2)
+    grid = GridSearchCV(clone(expected), lr, cv=2)
     grid.fit(X, y, **_fit_kwargs(expected, w))
     np.testing.assert_array_equal(grid.predict_proba(X), expected.predict_proba(X))
 
@@ -576,3 +585,30 @@ def test_module_parameters_are_declared(name):
         assert clf._module_kwargs()[key] == (
             tuple(value) if isinstance(value, list) else value
         )
+
+
+# -------------------------------------------------------------- calibration
+def test_temperature_scaling_of_a_frozen_model(fitted):
+    # scikit-learn's temperature scaling of a fitted model: fitted on held-out
+    # images, it rescales the confidence and changes no prediction
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    model, X, y = fitted
+    X_held, y_held = data_for(hasattr(model, "steps"), seed=1)
+    before = model.predict_proba(X_held)
+    scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+    scaled.fit(X_held, y_held)
+    proba = scaled.predict_proba(X_held)
+    np.testing.assert_array_equal(scaled.classes_, model.classes_)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(proba.argmax(axis=1), before.argmax(axis=1))
+    beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+    assert np.isfinite(beta) and beta > 0
+    # the temperature is applied: rescaled log-probabilities match
+    logits = np.log(np.clip(before.astype(np.float64), 1e-300, None)) * beta
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+    # the frozen model was not refitted
+    np.testing.assert_array_equal(model.predict_proba(X_held), before)

@@ -156,13 +156,16 @@ def test_l2_gradient_is_the_penalty_gradient(make, blobs):
 
     class Seen(Callback):
         def on_grad_computed(self, net, named_parameters, **kwargs):
-            self.grads_ = [p.grad.clone() for _, p in named_parameters]
+            # frozen weights (FastFashionCNN's whitening) have no gradient
+            self.grads_ = [
+                None if p.grad is None else p.grad.clone() for _, p in named_parameters
+            ]
 
     X, y = blobs
     seen = Seen()
     # the reference below is a plain cross-entropy of one forward pass: no
     # random augmentation, no label smoothing (FastFashionCNN's defaults)
-    plain = {"flip": False, "crop_padding": 0, "label_smoothing": 0.0}
+    plain = {"flip": False, "crop_padding": 0, "label_smoothing": 0.0, "tta": False}
     extra = plain if make.args == ("fast",) else {}
     clf = make(l2=0.05, max_epochs=0, validation_split=None, callbacks=[seen], **extra)
     clf.fit(X, y)
@@ -182,7 +185,10 @@ def test_l2_gradient_is_the_penalty_gradient(make, blobs):
     loss = loss + 0.05 * sum(w.square().sum() for w in dense_kernels(clf.module_))
     loss.backward()
     for p, grad in zip(clf.module_.parameters(), ours, strict=True):
-        torch.testing.assert_close(grad, p.grad, rtol=1e-4, atol=1e-6)
+        if grad is None:
+            assert p.grad is None
+        else:
+            torch.testing.assert_close(grad, p.grad, rtol=1e-4, atol=1e-6)
     assert len(kernels) == sum(
         isinstance(m, torch.nn.Linear) for m in clf.module_.modules()
     )
@@ -439,41 +445,120 @@ def test_cnn_learns_fashion_mnist(fashion_train, fashion_test):
 
 # ------------------------------------------------------------ FastFashionCNN
 def test_fast_cnn_recipe(blobs):
-    from skfashion import FastFashionCNN
-
-    X, y = blobs
-    # a 2-pixel crop shift would move the 6x6 blobs' signal away: use 1
-    clf = FastFashionCNN(
-        image_shape=(6, 6),
-        widths=(4, 8),
-        crop_padding=1,
-        lr=3e-2,
-        max_epochs=8,
-        batch_size=16,
-        random_state=0,
-    )
-    lrs = []
-
-    class RecordLR:  # read the learning rate the schedule set, every epoch
-        def __call__(self, net, **kw):
-            lrs.append(net.optimizer_.param_groups[0]["lr"])
-
     from skorch.callbacks import Callback
 
-    class Probe(Callback):
-        def on_epoch_end(self, net, **kw):
-            RecordLR()(net)
+    X, y = blobs
+    rates = []
 
-    clf.set_params(callbacks=[Probe()]).fit(X, y)
-    assert isinstance(clf.optimizer_, torch.optim.AdamW)
-    assert clf.optimizer_.param_groups[0]["weight_decay"] == 0.05
-    assert clf.criterion_.label_smoothing == 0.1
-    # one cycle: up to lr, then down far below it
-    assert max(lrs) <= clf.lr and lrs[-1] < clf.lr / 100
-    assert lrs[0] < lrs[1] or lrs[1] > lrs[-1]
+    class Probe(Callback):  # the rates the schedule set, after every epoch
+        def on_epoch_end(self, net, **kw):
+            rates.append([g["lr"] for g in net.optimizer_.param_groups])
+
+    clf = MAKERS["fast"](max_epochs=8, callbacks=[Probe()]).fit(X, y)
+    rest, shifts = clf.optimizer_.param_groups
+    assert isinstance(clf.optimizer_, torch.optim.SGD)
+    assert rest["nesterov"] and rest["momentum"] == 0.85
+    assert rest["weight_decay"] == 1.33e-3
+    assert shifts["weight_decay"] * clf.norm_bias_lr == pytest.approx(1.33e-3)
+    # the BatchNorm shifts, and only they, train norm_bias_lr times faster;
+    # their scales and the whitening filters do not train
+    norms = [m for m in clf.module_.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert {id(m.bias) for m in norms} == {id(p) for p in shifts["params"]}
+    assert not any(m.weight.requires_grad for m in norms)
+    assert not clf.module_.whiten.weight.requires_grad
+    for lr_rest, lr_shifts in rates[:-1]:
+        assert lr_shifts == pytest.approx(clf.norm_bias_lr * lr_rest)
+    assert clf.criterion_.label_smoothing == 0.2
+    # triangular: up to lr over the first fifth of the steps, then down to 0
+    first = [r[0] for r in rates]
+    assert first[0] < first[1] <= clf.lr and first[1] > first[2] > first[-2]
+    assert 0 < first[-1] < clf.lr / 20  # the last step's: one step above 0
     # augmentation in training only: predictions are deterministic
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
     assert clf.score(X, y) > 0.9
+
+
+def test_fast_cnn_averages_mirror_images(blobs):
+    from scipy.special import softmax
+
+    X, y = blobs
+    # float32: bfloat16 kernels round differently for other batch sizes
+    clf = MAKERS["fast"](max_epochs=2, precision="float32").fit(X, y)
+    module = clf.module_.eval()
+    images = torch.as_tensor(X[:10])
+    with torch.no_grad():
+        plain = module(images, tta=False).float()
+        mirrored = module(images.reshape(-1, 6, 6).flip(-1).reshape(10, -1), tta=False)
+    mean = ((plain + mirrored.float()) / 2).numpy()
+    np.testing.assert_allclose(
+        clf.predict_proba(X[:10]), softmax(mean, axis=1), atol=1e-6
+    )
+    # the parameter is read at each call, also on a fitted model
+    clf.set_params(tta=False)
+    np.testing.assert_allclose(
+        clf.predict_proba(X[:10]), softmax(plain.numpy(), axis=1), atol=1e-6
+    )
+    assert not np.allclose(plain.numpy(), mean)
+    with pytest.raises(ValueError, match="tta=True .* flip=False"):
+        MAKERS["fast"](flip=False).fit(X, y)
+
+
+def test_fast_cnn_whitening():
+    from skfashion._modules import FastCNNModule
+
+    # correlated pixels: the whitened 2x2 patches have unit covariance
+    rng = np.random.RandomState(0)
+    base = rng.normal(size=(500, 1, 9, 9))
+    images = torch.nn.functional.avg_pool2d(torch.as_tensor(base), 2, 1)  # 8x8
+    images = (images.reshape(500, -1) * 0.2 + 0.5).float()
+    module = FastCNNModule(3, image_shape=(8, 8), widths=(4,), channels_last=False)
+    module.fit_whitening(images, eps=0.0)
+    with torch.no_grad():
+        out = module.whiten(images.reshape(-1, 1, 8, 8))[:, :4]  # then negated
+    out = out.permute(0, 2, 3, 1).reshape(-1, 4).double()
+    torch.testing.assert_close(
+        out.mean(0), torch.zeros(4, dtype=torch.float64), atol=1e-3, rtol=0
+    )
+    cov = torch.cov(out.T)
+    torch.testing.assert_close(
+        cov, torch.eye(4, dtype=torch.float64), atol=2e-2, rtol=0
+    )
+    # a fit sets it from its training images: the first layer is no longer
+    # its random initialisation, and the same in every fit
+    X = images.numpy()
+    y = np.arange(500) % 3
+    fits = [
+        MAKERS["fast"](image_shape=(8, 8), max_epochs=0).fit(X, y) for _ in range(2)
+    ]
+    fresh = FastCNNModule(3, image_shape=(8, 8), widths=(4, 8))
+    weights = [f.module_.whiten.weight.detach() for f in fits]
+    torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)
+    assert not torch.allclose(weights[0], fresh.whiten.weight)
+    # whiten=False: an ordinary convolution, trained, not set from the data
+    plain = MAKERS["fast"](image_shape=(8, 8), max_epochs=0, whiten=False).fit(X, y)
+    assert plain.module_.whiten.weight.requires_grad
+    assert not torch.allclose(plain.module_.whiten.weight, weights[0])
+
+
+def test_lookahead_pulls_weights_to_their_average(blobs):
+    # a pull of 1 at every step keeps the weights where each epoch began:
+    # the average they are pulled to
+    X, y = blobs
+    kwargs = {"max_epochs": 2, "validation_split": None}
+    start = MAKERS["fast"](**{**kwargs, "max_epochs": 0}).fit(X, y)
+    frozen = MAKERS["fast"](
+        callbacks__lookahead__pull=1.0,
+        callbacks__lookahead__power=0.0,
+        callbacks__lookahead__every=1,
+        **kwargs,
+    ).fit(X, y)
+    trained = MAKERS["fast"](**kwargs).fit(X, y)
+    for key, value in start.module_.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(frozen.module_.state_dict()[key], value)
+    assert not torch.equal(
+        trained.module_.head[-1].weight, start.module_.head[-1].weight
+    )
 
 
 def test_augment_batch_shapes_and_content():
