@@ -1,0 +1,222 @@
+"""fast.rst and fast.png from fast.json: the tables and the figure the docs
+include (``bench_fast.py`` writes them after every run)."""
+
+import json
+
+import numpy as np
+
+TITLES = {"mlp": "FashionMLP", "cnn": "FashionCNN", "fast": "FastFashionCNN"}
+
+
+def _pct(values):
+    values = np.asarray(values, dtype=float) * 100
+    if len(values) > 1:
+        return f"{values.mean():.2f} ± {values.std(ddof=1):.2f}"
+    return f"{values.mean():.2f}"
+
+
+def _change(diffs):
+    return f"{100 * np.mean(diffs):+.2f}"
+
+
+def _fits(record, part, params=None, model="fast"):
+    return [
+        f
+        for f in record["fits"]
+        if f["part"] == part
+        and f["model"] == model
+        and (params is None or f["params"] == params)
+    ]
+
+
+def _grid(header, rows):
+    """An RST list-table."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" for cell in row[1:])
+    return "\n".join(lines)
+
+
+def default_params(record):
+    return {"max_epochs": 2} if record.get("quick") else {}
+
+
+def tables(record):
+    """The RST of the default, ablation and epochs tables."""
+    base = _fits(record, "default", default_params(record))
+    out = [
+        f"Measured on: {record['cpu']} ({record['machine']['cores']} cores, "
+        f"torch {record['machine']['torch']}, precision "
+        f"{base[0]['precision'] if base else '?'})."
+    ]
+    if base:
+        rows = [
+            [
+                f["seed"],
+                f"{100 * f['test_acc']:.2f}",
+                f"{100 * f['test_acc_no_tta']:.2f}",
+                f"{100 * f['ece']:.2f}",
+                f"{f['train_s']:.0f}",
+            ]
+            for f in sorted(base, key=lambda f: f["seed"])
+        ]
+        rows.append(
+            [
+                "mean",
+                _pct([f["test_acc"] for f in base]),
+                _pct([f["test_acc_no_tta"] for f in base]),
+                _pct([f["ece"] for f in base]),
+                f"{np.mean([f['train_s'] for f in base]):.0f}",
+            ]
+        )
+        out += [
+            "",
+            "**FastFashionCNN() defaults**",
+            "",
+            _grid(
+                ["seed", "test accuracy %", "without TTA %", "ECE %", "training s"],
+                rows,
+            ),
+        ]
+    abl = [f for f in record["fits"] if f["part"] == "ablation"]
+    if base and abl:
+        from .bench_fast import ABLATION
+
+        by_seed = {f["seed"]: f for f in base}
+        rows = [
+            [
+                "nothing (the defaults)",
+                len(base),
+                _pct([f["test_acc"] for f in base]),
+                "",
+                f"{np.mean([f['train_s'] for f in base]):.0f}",
+            ],
+            [
+                "mirror test-time augmentation",
+                len(base),
+                _pct([f["test_acc_no_tta"] for f in base]),
+                _change([f["test_acc_no_tta"] - f["test_acc"] for f in base]),
+                f"{np.mean([f['train_s'] for f in base]):.0f}",
+            ],
+        ]
+        for label, params in ABLATION.items():
+            fits = [
+                f for f in abl if f["params"] == {**params, **default_params(record)}
+            ]
+            if not fits:
+                rows.append([label, 0, "not run yet", "", ""])
+                continue
+            diffs = [
+                f["test_acc"] - by_seed[f["seed"]]["test_acc"]
+                for f in fits
+                if f["seed"] in by_seed
+            ]
+            rows.append(
+                [
+                    label,
+                    len(fits),
+                    _pct([f["test_acc"] for f in fits]),
+                    _change(diffs) if diffs else "",
+                    f"{np.mean([f['train_s'] for f in fits]):.0f}",
+                ]
+            )
+        out += [
+            "",
+            "**Ablation: each ingredient removed in turn**",
+            "",
+            _grid(
+                [
+                    "removed",
+                    "seeds",
+                    "test accuracy %",
+                    "change (points, same seeds)",
+                    "training s",
+                ],
+                rows,
+            ),
+        ]
+    epochs = _fits(record, "epochs")
+    if epochs or base:
+        counts = {}
+        for f in epochs + base:
+            counts.setdefault(f["epochs"], []).append(f)
+        rows = [
+            [
+                n,
+                len(fits),
+                _pct([f["test_acc"] for f in fits]),
+                f"{np.mean([f['train_s'] for f in fits]):.0f}",
+            ]
+            for n, fits in sorted(counts.items())
+        ]
+        out += [
+            "",
+            "**Epochs: the time-accuracy knob**",
+            "",
+            _grid(["max_epochs", "seeds", "test accuracy %", "training s"], rows),
+        ]
+    return "\n".join(out) + "\n"
+
+
+def points(record):
+    """(model, epochs, mean seconds, mean accuracy, seeds) of every
+    configuration: the figure's points."""
+    groups = {}
+    for f in record["fits"]:
+        if f["part"] == "ablation":
+            continue
+        groups.setdefault((f["model"], f["epochs"]), []).append(f)
+    return [
+        (
+            model,
+            epochs,
+            float(np.mean([f["train_s"] for f in fits])),
+            float(np.mean([f["test_acc"] for f in fits])),
+            len(fits),
+        )
+        for (model, epochs), fits in sorted(groups.items())
+    ]
+
+
+def figure(record, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), layout="constrained")
+    pts = points(record)
+    for model, title in TITLES.items():
+        mine = [p for p in pts if p[0] == model]
+        if not mine:
+            continue
+        x = [p[2] for p in mine]
+        y = [100 * p[3] for p in mine]
+        ax.plot(x, y, "o-", label=title)
+        for p, xi, yi in zip(mine, x, y, strict=True):
+            ax.annotate(
+                f"{p[1]}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+            )
+    ax.axvline(600, color="grey", linestyle=":", linewidth=1)
+    ax.text(600, ax.get_ylim()[0], " 10 min", fontsize=7, color="grey", va="bottom")
+    ax.set_xscale("log")
+    ax.set(
+        xlabel="training time, s (log scale)",
+        ylabel="test accuracy, %",
+        title=f"Time vs accuracy (labels: epochs) — {record['cpu']}",
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_docs(record, out):
+    (out / "fast.rst").write_text(tables(record))
+    figure(record, out / "fast.png")
+    return json.dumps(points(record))
