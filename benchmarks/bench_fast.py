@@ -120,6 +120,7 @@ class Store:
             record = {}  # another machine's, or the other size: start over
         self.record = {"cpu": self.cpu, "quick": quick, "fits": [], **record}
         self.record["machine"] = machine()
+        self.record["cpu_detail"] = cpu_detail()
 
     def get(self, part, name, params, seed):
         key = _key(part, name, params, seed)
@@ -140,6 +141,33 @@ class Store:
         tmp.write_text(json.dumps(self.record, indent=1) + "\n")
         os.replace(tmp, self.path)
         return fit
+
+
+def cpu_detail():
+    """The CPU's name, family and the flags that decide the precision, e.g.
+    'AMD EPYC, family 26 model 2, AVX512-BF16' (the model name alone does not
+    tell Zen 4 from Zen 5)."""
+    from skfashion._hardware import _cpuinfo, cpu_name
+
+    fields, flags = {}, set()
+    for line in _cpuinfo().splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key in ("cpu family", "model") and key not in fields:
+            fields[key] = value.strip()
+        elif key == "flags" and not flags:
+            flags = set(value.split())
+    named = [
+        n
+        for f, n in (
+            ("amx_bf16", "AMX"),
+            ("avx512_bf16", "AVX512-BF16"),
+            ("avx2", "AVX2"),
+        )
+        if f in flags
+    ]
+    family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
+    return ", ".join([cpu_name(), family, *named[:1]])
 
 
 def _data(quick):

@@ -7,6 +7,13 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 __all__ = ["calibration_bins", "expected_calibration_error", "plot_reliability"]
 
+_PARAMETERS = {
+    "y_true": ["array-like"],
+    "proba": ["array-like"],
+    "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
+    "classes": ["array-like", None],
+}
+
 
 def _top_label(y_true, proba, classes):
     y_true = np.asarray(y_true)
@@ -26,15 +33,7 @@ def _top_label(y_true, proba, classes):
     return confidence, correct
 
 
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "proba": ["array-like"],
-        "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
-        "classes": ["array-like", None],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_PARAMETERS, prefer_skip_nested_validation=True)
 def calibration_bins(y_true, proba, *, n_bins=15, classes=None):
     """Confidence and accuracy of the top label in equal-width bins.
 
@@ -83,15 +82,7 @@ def calibration_bins(y_true, proba, *, n_bins=15, classes=None):
     }
 
 
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "proba": ["array-like"],
-        "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
-        "classes": ["array-like", None],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_PARAMETERS, prefer_skip_nested_validation=True)
 def expected_calibration_error(y_true, proba, *, n_bins=15, classes=None):
     """Expected calibration error (ECE) of the top label.
 

@@ -65,6 +65,18 @@ class FastFashionCNN(FashionNetBase):
     at prediction, the average of each image and its mirror image
     (``tta``).
 
+    Trained on the 60,000 training images, ``FastFashionCNN()`` scores
+    95.18 ± 0.15 % on the test set (3 seeds; 94.94 % without the mirror
+    images) in 496 s of training on a 2-core AMD EPYC Zen 5 in bfloat16
+    (``python -m benchmarks --full fast``), where the original report's CNN
+    reached 91.9 %. Scaled by the previous recipe's times on the other CPUs
+    (estimates, not measurements): about 9 minutes on a 2-core Xeon with
+    AMX, 13 on a 2-core Zen 4 and half an hour in float32 on CPUs with AVX2
+    only; ``max_epochs`` trades accuracy for time. Label smoothing and the
+    mirror images make the probabilities under-confident (an expected
+    calibration error of 17 %): temperature scaling fixes that without
+    changing a prediction (:ref:`calibration`).
+
     Parameters
     ----------
     widths : tuple of int, default=(64, 128, 256)

@@ -249,11 +249,11 @@ class _ConvGroup(nn.Sequential):
     times Conv 3x3 -> BatchNorm -> GELU (airbench's block: the first
     convolution runs before the pooling, at the higher resolution)."""
 
-    def __init__(self, n_in, n_out, n_convs, height, width, batch_norm):
+    def __init__(self, n_in, n_out, n_convs, height, width, frozen_scale):
         pool, height, width = _max_pool_2x2(height, width)
-        layers = [_conv3x3(n_in, n_out), pool, _norm(n_out, batch_norm), nn.GELU()]
+        layers = [_conv3x3(n_in, n_out), pool, _norm(n_out, frozen_scale), nn.GELU()]
         for _ in range(n_convs - 1):
-            layers += [_conv3x3(n_out, n_out), _norm(n_out, batch_norm), nn.GELU()]
+            layers += [_conv3x3(n_out, n_out), _norm(n_out, frozen_scale), nn.GELU()]
         super().__init__(*layers)
         self.out_shape = (height, width)
 
