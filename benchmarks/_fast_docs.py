@@ -33,6 +33,7 @@ def _grid(header, rows):
     """An RST list-table."""
     lines = [".. list-table::", "   :header-rows: 1", ""]
     for row in [header, *rows]:
+        row = [cell if cell != "" else "—" for cell in row]  # no empty cells
         lines.append(f"   * - {row[0]}")
         lines.extend(f"     - {cell}" for cell in row[1:])
     return "\n".join(lines)
