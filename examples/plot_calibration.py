@@ -1,7 +1,7 @@
 """
-===================================
+====================================
 Is the confidence right? Calibration
-===================================
+====================================
 
 A classifier is *calibrated* when its 90 %-confident answers are right 90 %
 of the time. :class:`~skfashion.FastFashionCNN` trains with label smoothing
@@ -16,7 +16,7 @@ scikit-learn does it for a fitted model:
 ``CalibratedClassifierCV(FrozenEstimator(model), method="temperature")``.
 To run in a minute, the model here trains 2 epochs on 10,000 images and the
 temperature is fitted on 5,000 validation images (the default fit on all the
-data: see :doc:`the results </results/results>`).
+data: see :ref:`the results <reproducing>`).
 """
 
 # %%
