@@ -115,7 +115,11 @@ def expected_calibration_error(y_true, proba, *, n_bins=15, classes=None):
     >>> expected_calibration_error([0, 1], [[0.9, 0.1], [0.8, 0.2]])
     0.45
     """
-    bins = calibration_bins(y_true, proba, n_bins=n_bins, classes=classes)
+    return _ece(calibration_bins(y_true, proba, n_bins=n_bins, classes=classes))
+
+
+def _ece(bins):
+    """The expected calibration error of :func:`calibration_bins`' bins."""
     filled = bins["count"] > 0
     gaps = np.abs(bins["accuracy"][filled] - bins["confidence"][filled])
     return round(float((bins["count"][filled] * gaps).sum() / bins["count"].sum()), 12)
@@ -157,7 +161,7 @@ def plot_reliability(y_true, proba, *, n_bins=15, classes=None, ax=None, label=N
     import matplotlib.pyplot as plt
 
     bins = calibration_bins(y_true, proba, n_bins=n_bins, classes=classes)
-    ece = expected_calibration_error(y_true, proba, n_bins=n_bins, classes=classes)
+    ece = _ece(bins)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
     width = 1 / n_bins

@@ -250,11 +250,10 @@ class FastFashionCNN(FashionNetBase):
     def _norm_bias_groups(self, named_parameters, kwargs):
         """The BatchNorm shifts at ``norm_bias_lr`` times the rate (weight
         decay divided by as much), everything else as given."""
-        norms = (nn.BatchNorm1d, nn.BatchNorm2d)
         shifts = {
             id(m.bias)
             for m in self.module_.modules()
-            if isinstance(m, norms) and m.bias is not None
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.bias is not None
         }
         params = [p for _, p in named_parameters]
         fast = [p for p in params if id(p) in shifts]

@@ -380,8 +380,7 @@ class TriangularLR(_CycleSchedule):
         self.peak = peak
 
     def _scheduler(self, net, steps):
-        for group in net.optimizer_.param_groups:  # a new cycle: the full rates
-            group["lr"] = group.get("initial_lr", group["lr"])
+        # a new cycle scales each group's initial_lr again (LambdaLR's base)
         scheduler = torch.optim.lr_scheduler.LambdaLR(
             net.optimizer_, _Triangle(steps, self.start, self.peak)
         )

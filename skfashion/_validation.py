@@ -77,7 +77,7 @@ def _single_value_norms(net):
     pooled to one pixel (seen on a forward pass of one sample)."""
     module = net.module_
     norms = [
-        m for m in module.modules() if isinstance(m, nn.modules.batchnorm._NormBase)
+        m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
     ]
     if any(isinstance(m, nn.BatchNorm1d) for m in norms):
         return True

@@ -50,7 +50,7 @@ def quick_report(fashion_train, tmp_path_factory):
     return out, done.stdout
 
 
-def test_quick_report_writes_every_file(quick_report, fashion_test):
+def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_test):
     out, _ = quick_report
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [*MODELS, "metrics.json", "recall.png", "report.md"]
@@ -104,7 +104,21 @@ def test_quick_report_writes_every_file(quick_report, fashion_test):
         ece = expected_calibration_error(fashion_test.target[:n_test], proba)
         assert m["runs"][0]["ece"] == pytest.approx(ece, abs=1e-6)
         assert m["ece"] == pytest.approx(np.mean([r["ece"] for r in m["runs"]]))
-        assert all(0 <= r["ece_temperature"] <= 1 for r in m["runs"])
+        # the saved model, temperature-scaled on the quick run's validation
+        # images (its first ones), gives the recorded numbers
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+
+        n_valid = _report.QUICK["n_valid"]
+        scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+        scaled.fit(fashion_train.data[:n_valid], fashion_train.target[:n_valid])
+        beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+        assert m["runs"][0]["temperature"] == pytest.approx(1 / beta, abs=1e-4)
+        scaled_proba = scaled.predict_proba(fashion_test.data[:n_test])
+        assert m["runs"][0]["ece_temperature"] == pytest.approx(
+            expected_calibration_error(fashion_test.target[:n_test], scaled_proba),
+            abs=1e-6,
+        )
         assert all(r["temperature"] > 0 for r in m["runs"])
         for png in ("reliability.png",):
             assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
