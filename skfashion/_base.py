@@ -323,7 +323,14 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         return self.label_encoder_.classes_
 
     def predict_proba(self, X):
-        """Class probabilities (softmax of the network's logits).
+        """Class probabilities: the softmax of the network's logits.
+
+        With label smoothing (``label_smoothing`` of
+        :class:`FastFashionCNN`, ``criterion__label_smoothing`` of the
+        others), the softmax is mapped back through the smoothing, so that
+        the probabilities estimate the classes' and not the smoothed
+        targets' (see :ref:`calibration`); ``predict_nonlinearity`` set to a
+        callable replaces it, as in skorch.
 
         Parameters
         ----------

@@ -3,7 +3,8 @@
 What a net is made of and how it is fed: the default callbacks and their
 order, the module built from the estimator's declared parameters, a
 criterion of per-sample losses, Keras' Adam epsilon and fused Adam, the
-in-memory batch loaders and the validation split.
+in-memory batch loaders and the validation split, and the nonlinearity that
+turns the logits into probabilities (a softmax that undoes label smoothing).
 """
 
 import inspect
@@ -18,12 +19,50 @@ from ._threads import AdaptiveThreads
 from ._training import BatchAccuracy, ProgressBar, ResumeCheckpoint
 from ._validation import check_batch_norm, check_monitors, validation_mask
 
-__all__ = ["PREDICT_BATCH_SIZE", "ComponentsMixin"]
+__all__ = ["PREDICT_BATCH_SIZE", "ComponentsMixin", "SmoothedSoftmaxInverse"]
 
 #: skorch's private methods overridden here (a test checks they still exist).
-SKORCH_PRIVATE = ("_yield_callbacks", "_get_params_callbacks")
+SKORCH_PRIVATE = (
+    "_yield_callbacks",
+    "_get_params_callbacks",
+    "_get_predict_nonlinearity",
+)
 
 PREDICT_BATCH_SIZE = 256  # inference has no gradient: bigger batches are faster
+
+
+class SmoothedSoftmaxInverse:
+    """The softmax of the logits, mapped back through label smoothing.
+
+    A network trained with label smoothing ``eps`` over ``K`` classes learns
+    the smoothed targets ``q = (1 - eps) * p + eps / K``, so its softmax
+    ``q`` is no estimate of the class probabilities ``p``: it never goes
+    above ``1 - eps + eps / K``, and temperature scaling cannot fix that
+    shape. The inverse ``p = (q - eps / K) / (1 - eps)`` can; values below
+    zero (a class given less than its smoothing share) become ``floor`` and
+    each row is renormalised. The order of the classes is kept, so the
+    predicted labels are the softmax's.
+
+    Parameters
+    ----------
+    label_smoothing : float
+        The criterion's label smoothing, in [0, 1).
+    floor : float, default=1e-6
+        The smallest probability returned (no class gets exactly 0).
+    """
+
+    def __init__(self, label_smoothing, floor=1e-6):
+        self.label_smoothing = label_smoothing
+        self.floor = floor
+
+    def __call__(self, logits):
+        proba = torch.softmax(logits, dim=-1)
+        eps, k = self.label_smoothing, proba.shape[-1]
+        proba = ((proba - eps / k) / (1 - eps)).clamp_min(self.floor)
+        return proba / proba.sum(dim=-1, keepdim=True)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(label_smoothing={self.label_smoothing!r})"
 
 
 class ComponentsMixin:
@@ -113,6 +152,23 @@ class ComponentsMixin:
             self.criterion, self._criterion_kwargs()
         )
         return self
+
+    # Private override: skorch's public hook is the ``predict_nonlinearity``
+    # parameter, whose "auto" it resolves here from the criterion's type only.
+    def _get_predict_nonlinearity(self):
+        """skorch's nonlinearity; with ``predict_nonlinearity="auto"`` and a
+        cross-entropy with label smoothing, the softmax followed by the
+        smoothing's inverse (:class:`SmoothedSoftmaxInverse`)."""
+        nonlin = super()._get_predict_nonlinearity()
+        smoothing = getattr(self.criterion_, "label_smoothing", 0.0)
+        if (
+            isinstance(self.predict_nonlinearity, str)
+            and self.predict_nonlinearity == "auto"
+            and isinstance(self.criterion_, torch.nn.CrossEntropyLoss)
+            and smoothing > 0
+        ):
+            return SmoothedSoftmaxInverse(smoothing)
+        return nonlin
 
     def get_params_for_optimizer(self, prefix, named_parameters):
         args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)

@@ -5,7 +5,8 @@ the dynamo exporter); scikit-learn steps before it by ``skl2onnx``; the
 graphs are joined with ``onnx.compose``. Three small pieces have no
 converter anywhere and are written here as ONNX nodes: skfashion's
 ``PixelScaler`` (a cast and a division), and the classifier's head -- the
-softmax of the logits (``probabilities``) and the class of the largest one
+softmax of the logits, with label smoothing undone as ``predict_proba`` does
+(``probabilities``), and the class of the largest one
 looked up in the classes given to ``fit`` (``label``), the two outputs
 scikit-learn classifiers have under ``skl2onnx``.
 
@@ -203,10 +204,52 @@ def _pixel_converter(scope, operator, container):
     )
 
 
+def _probabilities(clf):
+    """logits -> ``probabilities``: the nodes of ``predict_proba``'s
+    nonlinearity, the softmax (then, with label smoothing, its inverse:
+    ``SmoothedSoftmaxInverse``); a nonlinearity of the user's cannot be
+    written as ONNX nodes."""
+    from onnx import helper, numpy_helper
+
+    from ._components import SmoothedSoftmaxInverse
+
+    if not (
+        isinstance(clf.predict_nonlinearity, str) and clf.predict_nonlinearity == "auto"
+    ):
+        raise ValueError(
+            "export_onnx writes predict_proba's softmax as ONNX nodes; it cannot "
+            f"convert predict_nonlinearity={clf.predict_nonlinearity!r}. Export "
+            'a classifier with predict_nonlinearity="auto".'
+        )
+    nonlin = clf._get_predict_nonlinearity()
+    if not isinstance(nonlin, SmoothedSoftmaxInverse):
+        return [helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1)]
+    eps, k = nonlin.label_smoothing, len(clf.classes_)
+
+    def const(name, value):
+        array = np.asarray(value, dtype=np.float32 if name != "axis" else np.int64)
+        return helper.make_node(
+            "Constant", [], [name], value=numpy_helper.from_array(array, name)
+        )
+
+    return [
+        helper.make_node("Softmax", ["logits"], ["softmax"], axis=1),
+        const("share", eps / k),
+        const("keep", 1 - eps),
+        const("floor", nonlin.floor),
+        const("axis", [1]),
+        helper.make_node("Sub", ["softmax", "share"], ["shifted"]),
+        helper.make_node("Div", ["shifted", "keep"], ["unsmoothed"]),
+        helper.make_node("Max", ["unsmoothed", "floor"], ["floored"]),
+        helper.make_node("ReduceSum", ["floored", "axis"], ["total"], keepdims=1),
+        helper.make_node("Div", ["floored", "total"], ["probabilities"]),
+    ]
+
+
 def _head(clf, opset):
-    """logits -> ``probabilities`` (softmax) and ``label`` (the class of the
-    largest logit, as given to ``fit``). Written by hand: no converter knows
-    a skorch network's classes."""
+    """logits -> ``probabilities`` (``_probabilities``) and ``label`` (the
+    class of the largest logit, as given to ``fit``). Written by hand: no
+    converter knows a skorch network's classes."""
     from onnx import TensorProto, helper, numpy_helper
 
     classes = np.asarray(clf.classes_)
@@ -225,7 +268,7 @@ def _head(clf, opset):
         )
         label_type = TensorProto.STRING
     nodes = [
-        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        *_probabilities(clf),
         helper.make_node("ArgMax", ["logits"], ["index"], axis=1, keepdims=0),
         helper.make_node("Gather", ["classes", "index"], ["label"], axis=0),
     ]

@@ -79,3 +79,24 @@ def test_reliability_diagram():
     ece = expected_calibration_error(y, proba, n_bins=5)
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert f"model: ECE {100 * ece:.2f} %" in texts
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.2, 0.5])
+def test_smoothed_softmax_inverse_recovers_the_labels(eps):
+    # the logits of the smoothed targets themselves map back to one-hot rows
+    import torch
+
+    from skfashion._components import SmoothedSoftmaxInverse
+
+    k = 10
+    targets = (1 - eps) * torch.eye(k) + eps / k
+    proba = SmoothedSoftmaxInverse(eps)(torch.log(targets)).numpy()
+    np.testing.assert_allclose(proba, np.eye(k), atol=1e-5)
+    # a row in between: shares below eps / K go to the floor, the rest keep
+    # their order and sum to one
+    logits = torch.tensor([[2.0, 1.0, 0.0, -3.0]])
+    q = torch.softmax(logits, 1)
+    proba = SmoothedSoftmaxInverse(0.2)(logits)
+    assert torch.equal(proba.argsort(), q.argsort())
+    assert abs(float(proba.sum()) - 1) < 1e-6
+    assert float(proba[0, 3]) < 1e-5 < float(q[0, 3])

@@ -612,3 +612,35 @@ def test_temperature_scaling_of_a_frozen_model(fitted):
     np.testing.assert_allclose(proba, expected, atol=1e-5)
     # the frozen model was not refitted
     np.testing.assert_array_equal(model.predict_proba(X_held), before)
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_predict_proba_undoes_label_smoothing(name, pipeline):
+    # trained towards (1 - eps) * one-hot + eps / K, the softmax estimates
+    # those targets; predict_proba maps it back, and predict_nonlinearity
+    # given by the user (skorch's parameter) replaces it
+    from functools import partial
+
+    eps = 0.3
+    smoothing = (
+        {"label_smoothing": eps}
+        if "label_smoothing" in inspect.signature(CLASSIFIERS[name]).parameters
+        else {"criterion__label_smoothing": eps}
+    )
+    X, y = data_for(pipeline)
+    model = make(name, pipeline, max_epochs=1, **smoothing).fit(X, y)
+    clf = final(model)
+    proba = model.predict_proba(X)
+    clf.set_params(predict_nonlinearity=partial(torch.softmax, dim=-1))
+    softmax = model.predict_proba(X)
+    assert softmax.max() <= 1 - eps + eps / softmax.shape[1] + 1e-3
+    expected = np.maximum((softmax - eps / softmax.shape[1]) / (1 - eps), 1e-6)
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(proba.argmax(axis=1), softmax.argmax(axis=1))
+    assert proba.max() > softmax.max()  # confident again
+    # "auto" without smoothing is the plain softmax
+    clf.set_params(predict_nonlinearity="auto", criterion__label_smoothing=0.0)
+    clf.initialize_criterion()
+    np.testing.assert_allclose(model.predict_proba(X), softmax, atol=1e-6)

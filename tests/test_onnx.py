@@ -32,12 +32,13 @@ def _session(path):
 
 def _float32_reference(model, X):
     """PyTorch's probabilities in float32 (what the graph computes, whatever
-    the precision the model trained and predicts in)."""
+    the precision the model trained and predicts in), through predict_proba's
+    nonlinearity."""
     clf = final(model)
     Xt = model[:-1].transform(X) if hasattr(model, "steps") else X
     with torch.no_grad():
         logits = clf.module_.float().eval()(torch.as_tensor(np.asarray(Xt, np.float32)))
-    return torch.softmax(logits, 1).numpy()
+    return clf._get_predict_nonlinearity()(logits).numpy()
 
 
 @pytest.mark.parametrize("strings", [False, True], ids=["int", "str"])
@@ -117,6 +118,9 @@ def test_bad_models_and_paths_write_nothing(tmp_path):
     odd = make_pipeline(FunctionTransformer(np.sqrt), make("mlp")).fit(X / 255, y)
     with pytest.raises(ValueError, match="functiontransformer"):
         export_onnx(odd, path)
+    own = make("mlp", predict_nonlinearity=torch.sigmoid).fit(X / 255, y)
+    with pytest.raises(ValueError, match="predict_nonlinearity=<built-in"):
+        export_onnx(own, path)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -35,7 +35,9 @@ $comparisons
 A model is calibrated when its 90 %-confident answers are right 90 % of the
 time. The expected calibration error (ECE) is the gap between confidence
 and accuracy, averaged over 15 confidence bins of the test images (mean
-over the seeds). Temperature scaling divides the logits by one number,
+over the seeds) of `predict_proba`, which maps the softmax of a model
+trained with label smoothing back through the smoothing. Temperature
+scaling divides the logits by one number,
 fitted on the validation images (scikit-learn's
 `CalibratedClassifierCV(FrozenEstimator(model), method="temperature")`):
 it changes no prediction, only the confidence.
