@@ -72,10 +72,12 @@ class FastFashionCNN(FashionNetBase):
     reached 91.9 %. Scaled by the previous recipe's times on the other CPUs
     (estimates, not measurements): about 9 minutes on a 2-core Xeon with
     AMX, 13 on a 2-core Zen 4 and half an hour in float32 on CPUs with AVX2
-    only; ``max_epochs`` trades accuracy for time. Label smoothing and the
-    mirror images make the probabilities under-confident (an expected
-    calibration error of 17 %): temperature scaling fixes that without
-    changing a prediction (:ref:`calibration`).
+    only. ``max_epochs`` trades accuracy for time: 94.15 % in 134 s with 4
+    epochs, 94.95 % in 312 s with 10 (3 seeds each, same machine).
+    ``predict_proba`` undoes the label smoothing, which caps the softmax at
+    82 %: trained on 55,000 images, an expected calibration error of 1.45 %,
+    0.73 % after temperature scaling on the 5,000 others
+    (:ref:`calibration`).
 
     Parameters
     ----------
@@ -110,7 +112,11 @@ class FastFashionCNN(FashionNetBase):
         ``score``, the validation scores and the ONNX export) averages the
         logits of each image and of its mirror image. Needs ``flip=True``.
     label_smoothing : float, default=0.2
-        Label smoothing of the cross-entropy loss.
+        Label smoothing of the cross-entropy loss. ``predict_proba`` maps
+        the softmax back through it (skorch's
+        ``predict_nonlinearity="auto"``, see :ref:`calibration`), so that
+        the probabilities are not capped at the smoothed target (82 % with
+        0.2 and 10 classes).
     image_shape : tuple of int or None, default=(28, 28)
         ``(height, width)`` of the images; ``None`` takes each sample as one
         row of values, as in :class:`FashionCNN`.
