@@ -112,7 +112,8 @@ def tables(record):
                 for f in fits
                 if f["seed"] in by_seed
             ]
-            busy = " (CPU shared)" if any(f.get("note") for f in fits) else ""
+            # cpu_shared: set by hand on a fit timed while other work ran
+            busy = " (CPU shared)" if any(f.get("cpu_shared") for f in fits) else ""
             rows.append(
                 [
                     label,
