@@ -1,36 +1,25 @@
 """Shared helpers: timing, machine description, JSON output."""
 
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 
 def machine():
-    """The machine and library versions, for the JSON records."""
-    import numpy
-    import sklearn
-    import skorch
-    import torch
+    """The machine and library versions, for the JSON records (the keys of
+    :func:`skfashion.utils.describe_machine`; records before 0.2 called
+    ``cpu_cores`` ``cores``: read it with :func:`cores`)."""
+    from skfashion.utils import describe_machine
 
-    import skfashion
-    from skfashion._hardware import cpu_name
+    return describe_machine(
+        packages=("skfashion", "torch", "skorch", "scikit-learn", "numpy")
+    )
 
-    cpu = cpu_name()
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "skorch": skorch.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": numpy.__version__,
-        "skfashion": skfashion.__version__,
-    }
+
+def cores(machine):
+    """The number of cores of a record's machine, old records included."""
+    return machine.get("cpu_cores", machine.get("cores"))
 
 
 def repeat(fn, repeats):

@@ -26,11 +26,12 @@ tables) and ``fast.png`` (the figure) are rewritten from the JSON each time.
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
+
+from skfashion.utils import atomic_write, cpu_detail
 
 from ._common import machine
 
@@ -67,8 +68,8 @@ def _estimator(name, params):
     for the optimizer and schedule classes)."""
     import torch
 
-    from skfashion._registry import CLASSIFIERS
-    from skfashion._training import OneCycle
+    from skfashion.callbacks import OneCycle
+    from skfashion.neural_network import CLASSIFIERS
 
     params = dict(params)
     if params.get("optimizer") == "AdamW":
@@ -138,37 +139,9 @@ class Store:
         }
         self.record["fits"].append(fit)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.record, indent=1) + "\n")
-        os.replace(tmp, self.path)
+        with atomic_write(self.path) as tmp:
+            tmp.write_text(json.dumps(self.record, indent=1) + "\n")
         return fit
-
-
-def cpu_detail():
-    """The CPU's name, family and the flags that decide the precision, e.g.
-    'AMD EPYC, family 26 model 2, AVX512-BF16' (the model name alone does not
-    tell Zen 4 from Zen 5)."""
-    from skfashion._hardware import _cpuinfo, cpu_name
-
-    fields, flags = {}, set()
-    for line in _cpuinfo().splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key in ("cpu family", "model") and key not in fields:
-            fields[key] = value.strip()
-        elif key == "flags" and not flags:
-            flags = set(value.split())
-    named = [
-        n
-        for f, n in (
-            ("amx_bf16", "AMX"),
-            ("avx512_bf16", "AVX512-BF16"),
-            ("avx2", "AVX2"),
-        )
-        if f in flags
-    ]
-    family = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
-    return ", ".join([cpu_name(), family, *named[:1]])
 
 
 def _data(quick):

@@ -28,9 +28,10 @@ from tempfile import TemporaryDirectory
 import numpy as np
 
 from skfashion import PixelScaler, export_onnx, fetch_fashion_mnist
-from skfashion._hardware import cpu_name
-from skfashion._registry import CLASSIFIERS
+from skfashion.neural_network import CLASSIFIERS
+from skfashion.utils import cpu_name
 
+from ._common import cores as _cores
 from ._common import machine
 
 OWN_JSON = True
@@ -151,7 +152,7 @@ def rst_table(record):
             f"     - {r['onnx_ips_1000']:,} "
             f"({r['onnx_ips_1000'] / r['torch_ips_1000']:.2f}×)",
         ]
-    cores = record["machine"]["cores"]
+    cores = _cores(record["machine"])
     threads = record["machine"]["torch_threads"]
     lines += [
         "",

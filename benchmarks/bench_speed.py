@@ -24,7 +24,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from skfashion import FashionCNN, FashionMLP, FastFashionCNN, fetch_fashion_mnist
-from skfashion._hardware import bf16_supported
+from skfashion.utils import bf16_supported
 
 from .bench_training import _plain_epoch
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from skfashion import FashionCNN, FashionMLP, fetch_fashion_mnist
-from skfashion._modules import CNNModule, MLPModule
+from skfashion.modules import CNNModule, MLPModule
 
 KERAS_IMG_S = {"mlp": 4100, "cnn": 175}
 

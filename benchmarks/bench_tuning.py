@@ -14,7 +14,7 @@ other:
 - ``pruned``: what ``skfashion tune`` runs: Optuna's ``GridSampler`` over the
   same grid and its ``SuccessiveHalvingPruner`` (``min_resource=1``,
   ``reduction_factor=4``), each trial trained one epoch at a time by
-  ``partial_fit`` (``skfashion._tuning.PrunedCV``), so a pruned trial has
+  ``partial_fit`` (``skfashion.tuning.PrunedCV``), so a pruned trial has
   trained only its first epochs and a survivor continues where it was.
 
 For each: wall seconds (search and refit), fold-epochs trained, the best
@@ -42,9 +42,10 @@ from sklearn.model_selection import (
 )
 
 from skfashion import FashionMLP, fetch_fashion_mnist
-from skfashion._hardware import cpu_name
-from skfashion._tuning import PrunedCV, fold_epochs
+from skfashion.tuning import PrunedCV, fold_epochs
+from skfashion.utils import cpu_name
 
+from ._common import cores as _cores
 from ._common import machine
 
 #: it writes tuning.json itself, in the form the docs read
@@ -264,7 +265,7 @@ def rst_table(full_record):
             "     - " + ", ".join(f"``{k}={v}``" for k, v in r["best_params"].items()),
         ]
     cpu = full_record["cpu"]
-    cores = full_record["machine"]["cores"]
+    cores = _cores(full_record["machine"])
     lines += ["", f"Measured on {cpu} ({cores} cores)."]
     for name in ("pruned", "halving"):
         score = runs.get(name, {}).get("grid_cv_score_of_best")

@@ -51,9 +51,7 @@ def fit_hash(name, params):
         max_epochs=3, random_state=0, precision="float32", **params
     )
     pipe = make_pipeline(skfashion.PixelScaler(), clf).fit(X, y)
-    history = [
-        {k: v for k, v in row.items() if k != "dur"} for row in clf.history_
-    ]
+    history = [{k: v for k, v in row.items() if k != "dur"} for row in clf.history_]
     digest = hashlib.sha256(json.dumps(history, sort_keys=True).encode())
     digest.update(np.ascontiguousarray(pipe.predict_proba(X)).tobytes())
     return digest.hexdigest()[:16]

@@ -8,6 +8,13 @@ The public names are imported when first used (PEP 562), so that
 ``import skfashion`` and the command line's ``--help`` do not wait for
 PyTorch and scikit-learn; ``from skfashion import FashionMLP`` imports what
 that class needs.
+
+The subpackages hold the rest, one concept each: :mod:`skfashion.datasets`,
+:mod:`skfashion.preprocessing`, :mod:`skfashion.neural_network` (the
+classifiers), :mod:`skfashion.modules` (their PyTorch networks),
+:mod:`skfashion.callbacks`, :mod:`skfashion.evaluation`,
+:mod:`skfashion.io` (model files, ONNX), :mod:`skfashion.tuning` and
+:mod:`skfashion.utils`.
 """
 
 import importlib
@@ -15,26 +22,26 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 
-# public name -> the private module that defines it
+# public name -> the public subpackage that defines it
 _MODULES = {
     "CLASS_NAMES": ".datasets",
-    "FashionCNN": "._cnn",
-    "FashionMLP": "._mlp",
-    "FastFashionCNN": "._fast",
-    "calibration_bins": "._calibration",
-    "expected_calibration_error": "._calibration",
-    "export_onnx": "._onnx",
-    "ImagePreprocessor": "._image",
-    "PixelScaler": "._preprocessing",
+    "FashionCNN": ".neural_network",
+    "FashionMLP": ".neural_network",
+    "FastFashionCNN": ".neural_network",
+    "calibration_bins": ".evaluation",
+    "expected_calibration_error": ".evaluation",
+    "export_onnx": ".io",
+    "ImagePreprocessor": ".preprocessing",
+    "PixelScaler": ".preprocessing",
     "fetch_fashion_mnist": ".datasets",
     "load_idx": ".datasets",
-    "load_model": "._persistence",
-    "plot_confusion_matrix": "._plotting",
-    "plot_history": "._plotting",
-    "plot_mistakes": "._plotting",
-    "plot_reliability": "._calibration",
-    "preprocess_image": "._image",
-    "save_model": "._persistence",
+    "load_model": ".io",
+    "plot_confusion_matrix": ".evaluation",
+    "plot_history": ".evaluation",
+    "plot_mistakes": ".evaluation",
+    "plot_reliability": ".evaluation",
+    "preprocess_image": ".preprocessing",
+    "save_model": ".io",
 }
 
 __all__ = [
@@ -73,17 +80,15 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # what static tools and IDEs see
-    from ._calibration import (
+    from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
+    from .evaluation import (
         calibration_bins,
         expected_calibration_error,
+        plot_confusion_matrix,
+        plot_history,
+        plot_mistakes,
         plot_reliability,
     )
-    from ._cnn import FashionCNN
-    from ._fast import FastFashionCNN
-    from ._image import ImagePreprocessor, preprocess_image
-    from ._mlp import FashionMLP
-    from ._onnx import export_onnx
-    from ._persistence import load_model, save_model
-    from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
-    from ._preprocessing import PixelScaler
-    from .datasets import CLASS_NAMES, fetch_fashion_mnist, load_idx
+    from .io import export_onnx, load_model, save_model
+    from .neural_network import FashionCNN, FashionMLP, FastFashionCNN
+    from .preprocessing import ImagePreprocessor, PixelScaler, preprocess_image

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.pipeline import make_pipeline
 
 from skfashion import PixelScaler
-from skfashion._registry import CLASSIFIERS
+from skfashion.neural_network import CLASSIFIERS
 
 N_CLASSES = 3
 SIDE = 6  # 6x6 "images"

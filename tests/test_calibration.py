@@ -86,7 +86,7 @@ def test_smoothed_softmax_inverse_recovers_the_labels(eps):
     # the logits of the smoothed targets themselves map back to one-hot rows
     import torch
 
-    from skfashion._components import SmoothedSoftmaxInverse
+    from skfashion.neural_network import SmoothedSoftmaxInverse
 
     k = 10
     targets = (1 - eps) * torch.eye(k) + eps / k

@@ -81,7 +81,7 @@ def test_import_and_help_and_data_need_no_heavy_library(fashion_train):
 
 def test_lazy_names_are_the_real_ones():
     import skfashion
-    from skfashion._mlp import FashionMLP
+    from skfashion.neural_network import FashionMLP
 
     assert skfashion.FashionMLP is FashionMLP
     assert set(skfashion.__all__) <= set(dir(skfashion))

@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 
 from skfashion import CLASS_NAMES, load_model
-from skfashion._registry import CLASSIFIERS
-from skfashion.cli import _report, main
-from skfashion.cli._report_progress import OverallProgress
+from skfashion.cli import main
+from skfashion.cli import report as report_cli
+from skfashion.cli._common import move_into_place
+from skfashion.cli.report import _command as _report
+from skfashion.cli.report import _config, _steps
+from skfashion.cli.report._progress import OverallProgress
+from skfashion.neural_network import CLASSIFIERS
 
 FILES = [
     "history.csv",
@@ -56,7 +60,7 @@ def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_tes
         [*MODELS, "metrics.json", "recall.png", "report.md"]
     )
     metrics = json.loads((out / "metrics.json").read_text())
-    n_test = _report.QUICK["n_test"]
+    n_test = report_cli.QUICK["n_test"]
     for name in MODELS:
         assert sorted(p.name for p in (out / name).iterdir()) == sorted(FILES)
         m = metrics[name]
@@ -109,7 +113,7 @@ def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_tes
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.frozen import FrozenEstimator
 
-        n_valid = _report.QUICK["n_valid"]
+        n_valid = report_cli.QUICK["n_valid"]
         scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
         scaled.fit(fashion_train.data[:n_valid], fashion_train.target[:n_valid])
         beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
@@ -128,7 +132,7 @@ def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_tes
         "float32",
         "bfloat16",
     )
-    assert metrics["protocol"]["n_valid"] == _report.QUICK["n_valid"]
+    assert metrics["protocol"]["n_valid"] == report_cli.QUICK["n_valid"]
     assert metrics["protocol"]["epochs"] == dict.fromkeys(MODELS, 1)
     assert metrics["time"]["estimated_seconds"] > 0
     md = (out / "report.md").read_text()
@@ -171,7 +175,7 @@ def test_estimate_comes_before_training(quick_report):
 def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
     from skfashion import load_model
 
-    n_test = _report.QUICK["n_test"]
+    n_test = report_cli.QUICK["n_test"]
     out, _ = quick_report
     for name in MODELS:
         pkl = out / name / "model.pkl"
@@ -283,7 +287,7 @@ def test_move_into_place_replaces_previous(tmp_path):
     (out / "old").write_text("old")
     work.mkdir()
     (work / "new").write_text("new")
-    _report._move_into_place(work, out)
+    move_into_place(work, out)
     assert [p.name for p in out.iterdir()] == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -433,10 +437,10 @@ def test_report_folder_is_readable_like_any_folder(fashion_train, tmp_path):
 def test_planned_batches_are_the_estimators(name, fashion_train):
     """The report counts an epoch's batches with the estimator's own
     iterators: the same numbers its fit records."""
-    data = _report.Data(
+    data = _steps.Data(
         fashion_train.data[:700], fashion_train.target[:700], None, None, 100
     )
-    train, valid = _report._batches(name, data)
+    train, valid = _steps._batches(name, data)
     clf = CLASSIFIERS[name](
         max_epochs=1, validation_split=slice(0, 100), **SMALL.get(name, {})
     )
@@ -449,14 +453,14 @@ def test_config_is_decided_once():
     import argparse
 
     parser = argparse.ArgumentParser()
-    _report.add_parser(parser.add_subparsers())
+    report_cli.add_parser(parser.add_subparsers())
     args = parser.parse_args(["report", "--models", "cnn,mlp,cnn", "--seeds", "mlp=2"])
-    config = _report.config_from_args(args)
+    config = _config.config_from_args(args)
     assert config.models == ("cnn", "mlp")
     assert config.seeds == {"cnn": (0,), "mlp": (0, 1)}
     assert config.epochs == {"cnn": 10, "mlp": 10}  # the original's
     with pytest.raises(AttributeError):  # frozen
         config.quick = True
-    quick = _report.config_from_args(parser.parse_args(["report", "--quick"]))
+    quick = _config.config_from_args(parser.parse_args(["report", "--quick"]))
     assert quick.epochs == {"mlp": 1, "cnn": 1}
     assert quick.settings() != config.settings()

@@ -4,7 +4,10 @@ import pytest
 from cases import CHECKS, CHECKS_TRAINING
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfashion._registry import CLASSIFIERS, TRANSFORMERS
+from skfashion.neural_network import CLASSIFIERS
+from skfashion.preprocessing import ImagePreprocessor, PixelScaler
+
+TRANSFORMERS = (ImagePreprocessor, PixelScaler)
 
 # Every registered estimator, with cases.py's settings for these checks
 # (precision is left at "auto" on purpose).
@@ -52,7 +55,7 @@ def test_skorch_private_overrides_still_exist():
 
     from skorch import NeuralNet
 
-    from skfashion import _components, _device
+    from skfashion.neural_network import _components, _device
 
     for mixin, names in [
         (_device.DeviceMixin, _device.SKORCH_PRIVATE),

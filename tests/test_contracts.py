@@ -37,9 +37,11 @@ from skorch.callbacks import Callback, EarlyStopping
 
 import skfashion
 from skfashion import load_model, plot_history, save_model
-from skfashion._registry import CLASSIFIERS, MODULES, TRANSFORMERS
-from skfashion._training import ProgressBar
-from skfashion._validation import sample_weights
+from skfashion.callbacks import ProgressBar
+from skfashion.modules import CNNModule, FastCNNModule, MLPModule
+from skfashion.neural_network import CLASSIFIERS
+from skfashion.neural_network._validation import sample_weights
+from skfashion.preprocessing import ImagePreprocessor, PixelScaler
 
 
 def test_registry_is_complete():
@@ -48,9 +50,13 @@ def test_registry_is_complete():
         for obj in (getattr(skfashion, name) for name in skfashion.__all__)
         if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
     }
-    assert public == {*CLASSIFIERS.values(), *TRANSFORMERS}
+    assert public == {*CLASSIFIERS.values(), ImagePreprocessor, PixelScaler}
     assert set(TINY) == set(CLASSIFIERS)  # every estimator has test settings
-    assert {cls().module for cls in CLASSIFIERS.values()} <= set(MODULES)
+    assert {cls().module for cls in CLASSIFIERS.values()} <= {
+        MLPModule,
+        CNNModule,
+        FastCNNModule,
+    }
     # what the command line says of each: one title each, nothing else
     from skfashion._catalog import ORIGINAL, TITLES
 

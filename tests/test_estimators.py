@@ -18,8 +18,8 @@ from sklearn.pipeline import make_pipeline
 from skorch.callbacks import EarlyStopping
 
 from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
-from skfashion._hardware import bf16_supported, resolve_precision
-from skfashion._penalty import dense_kernels
+from skfashion.callbacks._regularization import dense_kernels
+from skfashion.utils import bf16_supported, resolve_precision
 
 
 def tiny_mlp(**kw):
@@ -479,7 +479,7 @@ def test_fast_cnn_recipe(blobs):
 
 
 def test_fast_cnn_averages_mirror_images(blobs):
-    from skfashion._components import SmoothedSoftmaxInverse
+    from skfashion.neural_network import SmoothedSoftmaxInverse
 
     X, y = blobs
     # float32: bfloat16 kernels round differently for other batch sizes
@@ -502,7 +502,7 @@ def test_fast_cnn_averages_mirror_images(blobs):
 
 
 def test_fast_cnn_whitening():
-    from skfashion._modules import FastCNNModule
+    from skfashion.modules import FastCNNModule
 
     # correlated pixels: the whitened 2x2 patches have unit covariance
     rng = np.random.RandomState(0)
@@ -560,7 +560,7 @@ def test_lookahead_pulls_weights_to_their_average(blobs):
 
 
 def test_augment_batch_shapes_and_content():
-    from skfashion._modules import augment_batch
+    from skfashion.modules import augment_batch
 
     x = torch.arange(2 * 36, dtype=torch.float32).reshape(2, 1, 6, 6)
     same = augment_batch(x, flip=False, crop_padding=0)

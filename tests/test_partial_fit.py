@@ -13,7 +13,7 @@ from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.model_selection import HalvingGridSearchCV, StratifiedKFold
 
 from skfashion import load_model, save_model
-from skfashion._registry import CLASSIFIERS
+from skfashion.neural_network import CLASSIFIERS
 
 optuna = pytest.importorskip("optuna")
 optuna_integration = pytest.importorskip("optuna_integration")

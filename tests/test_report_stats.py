@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from skfashion.cli._report_clock import Clock, Job, format_duration
-from skfashion.cli._report_stats import (
+from skfashion.cli._common import format_duration
+from skfashion.cli.report._clock import Clock, Job
+from skfashion.cli.report._files import in_words
+from skfashion.evaluation import (
     confused_pairs,
-    in_words,
     mcnemar,
     per_class_recall,
     seed_summary,
@@ -56,7 +57,7 @@ def test_durations():
 
 
 def test_clock_follows_measured_speed(monkeypatch):
-    import skfashion.cli._report_clock as clock_module
+    import skfashion.cli.report._clock as clock_module
 
     def job(name):
         return Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
@@ -79,7 +80,7 @@ def test_clock_follows_measured_speed(monkeypatch):
 
 
 def test_recall_change_in_words():
-    from skfashion.cli._report_files import _recall_change
+    from skfashion.cli.report._files import _recall_change
 
     before = np.array([0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.9, 0.9, 0.9])
     after = before.copy()

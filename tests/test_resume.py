@@ -13,7 +13,7 @@ import torch
 from cases import NAMES, TINY, TRAINING, blobs, make
 from skorch.callbacks import Callback, EarlyStopping
 
-from skfashion._training import checkpoint_path
+from skfashion.callbacks._resume import checkpoint_path
 
 EPOCHS = 4
 
@@ -57,7 +57,7 @@ def test_killed_fit_resumes_to_identical_weights(name, validation_split, tmp_pat
         import os, signal
         import numpy as np
         from skorch.callbacks import Callback
-        from skfashion._registry import CLASSIFIERS
+        from skfashion.neural_network import CLASSIFIERS
 
         class KillAfterEpoch2(Callback):  # when epoch 3 begins
             def on_epoch_begin(self, net, **kwargs):

@@ -10,7 +10,7 @@ import torch
 from cases import CASE_IDS, CASES, NAMES, data_for, final, make
 from skorch.callbacks import Callback
 
-from skfashion import _threads
+from skfashion.callbacks import _threads
 
 
 class RecordThreads(Callback):

@@ -18,8 +18,8 @@ pytest.importorskip("optuna_integration")
 
 from optuna.trial import TrialState  # noqa: E402
 
-from skfashion._tuning import PrunedCV, distributions, read_space  # noqa: E402
-from skfashion.cli._tune import ArgumentError, parse_duration  # noqa: E402
+from skfashion.cli.tune._config import ArgumentError, parse_duration  # noqa: E402
+from skfashion.tuning import PrunedCV, distributions, read_space  # noqa: E402
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

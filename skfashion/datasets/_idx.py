@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._files import atomic_write
+
 __all__ = ["load_idx", "save_idx"]
 
 # type code -> big-endian numpy dtype
@@ -210,9 +212,5 @@ def save_idx(path, array, *, compress=None):
     content = header + array.astype(native.newbyteorder(">")).tobytes()
     if compress:
         content = gzip.compress(content, compresslevel=6, mtime=0)
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with atomic_write(path) as tmp:
         tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

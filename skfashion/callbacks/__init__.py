@@ -1,0 +1,29 @@
+"""Callbacks: what happens during training, as skorch callbacks.
+
+Like :mod:`skorch.callbacks`, and used the same way: the classifiers build
+the defaults they need (``BatchAccuracy``, ``L2Gradient``,
+``AdaptiveThreads``, ``ResumeCheckpoint``, ``ProgressBar``, and
+FastFashionCNN's ``TriangularLR``, ``Lookahead`` and ``PatchWhitening``), and
+any of them can be given to any classifier's ``callbacks`` parameter, e.g.
+``FashionMLP(callbacks=[OneCycle()])``. Model files name them by these
+public paths.
+"""
+
+from ._lr_scheduler import OneCycle, TriangularLR
+from ._regularization import L2Gradient
+from ._resume import ResumeCheckpoint
+from ._scoring import BatchAccuracy, ProgressBar
+from ._threads import AdaptiveThreads
+from ._weights import Lookahead, PatchWhitening
+
+__all__ = [
+    "AdaptiveThreads",
+    "BatchAccuracy",
+    "L2Gradient",
+    "Lookahead",
+    "OneCycle",
+    "PatchWhitening",
+    "ProgressBar",
+    "ResumeCheckpoint",
+    "TriangularLR",
+]

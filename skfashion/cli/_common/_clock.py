@@ -1,0 +1,49 @@
+"""Durations: timing a pipeline on its first batches, and saying how long."""
+
+import time
+
+import numpy as np
+
+__all__ = ["format_duration", "time_batches"]
+
+PREDICTED = 512  # samples predicted to time prediction
+
+
+def format_duration(seconds):
+    """'45 s', '12 min', '2 h 05 min'."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def time_batches(make_pipeline, X, y, budget=1.5):
+    """Seconds per training batch, per fit (set-up) and per predicted sample
+    of a pipeline: after a warm-up fit of two batches (one-time costs such as
+    imports), fits of two and of k batches give the cost of a batch (their
+    difference) and of a fit's set-up. The batch size is the pipeline's
+    classifier's (``batch_size``; -1 is all of ``X``)."""
+    batch_size = make_pipeline()[-1].batch_size
+    bs = len(X) if batch_size == -1 else batch_size
+
+    def fit_seconds(n_batches):
+        pipe = make_pipeline()
+        start = time.perf_counter()
+        pipe.fit(X[: n_batches * bs], y[: n_batches * bs])
+        return time.perf_counter() - start, pipe
+
+    fit_seconds(2)  # warm up
+    two, _ = fit_seconds(2)
+    k = int(np.clip(budget / max(two / 2, 1e-6), 4, 50))
+    k = max(min(k, len(X) // bs), 3)
+    many, pipe = fit_seconds(k)
+    per_batch = max((many - two) / (k - 2), many / k / 4)
+    setup = max(two - 2 * per_batch, 0.0)
+    n = min(len(X), PREDICTED)
+    start = time.perf_counter()
+    pipe.predict_proba(X[:n])
+    per_sample = (time.perf_counter() - start) / n
+    return per_batch, setup, per_sample

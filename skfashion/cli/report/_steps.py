@@ -1,0 +1,232 @@
+"""The report's experiment, step by step: load, time, train each model,
+evaluate. Built only from skfashion's public API, scikit-learn and SciPy, so
+it doubles as the reference example of how to use the package."""
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._common import FashionData, format_duration, load_data, pipeline, time_batches
+from ._clock import Clock, Job
+from ._config import N_VALID, QUICK
+
+__all__ = ["Data", "Fit", "calibration"]
+
+LONG_RUN = 30 * 60  # seconds: say what would be faster
+
+
+class _Interrupted(Exception):
+    """Training stopped on a signal (skorch ends a fit quietly)."""
+
+
+@dataclass
+class Data(FashionData):
+    """The report's data: the first ``n_valid`` training images validate."""
+
+    n_valid: int
+
+
+def _load(config):
+    sizes = QUICK if config.quick else {}
+    data = load_data(config.data_home, sizes.get("n_train"), sizes.get("n_test"))
+    n_valid = QUICK["n_valid"] if config.quick else N_VALID
+    return Data(data.X, data.y, data.X_test, data.y_test, n_valid)
+
+
+def _pipeline(name, config, **params):
+    """PixelScaler and the classifier with the report's protocol."""
+    params = {"device": config.device, "precision": config.precision, **params}
+    return pipeline(name, **params)
+
+
+@dataclass
+class Fit:
+    """One trained pipeline and what it did on the test set."""
+
+    name: str
+    seed: int
+    pipe: object
+    y_pred: np.ndarray
+    proba: np.ndarray
+    numbers: dict
+
+
+def _plan(config, data, checkpoints):
+    """Every fit of the run, each timed on a few batches of its model."""
+    jobs = []
+    X, y = data.X[data.n_valid :], data.y[data.n_valid :]
+    for name in config.models:
+        train_s, setup_s, sample_s = time_batches(
+            lambda name=name: _pipeline(
+                name, config, max_epochs=1, validation_split=None, random_state=0
+            ),
+            X,
+            y,
+        )
+        train_batches, valid_batches = _batches(name, data)
+        for seed in config.seeds[name]:
+            jobs.append(
+                Job(
+                    name=name,
+                    seed=seed,
+                    epochs=config.epochs[name],
+                    done_epochs=checkpoints.epochs_done(name, seed),
+                    train_batches=train_batches,
+                    valid_batches=valid_batches,
+                    n_valid=data.n_valid,
+                    n_test=len(data.y_test),
+                    train_batch_seconds=train_s,
+                    setup_seconds=setup_s,
+                    sample_seconds=sample_s,
+                )
+            )
+    return Clock(jobs)
+
+
+def _batches(name, data):
+    """The training and validation batches of one epoch, as the estimator's
+    own iterators make them."""
+    from skfashion.neural_network import CLASSIFIERS
+    from skfashion.utils import n_batches
+
+    net = CLASSIFIERS[name]()
+    valid = slice(0, data.n_valid)
+    train = slice(data.n_valid, None)
+    return tuple(
+        n_batches(net, net.get_dataset(data.X[part], data.y[part]), training)
+        for part, training in ((train, True), (valid, False))
+    )
+
+
+def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
+    """Fit one pipeline with the report's protocol and predict the test set."""
+    from sklearn.metrics import accuracy_score
+    from tqdm.contrib import DummyTqdmFile
+
+    from ._progress import OverallProgress
+
+    pipe = _pipeline(
+        job.name,
+        config,
+        max_epochs=job.epochs,
+        random_state=job.seed,
+        validation_split=slice(0, data.n_valid),
+        checkpoint_dir=checkpoint_dir,
+        verbose=1,
+        callbacks=[("overall_progress", OverallProgress(bar, clock))],
+    )
+    start = time.perf_counter()
+    # skorch's epoch table goes through tqdm, so it does not break the bars
+    with contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)):
+        pipe.fit(data.X, data.y)
+    train_seconds = time.perf_counter() - start
+    if interrupted():  # skorch stops training quietly on Ctrl-C
+        raise _Interrupted
+    # the saved model keeps no terminal objects: its callbacks were display only
+    pipe[-1].set_params(callbacks=None).initialize_callbacks()
+    start = time.perf_counter()
+    proba = pipe.predict_proba(data.X_test)
+    predict_seconds = time.perf_counter() - start
+    y_pred = pipe.classes_[proba.argmax(axis=1)]
+    history = pipe[-1].history_
+    valid = slice(0, data.n_valid)
+    numbers = {
+        "random_state": job.seed,
+        "test_accuracy": float(accuracy_score(data.y_test, y_pred)),
+        **calibration(
+            pipe, proba, data.X[valid], data.y[valid], data.X_test, data.y_test
+        ),
+        "valid_accuracy": float(history[-1, "valid_acc"]),
+        "train_accuracy": float(history[-1, "train_acc"]),
+        "epochs": len(history),
+        "train_seconds": round(train_seconds, 2),
+        "predict_seconds": round(predict_seconds, 2),
+    }
+    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
+
+
+def calibration(pipe, proba, X_valid, y_valid, X_test, y_test):
+    """The test set's expected calibration error (15 bins), as predicted and
+    after temperature scaling fitted on the validation images (scikit-learn's
+    ``CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")``)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    from skfashion import expected_calibration_error
+
+    scaled = CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")
+    scaled.fit(X_valid, y_valid)
+    beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+    classes = pipe.classes_
+    return {
+        "ece": expected_calibration_error(y_test, proba, classes=classes),
+        "ece_temperature": expected_calibration_error(
+            y_test, scaled.predict_proba(X_test), classes=classes
+        ),
+        "temperature": round(float(1 / beta), 4),
+    }
+
+
+def _evaluate(fits, data):
+    """The numbers of one model's fits: accuracy over the seeds, and the
+    first seed's confusion matrix, recall and most confused pairs."""
+    from sklearn.metrics import confusion_matrix
+
+    from skfashion import CLASS_NAMES
+    from skfashion.evaluation import confused_pairs, per_class_recall, seed_summary
+
+    runs = [f.numbers for f in fits]
+    cm = confusion_matrix(data.y_test, fits[0].y_pred, labels=range(len(CLASS_NAMES)))
+    return {
+        "summary": seed_summary([r["test_accuracy"] for r in runs]),
+        "valid_accuracy": float(np.mean([r["valid_accuracy"] for r in runs])),
+        "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
+        "predict_seconds": float(np.mean([r["predict_seconds"] for r in runs])),
+        "ece": float(np.mean([r["ece"] for r in runs])),
+        "ece_temperature": float(np.mean([r["ece_temperature"] for r in runs])),
+        "runs": runs,
+        "confusion_matrix": cm.tolist(),
+        "recall": per_class_recall(cm).tolist(),
+        "most_confused": confused_pairs(cm, CLASS_NAMES),
+    }
+
+
+def _environment(estimator):
+    from skfashion.utils import describe_machine
+
+    return describe_machine(estimator)
+
+
+def _announce(clock, config, write):
+    """The expected duration, before training; what helps when it is long."""
+    from skfashion.utils import cpu_name, resolve_device
+
+    seconds = {
+        m: sum(j.estimate for j in clock.jobs if j.name == m) for m in config.models
+    }
+    per_model = ", ".join(f"{m} {format_duration(s)}" for m, s in seconds.items())
+    total = clock.estimate
+    write(
+        f"Expected duration: about {format_duration(total)} ({per_model}), timed "
+        "on the first batches of each model on this machine."
+    )
+    device = resolve_device(config.device)
+    if total > LONG_RUN and device == "cpu":
+        write(
+            f"That is long on this CPU ({cpu_name()}, {os.cpu_count()} cores): a GPU "
+            "(--device cuda), --models mlp or --quick is faster. Continuing."
+        )
+
+
+def _one_line(name, ev):
+    s = ev["summary"]
+    spread = f" ± {100 * s['std']:.2f}" if s["n"] > 1 else ""
+    return (
+        f"{name}: test accuracy {100 * s['mean']:.2f} %{spread} over {s['n']} "
+        f"seed{'s' * (s['n'] != 1)}, validation {100 * ev['valid_accuracy']:.2f} %, "
+        f"{ev['train_seconds']:.0f} s per fit"
+    )

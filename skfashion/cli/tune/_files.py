@@ -1,0 +1,184 @@
+"""The tuning report's files: report.md, tuning.json, trials.csv, the model
+and three figures (optimization history, parameter importances, learning
+curves). Written into a temporary folder that ``search`` moves into place."""
+
+import json
+import time
+import warnings
+
+from .._common import pct
+from ._template import REPORT
+
+__all__ = ["write_tuning_report"]
+
+
+def write_tuning_report(folder, config, study, pipe, summary, started):
+    from skfashion import save_model
+
+    save_model(pipe, folder / "model.safetensors")
+    trials = study.trials_dataframe(
+        attrs=("number", "state", "value", "params", "user_attrs", "duration")
+    )
+    trials.to_csv(folder / "trials.csv", index=False)
+    counts = _counts(study)
+    figures = _figures(folder, study)
+    machine = _machine(pipe[-1])
+    summary = {
+        **summary,
+        "trials": counts,
+        "total_seconds": round(time.time() - started, 1),
+        "settings": {
+            "model": config.model,
+            "epochs": config.epochs,
+            "cv": config.cv,
+            "seed": config.seed,
+            "budget_seconds": config.budget,
+            "trials": config.trials,
+            "quick": config.quick,
+            "study": config.study,
+            "storage": config.storage,
+            "space": config.space,
+        },
+        "machine": machine,
+    }
+    (folder / "tuning.json").write_text(json.dumps(summary, indent=2, default=str))
+    (folder / "report.md").write_text(_markdown(config, summary, figures))
+
+
+def _counts(study):
+    from optuna.trial import TrialState
+
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    counts = {s.name.lower(): states.count(s) for s in TrialState}
+    fold_epochs = sum(
+        t.user_attrs.get("fold_epochs", 0) for t in study.get_trials(deepcopy=False)
+    )
+    return {k: v for k, v in counts.items() if v} | {"fold_epochs": fold_epochs}
+
+
+def _figures(folder, study):
+    """The three figures; a figure Optuna cannot draw yet (too few complete
+    trials) is replaced by a line in the report saying why."""
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as vis
+
+    made = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna's experimental notes
+        for name, draw in (
+            ("history.png", vis.plot_optimization_history),
+            ("importances.png", vis.plot_param_importances),
+        ):
+            try:
+                ax = draw(study)
+            except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+                made[name] = f"not drawn: {exc}"
+                continue
+            ax.figure.set_size_inches(7, 4.5)
+            ax.figure.tight_layout()
+            ax.figure.savefig(folder / name, dpi=110)
+            plt.close(ax.figure)
+            made[name] = None
+    made["learning_curves.png"] = _learning_curves(
+        folder / "learning_curves.png", study
+    )
+    return made
+
+
+def _learning_curves(path, study):
+    """Each trial's cross-validated accuracy after each epoch: complete trials
+    as lines, pruned ones faded and ending in a cross where they stopped."""
+    import matplotlib.pyplot as plt
+    from optuna.trial import TrialState
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for t in study.get_trials(deepcopy=False):
+        if not t.intermediate_values:
+            continue
+        steps = sorted(t.intermediate_values)
+        values = [100 * t.intermediate_values[s] for s in steps]
+        if t.state == TrialState.COMPLETE:
+            ax.plot(steps, values, "-", lw=1.4, alpha=0.9)
+        else:
+            ax.plot(steps, values, "-", color="0.6", lw=0.8, alpha=0.6)
+            ax.plot(steps[-1:], values[-1:], "x", color="tab:red", ms=5)
+    ax.plot([], [], "x", color="tab:red", label="pruned here")
+    ax.plot([], [], "-", color="0.6", label="pruned trial")
+    ax.set_xlabel("epochs trained")
+    ax.set_ylabel("cross-validated accuracy (%)")
+    ax.set_title("Learning curve of every trial")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return None
+
+
+def _machine(net):
+    from skfashion.utils import describe_machine
+
+    return describe_machine(net, packages=("skfashion", "torch", "optuna"))
+
+
+def _markdown(config, s, figures):
+    from .._common import format_duration
+
+    counts, m = s["trials"], s["machine"]
+    return REPORT.substitute(
+        model=config.model,
+        cv=config.cv,
+        subset="a quick subset of " if config.quick else "",
+        epochs=config.epochs,
+        seed=config.seed,
+        pruner=s["pruner"],
+        space_source=config.space_source,
+        study=config.study,
+        storage=config.storage,
+        out=config.out,
+        cv_score=pct(s["cv_score"]),
+        spread=f" ± {pct(s['cv_std'])}" if s.get("cv_std") is not None else "",
+        splits=", ".join(pct(x) for x in s.get("cv_splits") or []),
+        test_accuracy=pct(s["test_accuracy"]),
+        complete=counts.get("complete", 0),
+        pruned=counts.get("pruned", 0),
+        failed=counts.get("fail", 0),
+        fold_epochs=counts["fold_epochs"],
+        search_time=format_duration(s["search_seconds"]),
+        refit_time=format_duration(s["refit_seconds"]),
+        total_time=format_duration(s["total_seconds"]),
+        caveat=_caveat(s),
+        best_trial=s["best_trial"],
+        params="\n".join(f"| `{k}` | `{v!r}` |" for k, v in s["best_params"].items()),
+        images=_images(figures),
+        **{k: m[k] for k in _MACHINE_KEYS},
+        gpu=f" ({m['gpu']})" if m["gpu"] else "",
+    )
+
+
+_MACHINE_KEYS = (
+    "cpu",
+    "cpu_cores",
+    "torch_threads",
+    "device",
+    "precision",
+    "skfashion",
+    "torch",
+    "optuna",
+    "python",
+)
+
+
+def _caveat(s):
+    if s["best_complete"]:
+        return ""
+    return (
+        "\n**No trial completed within the budget**: these are the parameters "
+        "of the trial with the best score when it was stopped.\n"
+    )
+
+
+def _images(figures):
+    return "\n\n".join(
+        f"![{name}]({name})" if note is None else f"*{name}: {note}*"
+        for name, note in figures.items()
+    )

@@ -1,0 +1,165 @@
+"""The study of ``skfashion tune``: its storage, shared by processes and
+machines, created or resumed, and the trials that were cut short."""
+
+import os
+import time
+import warnings
+from pathlib import Path
+
+from .._common import ArgumentError
+from ._config import PRUNER
+
+__all__ = ["finished", "open_study"]
+
+
+def _storage(url):
+    """An Optuna storage for a URL (database, with heartbeats so that the
+    trials of a killed process are failed and retried) or a journal file."""
+    import optuna
+    from optuna.storages import (
+        JournalStorage,
+        RDBStorage,
+        RetryHeartbeatStaleTrialCallback,
+    )
+    from optuna.storages.journal import JournalFileBackend
+
+    if "://" not in url:
+        return JournalStorage(JournalFileBackend(url))
+    engine = {}
+    if url.startswith("sqlite:///"):
+        _create_sqlite_whole(Path(url[len("sqlite:///") :]))
+        # processes sharing the file wait for each other's writes
+        engine = {"connect_args": {"timeout": 60}}
+    for attempt in range(6):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    engine_kwargs=engine,
+                    heartbeat_interval=30,
+                    grace_period=120,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                        max_retry=2
+                    ),
+                )
+        except Exception as exc:
+            from sqlalchemy.exc import IntegrityError, OperationalError
+
+            # another process creating the same tables: try again
+            racing = isinstance(exc, IntegrityError | OperationalError)
+            if not racing or attempt == 5:
+                raise ArgumentError(f"--storage {url}: {exc}") from None
+            time.sleep(0.2 * 2**attempt)
+
+
+def _create_sqlite_whole(path):
+    """Create a SQLite storage with Optuna's whole schema, or leave an
+    existing one: the schema is written into a file of this process's,
+    which then appears under ``path`` in one step (a hard link, which never
+    replaces a file another process made first). A reader or writer that
+    opens ``path`` meanwhile -- another ``skfashion tune``, a dashboard, a
+    script calling ``optuna.load_study`` -- never meets a half-created
+    database (whose schema it would try to create too, and fail on a
+    unique constraint)."""
+    import optuna
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(f"sqlite:///{tmp}")
+        storage.engine.dispose()
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process was first: use its file
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def open_study(config):
+    """Create the study, or load it with --resume; refuse to touch an
+    existing study without --resume."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = _storage(config.storage)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+    if config.study in names and not config.resume:
+        raise ArgumentError(
+            f"study {config.study!r} already exists in {config.storage}: continue "
+            "it with --resume, or give another --study or --out"
+        )
+    # a fresh study is reproducible from --seed; a joining process samples
+    # on its own stream, so that parallel workers do not repeat each other
+    joining = config.study in names
+    seed = config.seed + (os.getpid() if joining else 0)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=config.study,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.SuccessiveHalvingPruner(**PRUNER),
+        load_if_exists=True,
+    )
+    saved = study.user_attrs.get("settings")
+    settings = _settings(config)
+    if saved is None:
+        study.set_user_attr("settings", settings)
+    elif saved != settings:
+        raise ArgumentError(
+            f"study {config.study!r} was tuning other settings ({_describe(saved)}): "
+            "give the same --model, --epochs, --cv, --space and --quick, or another "
+            "--study"
+        )
+    _retry_interrupted(study)
+    return study
+
+
+def _settings(config):
+    """What makes trials comparable: a study keeps them and refuses others."""
+    return {
+        "model": config.model,
+        "epochs": config.epochs,
+        "cv": config.cv,
+        "space": config.space,
+        "quick": config.quick,
+    }
+
+
+def _describe(settings):
+    return (
+        f"--model {settings['model']}, --epochs {settings['epochs']}, --cv "
+        f"{settings['cv']}{', --quick' if settings['quick'] else ''}"
+    )
+
+
+def _retry_interrupted(study):
+    """Queue again, once, the parameters of each failed trial (a Ctrl-C, a
+    SIGTERM): no trial that was cut short is lost. Trials that Optuna's
+    heartbeat already retried (a killed process) are not queued twice."""
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import RetryHeartbeatStaleTrialCallback as Retry
+    from optuna.trial import TrialState
+
+    retried = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        for t in study.get_trials(deepcopy=False):
+            retried.add(t.user_attrs.get("retry_of"))
+            retried.add(Retry.retried_trial_number(t))
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if trial.number not in retried:
+            study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
+
+
+def finished(study):
+    from optuna.trial import TrialState
+
+    return study.get_trials(
+        deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
+    )

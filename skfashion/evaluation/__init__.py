@@ -1,0 +1,28 @@
+"""Evaluation: calibration, plots, and the report's statistics.
+
+Everything ``skfashion report`` computes from predictions, usable from Python:
+the calibration error and reliability diagrams, training curves, confusion
+matrices and mistakes, accuracy over seeds with its interval, McNemar's test
+between two classifiers, the most confused classes and the recall of each.
+"""
+
+from ._calibration import (
+    calibration_bins,
+    expected_calibration_error,
+    plot_reliability,
+)
+from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
+from ._stats import confused_pairs, mcnemar, per_class_recall, seed_summary
+
+__all__ = [
+    "calibration_bins",
+    "confused_pairs",
+    "expected_calibration_error",
+    "mcnemar",
+    "per_class_recall",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_mistakes",
+    "plot_reliability",
+    "seed_summary",
+]

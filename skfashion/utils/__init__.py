@@ -1,0 +1,40 @@
+"""Utilities: the machine, in-memory batches, atomic file writes.
+
+What several parts of skfashion share and a user may want too: what the
+machine is and which device and precision to train on, how many batches a
+net makes of some data, and writing a file whole or not at all. The names
+are imported when first used, so that the data loaders and the command line
+can use the light ones without importing PyTorch.
+"""
+
+import importlib
+
+_MODULES = {
+    "ArrayLoader": "._loader",
+    "PRECISIONS": "._hardware",
+    "atomic_write": "._files",
+    "batch_bounds": "._loader",
+    "batch_weights": "._loader",
+    "bf16_supported": "._hardware",
+    "cpu_detail": "._hardware",
+    "cpu_name": "._hardware",
+    "describe_machine": "._hardware",
+    "first_images": "._loader",
+    "n_batches": "._loader",
+    "resolve_device": "._hardware",
+    "resolve_precision": "._hardware",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
