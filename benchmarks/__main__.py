@@ -25,6 +25,7 @@ BENCHMARKS = [
     "parity",
     "tuning",
     "onnx",
+    "estimate",
 ]
 
 

@@ -249,8 +249,12 @@ def test_interrupted_run_leaves_no_complete_looking_report(
     ).exists()
     assert not (partial / "report.md").exists()
     assert not (partial / "metrics.json").exists()
-    assert "interrupted" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.partial"]
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "--resume" in err  # the finished mlp is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.checkpoints",
+        "report.partial",
+    ]
 
 
 def test_crash_leaves_nothing_and_keeps_previous_report(
@@ -464,3 +468,79 @@ def test_config_is_decided_once():
     quick = _config.config_from_args(parser.parse_args(["report", "--quick"]))
     assert quick.epochs == {"mlp": 1, "cnn": 1}
     assert quick.settings() != config.settings()
+
+
+def _fixed_threads(monkeypatch):
+    """Train on a fixed number of threads, so that two fits of the same
+    settings in this process compute the same, bit for bit, whatever else
+    the machine does (AdaptiveThreads would follow the load)."""
+    from skfashion.callbacks import AdaptiveThreads
+
+    monkeypatch.setattr(AdaptiveThreads, "on_train_begin", lambda *a, **k: None)
+    monkeypatch.setattr(AdaptiveThreads, "on_batch_end", lambda *a, **k: None)
+    monkeypatch.setattr(AdaptiveThreads, "on_train_end", lambda *a, **k: None)
+
+
+def _results(out):
+    """metrics.json without what depends on the clock."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics.pop("time")
+    for name in ("mlp", "cnn"):
+        for key in ("train_seconds", "predict_seconds"):
+            metrics[name].pop(key)
+            for run in metrics[name]["runs"]:
+                run.pop(key)
+    return metrics
+
+
+RESUME_ARGV = ["--quick", "--models", "mlp,cnn", "--seeds", "mlp=2"]
+
+
+@pytest.fixture(scope="module")
+def straight_report(fashion_train, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight") / "report"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fixed_threads(monkeypatch)
+        assert main(["report", *RESUME_ARGV, "--out", str(out)]) == 0
+    return _results(out)
+
+
+@pytest.mark.parametrize("where", ["between seeds", "between models", "writing"])
+def test_resume_reuses_every_finished_fit(
+    straight_report, tmp_path, monkeypatch, capsys, where
+):
+    """Interrupted between the seeds of a model, between models or while
+    the report is written, ``--resume`` trains only what did not finish --
+    twice in a row -- and writes the report of an uninterrupted run."""
+    _fixed_threads(monkeypatch)
+    out = tmp_path / "report"
+    argv = ["report", *RESUME_ARGV, "--out", str(out)]
+    trained, real_train, real_write = [], _report._train, _report.write_report
+    stop_at = {"between seeds": ("mlp", 1), "between models": ("cnn", 0)}.get(where)
+
+    def train(job, *args):
+        if (job.name, job.seed) == stop_at:
+            raise KeyboardInterrupt
+        trained.append((job.name, job.seed))
+        return real_train(job, *args)
+
+    def write(*args):
+        if where == "writing":
+            raise KeyboardInterrupt
+        return real_write(*args)
+
+    monkeypatch.setattr(_report, "_train", train)
+    monkeypatch.setattr(_report, "write_report", write)
+    assert main(argv) == 130
+    assert main([*argv, "--resume"]) == 130  # again, at the same point
+    assert not out.exists()
+    first = list(trained)
+    stop_at, where, trained[:] = None, None, []
+    assert main([*argv, "--resume"]) == 0
+    said = capsys.readouterr().out
+    jobs = [("mlp", 0), ("mlp", 1), ("cnn", 0)]
+    # each fit trained once in all, the finished ones never again
+    assert sorted(first + trained) == sorted(jobs)
+    assert f"reusing {len(first)} finished fit(s)" in said
+    assert _results(out) == straight_report
+    assert not (tmp_path / "report.checkpoints").exists()

@@ -169,6 +169,23 @@ def test_predict_command_runs_onnx(fashion_train, tmp_path, capsys):
     assert classes(from_onnx) == classes(from_torch)
 
 
+def test_predict_names_the_size_an_onnx_graph_takes(tmp_path, capsys):
+    """A graph for 6x6 images given a photo (made 28x28): one line saying
+    what the model takes, not onnxruntime's message."""
+    from PIL import Image
+
+    from skfashion.cli import main
+
+    X, y = blobs(pixels=True)
+    export_onnx(make("mlp", pipeline=True).fit(X, y), tmp_path / "model.onnx")
+    picture = tmp_path / "shoe.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(picture)
+    assert main(["predict", "--model", str(tmp_path / "model.onnx"), str(picture)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "takes 6x6 images (36 pixels), got 28x28 images (784 pixels)" in err
+
+
 SNIPPET = Path(__file__).parents[1] / "docs" / "user_guide" / "onnx_snippet.py"
 
 

@@ -54,7 +54,11 @@ def test_quick_tuning_writes_report_and_study(quick_tuning, fashion_test):
         "study.db",
     } <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary folder left
+    # the report names its files relative to itself: it can move
+    for name in ("report.md", "tuning.json"):
+        assert str(out) not in (out / name).read_text(), name
     summary = json.loads((out / "tuning.json").read_text())
+    assert summary["settings"]["storage"] == "sqlite:///study.db"
     study = _study(out)
     trials = study.get_trials(states=FINISHED)
     assert (
@@ -221,17 +225,7 @@ def test_sigterm_keeps_the_study_and_resume_finishes_it(fashion_train, tmp_path)
     # a long quick run: many epochs, so a signal lands inside a trial
     proc = _popen(out, "--trials", "6", "--epochs", "60")
     try:
-        deadline = time.monotonic() + 240
-        db = out / "study.db"
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline
-            try:
-                trials = _study(out).trials if db.exists() else []
-            except KeyError:  # the file is there, the study not yet
-                trials = []
-            if trials and trials[0].intermediate_values:
-                break  # inside the first trial
-            time.sleep(0.2)
+        _wait_inside_first_trial(proc, out)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -247,6 +241,44 @@ def test_sigterm_keeps_the_study_and_resume_finishes_it(fashion_train, tmp_path)
     retry = [t for t in trials if t.user_attrs.get("retry_of") == 0]
     assert len(retry) == 1 and retry[0].params == interrupted[0].params
     assert (out / "report.md").exists()
+
+
+def _wait_inside_first_trial(proc, out):
+    deadline = time.monotonic() + 240
+    db = out / "study.db"
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline
+        try:
+            trials = _study(out).trials if db.exists() else []
+        except KeyError:  # the file is there, the study not yet
+            trials = []
+        if trials and trials[0].intermediate_values:
+            return  # inside the first trial
+        time.sleep(0.2)
+
+
+def test_killed_trial_is_failed_and_retried_by_resume(fashion_train, tmp_path):
+    """SIGKILL leaves no chance to clean up: the trial stays RUNNING in the
+    study. --resume sees that its process is gone, marks it failed and tries
+    its parameters again; no trial is left RUNNING, in the study or in
+    trials.csv."""
+    out = tmp_path / "t"
+    proc = _popen(out, "--trials", "6", "--epochs", "60")
+    try:
+        _wait_inside_first_trial(proc, out)
+        proc.kill()
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    (killed,) = _study(out).trials
+    assert killed.state == TrialState.RUNNING  # as the kill left it
+    assert _tune(out, "--trials", "2", "--epochs", "60", "--resume") == 0
+    trials = _study(out).trials
+    assert trials[0].state == TrialState.FAIL
+    assert TrialState.RUNNING not in {t.state for t in trials}
+    retry = [t for t in trials if t.user_attrs.get("retry_of") == 0]
+    assert len(retry) == 1 and retry[0].params == killed.params
+    assert "RUNNING" not in (out / "trials.csv").read_text()
 
 
 def test_two_processes_share_one_study(fashion_train, tmp_path):

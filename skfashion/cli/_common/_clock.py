@@ -22,28 +22,57 @@ def format_duration(seconds):
 
 def time_batches(make_pipeline, X, y, budget=1.5):
     """Seconds per training batch, per fit (set-up) and per predicted sample
-    of a pipeline: after a warm-up fit of two batches (one-time costs such as
-    imports), fits of two and of k batches give the cost of a batch (their
-    difference) and of a fit's set-up. The batch size is the pipeline's
-    classifier's (``batch_size``; -1 is all of ``X``)."""
+    of a pipeline.
+
+    After a warm-up fit of two batches (one-time costs such as imports), a
+    fit of k batches records when each batch ends: the cost of a batch is
+    the median interval between batch ends after the first two (the first
+    batches of a fit are slower than the rest -- kernels chosen and memory
+    allocated for new shapes -- and a fit runs at the later speed), and a
+    fit of two batches less two such batches is the set-up. The batch size
+    is the pipeline's classifier's (``batch_size``; -1 is all of ``X``)."""
     batch_size = make_pipeline()[-1].batch_size
     bs = len(X) if batch_size == -1 else batch_size
 
     def fit_seconds(n_batches):
         pipe = make_pipeline()
+        ends = _batch_ends()
+        pipe[-1].set_params(callbacks=[("batch_ends", ends)])
         start = time.perf_counter()
         pipe.fit(X[: n_batches * bs], y[: n_batches * bs])
-        return time.perf_counter() - start, pipe
+        return time.perf_counter() - start, pipe, ends.intervals(start)
 
     fit_seconds(2)  # warm up
-    two, _ = fit_seconds(2)
-    k = int(np.clip(budget / max(two / 2, 1e-6), 4, 50))
+    two, _, _ = fit_seconds(2)
+    k = int(np.clip(budget / max(two / 2, 1e-6), 6, 50))
     k = max(min(k, len(X) // bs), 3)
-    many, pipe = fit_seconds(k)
-    per_batch = max((many - two) / (k - 2), many / k / 4)
+    many, pipe, intervals = fit_seconds(k)
+    if len(intervals) > 4:
+        per_batch = float(np.median(intervals[2:]))
+    else:  # too few batches to skip the first: the difference of two fits
+        per_batch = max((many - two) / (k - 2), many / k / 4)
     setup = max(two - 2 * per_batch, 0.0)
     n = min(len(X), PREDICTED)
     start = time.perf_counter()
     pipe.predict_proba(X[:n])
     per_sample = (time.perf_counter() - start) / n
     return per_batch, setup, per_sample
+
+
+def _batch_ends():
+    """A skorch callback that records when each training batch ends."""
+    from skorch.callbacks import Callback
+
+    class BatchEnds(Callback):
+        def initialize(self):
+            self.ends_ = []
+            return self
+
+        def on_batch_end(self, net, training=False, **kwargs):
+            if training:
+                self.ends_.append(time.perf_counter())
+
+        def intervals(self, start):
+            return np.diff([start, *self.ends_])
+
+    return BatchEnds()

@@ -2,6 +2,7 @@
 or a folder holding one (a report's model folder)."""
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,19 @@ class OnnxModel:
             raise ValueError(
                 f"{path}: not a model written by export_onnx ({exc})"
             ) from None
+        self.path = path
         self.input = self.session.get_inputs()[0]
         # a bare classifier trained on [0, 1] gets the pixels scaled to it
         self.scale = float(meta.get("input_max") or 255) <= 1.0
 
     def predict_proba(self, X):
         X = np.asarray(X)
+        expected = self.input.shape[-1]
+        if isinstance(expected, int) and X.shape[-1] != expected:
+            raise ValueError(
+                f"{self.path}: the model takes {_size(expected)}, got "
+                f"{_size(X.shape[-1])}"
+            )
         if self.input.type == "tensor(uint8)":
             X = X.astype(np.uint8)
         else:
@@ -85,3 +93,11 @@ def load_predictor(path, warn):
     if not hasattr(model, "predict_proba"):
         raise ValueError(f"{path}: holds a {type(model).__name__}, not a classifier")
     return model
+
+
+def _size(n_pixels):
+    """'28x28 images (784 pixels)', or 'rows of N pixels' if not square."""
+    side = math.isqrt(n_pixels)
+    if side * side == n_pixels:
+        return f"{side}x{side} images ({n_pixels} pixels)"
+    return f"rows of {n_pixels} pixels"

@@ -3,8 +3,13 @@
 Every run has a folder of its own, ``<out>.checkpoints/<key>/``, named by
 the settings that decide what it trains (models, seeds, epochs, quick mode,
 precision, device), with one subfolder per fit and the settings in
-``settings.json``. A run deletes only its own folder, and only when it has
-finished, so another run into the same ``--out`` (``--quick`` after an
+``settings.json``. A fit that is under way keeps its last epoch there (the
+estimator's ``ResumeCheckpoint``); a fit that finished keeps its model, its
+test probabilities and its numbers (``model.safetensors``, ``proba.npy``,
+``numbers.json``, the last written last), so that ``--resume`` after any
+interruption -- between seeds, between models, while the report is written
+-- trains nothing twice. A run deletes only its own folder, and only when it
+has finished, so another run into the same ``--out`` (``--quick`` after an
 interrupted full run, say) never touches the checkpoints of the first.
 """
 
@@ -13,7 +18,15 @@ import json
 import shutil
 from pathlib import Path
 
-__all__ = ["RunCheckpoints"]
+__all__ = ["FIT_FILES", "RunCheckpoints"]
+
+#: What a finished fit keeps, the last written last.
+FIT_FILES = ("model.safetensors", "proba.npy", "numbers.json")
+
+
+def _kept(folder):
+    """Whether ``folder`` holds a fit's checkpoint or a finished fit."""
+    return any(folder.glob("*/*.pt")) or any(folder.glob(f"*/{FIT_FILES[2]}"))
 
 
 class RunCheckpoints:
@@ -47,21 +60,75 @@ class RunCheckpoints:
         return self.folder / f"{name}-seed{seed}"
 
     def saved(self):
-        """Whether an interrupted run of these settings left checkpoints."""
-        return self.folder.is_dir() and any(self.folder.glob("*/*.pt"))
+        """Whether an interrupted run of these settings left checkpoints or
+        finished fits."""
+        return self.folder.is_dir() and _kept(self.folder)
 
     def epochs_done(self, name, seed):
         """Epochs the fit of ``name`` with ``seed`` finished before it was
-        interrupted (0 if it has no checkpoint)."""
+        interrupted (0 if it has no checkpoint; all if it finished)."""
         from skfashion.callbacks._resume import saved_epochs
 
+        finished = self.finished_numbers(name, seed)
+        if finished is not None:
+            return finished["epochs"]
         return max(saved_epochs(self.job_folder(name, seed)).values(), default=0)
+
+    def keep_fit(self, fit):
+        """Keep a finished fit (its ``pipe``, test ``proba`` and ``numbers``)
+        in the folder of its ``name`` and ``seed``."""
+        import numpy as np
+
+        from skfashion import save_model
+        from skfashion.utils import atomic_write
+
+        folder = self.job_folder(fit.name, fit.seed)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_model(fit.pipe, folder / FIT_FILES[0])
+        with atomic_write(folder / FIT_FILES[1]) as tmp, open(tmp, "wb") as f:
+            np.save(f, np.asarray(fit.proba))
+        with atomic_write(folder / FIT_FILES[2]) as tmp:  # last: it says done
+            tmp.write_text(json.dumps(fit.numbers, indent=1) + "\n")
+
+    def finished_numbers(self, name, seed):
+        """The numbers of a fit kept by :meth:`keep_fit`, or None."""
+        path = self.job_folder(name, seed) / FIT_FILES[2]
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def finished_fit(self, name, seed):
+        """``(pipe, proba, numbers)`` of a fit kept by :meth:`keep_fit`, or
+        None if it did not finish (or its files cannot be read)."""
+        import numpy as np
+
+        from skfashion import load_model
+
+        numbers = self.finished_numbers(name, seed)
+        if numbers is None:
+            return None
+        folder = self.job_folder(name, seed)
+        try:
+            pipe = load_model(folder / FIT_FILES[0])
+            proba = np.load(folder / FIT_FILES[1], allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return pipe, proba, numbers
+
+    def finished_jobs(self, jobs):
+        """The (name, seed) of the jobs whose fits finished."""
+        return [
+            (job.name, job.seed)
+            for job in jobs
+            if self.finished_numbers(job.name, job.seed) is not None
+        ]
 
     def other_runs(self):
         """The settings of the other runs whose checkpoints are kept here."""
         runs = []
         for folder in sorted(self.root.glob("*/settings.json")):
-            if folder.parent != self.folder and any(folder.parent.glob("*/*.pt")):
+            if folder.parent != self.folder and _kept(folder.parent):
                 try:
                     runs.append(json.loads(folder.read_text()))
                 except (OSError, ValueError):

@@ -27,6 +27,7 @@ class Job:
     setup_seconds: float
     sample_seconds: float
     done_epochs: int = 0  # finished before an interruption (--resume)
+    finished: bool = False  # the whole fit was kept before (--resume)
 
     @property
     def epoch_batches(self):
@@ -39,6 +40,8 @@ class Job:
 
     @property
     def estimate(self):
+        if self.finished:
+            return 0.0
         per_epoch = (
             self.train_batches * self.train_batch_seconds
             + self.n_valid * self.sample_seconds

@@ -29,6 +29,7 @@ from ._steps import (
     _load,
     _one_line,
     _plan,
+    _reused,
     _train,
 )
 
@@ -54,7 +55,28 @@ def _resume_note(checkpoints, config):
             else ""
         )
         return f"Nothing to resume with these settings{kept}. Starting from the start."
+    if config.resume:
+        return _reuse_note(checkpoints, config)
     return None
+
+
+def _reuse_note(checkpoints, config):
+    """What a resumed run takes over: the finished fits, the epochs of the
+    interrupted ones."""
+    finished, partial = [], []
+    for name in config.models:
+        for seed in config.seeds[name]:
+            epochs = config.epochs[name]
+            if checkpoints.finished_numbers(name, seed) is not None:
+                finished.append(f"{name} seed {seed}")
+            elif done := checkpoints.epochs_done(name, seed):
+                partial.append(f"{name} seed {seed} ({done} of {epochs} epochs)")
+    words = []
+    if finished:
+        words.append(f"{len(finished)} finished fit(s): {', '.join(finished)}")
+    if partial:
+        words.append(f"the checkpoints of {', '.join(partial)}")
+    return f"Resuming from {checkpoints.folder}: reusing {'; and '.join(words)}."
 
 
 def _describe(settings):
@@ -167,8 +189,11 @@ def _train_all(config, data, clock, checkpoints, stop, work):
     ) as bar:
         for i, job in enumerate(clock.jobs):
             clock.start(i)
-            folder = checkpoints.job_folder(job.name, job.seed)
-            fit = _train(job, data, config, bar, clock, lambda: bool(stop), folder)
+            fit = _reused(job, checkpoints)
+            if fit is None:
+                folder = checkpoints.job_folder(job.name, job.seed)
+                fit = _train(job, data, config, bar, clock, lambda: bool(stop), folder)
+                checkpoints.keep_fit(fit)
             fits.setdefault(job.name, []).append(fit)
             if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
                 ev = evaluations[job.name] = _evaluate(fits[job.name], data)

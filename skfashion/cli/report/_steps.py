@@ -56,35 +56,60 @@ class Fit:
 
 
 def _plan(config, data, checkpoints):
-    """Every fit of the run, each timed on a few batches of its model."""
+    """Every fit of the run, each timed on a few batches of its model; the
+    fits an interrupted run finished cost nothing (and are not timed)."""
     jobs = []
-    X, y = data.X[data.n_valid :], data.y[data.n_valid :]
     for name in config.models:
-        train_s, setup_s, sample_s = time_batches(
-            lambda name=name: _pipeline(
-                name, config, max_epochs=1, validation_split=None, random_state=0
-            ),
-            X,
-            y,
-        )
-        train_batches, valid_batches = _batches(name, data)
+        done = {s: checkpoints.finished_numbers(name, s) for s in config.seeds[name]}
+        if all(numbers is not None for numbers in done.values()):
+            timing = (0.0, 0.0, 0.0)
+        else:
+            timing = _time_model(name, config, data)
+        batches = _batches(name, data)
         for seed in config.seeds[name]:
-            jobs.append(
-                Job(
-                    name=name,
-                    seed=seed,
-                    epochs=config.epochs[name],
-                    done_epochs=checkpoints.epochs_done(name, seed),
-                    train_batches=train_batches,
-                    valid_batches=valid_batches,
-                    n_valid=data.n_valid,
-                    n_test=len(data.y_test),
-                    train_batch_seconds=train_s,
-                    setup_seconds=setup_s,
-                    sample_seconds=sample_s,
-                )
-            )
+            jobs.append(_job(name, seed, config, data, checkpoints, batches, timing))
+            jobs[-1].finished = done[seed] is not None
     return Clock(jobs)
+
+
+def _time_model(name, config, data):
+    """Seconds per training batch, per fit and per predicted sample."""
+    X, y = data.X[data.n_valid :], data.y[data.n_valid :]
+    return time_batches(
+        lambda: _pipeline(
+            name, config, max_epochs=1, validation_split=None, random_state=0
+        ),
+        X,
+        y,
+    )
+
+
+def _job(name, seed, config, data, checkpoints, batches, timing):
+    train_batches, valid_batches = batches
+    train_s, setup_s, sample_s = timing
+    return Job(
+        name=name,
+        seed=seed,
+        epochs=config.epochs[name],
+        done_epochs=checkpoints.epochs_done(name, seed),
+        train_batches=train_batches,
+        valid_batches=valid_batches,
+        n_valid=data.n_valid,
+        n_test=len(data.y_test),
+        train_batch_seconds=train_s,
+        setup_seconds=setup_s,
+        sample_seconds=sample_s,
+    )
+
+
+def _reused(job, checkpoints):
+    """The fit an interrupted run finished and kept, or None."""
+    kept = checkpoints.finished_fit(job.name, job.seed)
+    if kept is None:
+        return None
+    pipe, proba, numbers = kept
+    y_pred = pipe.classes_[proba.argmax(axis=1)]
+    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
 
 
 def _batches(name, data):

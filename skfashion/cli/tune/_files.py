@@ -36,13 +36,32 @@ def write_tuning_report(folder, config, study, pipe, summary, started):
             "trials": config.trials,
             "quick": config.quick,
             "study": config.study,
-            "storage": config.storage,
+            "storage": shown_storage(config),
             "space": config.space,
         },
         "machine": machine,
     }
     (folder / "tuning.json").write_text(json.dumps(summary, indent=2, default=str))
     (folder / "report.md").write_text(_markdown(config, summary, figures))
+
+
+def shown_storage(config):
+    """The study's storage as the report names it: a file in the report's
+    folder by its name (the report moves with its folder), other storages
+    as given."""
+    import os
+    from pathlib import Path
+
+    url = config.storage
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
+    if "://" in path:
+        return url
+    try:
+        relative = Path(path).resolve().relative_to(config.out.resolve())
+    except ValueError:  # outside the report's folder
+        return url
+    prefix = "sqlite:///" if url.startswith("sqlite:///") else ""
+    return prefix + os.fspath(relative)
 
 
 def _counts(study):
@@ -133,8 +152,7 @@ def _markdown(config, s, figures):
         pruner=s["pruner"],
         space_source=config.space_source,
         study=config.study,
-        storage=config.storage,
-        out=config.out,
+        storage=shown_storage(config),
         cv_score=pct(s["cv_score"]),
         spread=f" ± {pct(s['cv_std'])}" if s.get("cv_std") is not None else "",
         splits=", ".join(pct(x) for x in s.get("cv_splits") or []),

@@ -21,7 +21,7 @@ from .._common import (
 )
 from ._config import PRUNER, QUICK, REPORT_SECONDS, TuneError
 from ._files import write_tuning_report
-from ._study import finished
+from ._study import fail_dead_trials, finished, owned
 
 __all__ = ["search"]
 
@@ -265,7 +265,7 @@ def _optimize(config, study, data, budget, stop):
     )
     try:
         study.optimize(
-            objective,
+            owned(objective),
             callbacks=[_stop_when_done(config, budget), progress.trial_done],
             gc_after_trial=True,
         )
@@ -310,6 +310,7 @@ def search(config, study, stop, started):
         warnings.simplefilter("ignore", ExperimentalWarning)
         _optimize(config, study, data, budget, stop)
     search_seconds = time.time() - started
+    fail_dead_trials(study)  # another process of the study may have died
     best, params, pipe, refit_seconds, test_accuracy = _refit(config, study, data, stop)
     summary = {
         "best_trial": best.number,

@@ -9,7 +9,7 @@ from pathlib import Path
 from .._common import ArgumentError
 from ._config import PRUNER
 
-__all__ = ["finished", "open_study"]
+__all__ = ["fail_dead_trials", "finished", "open_study", "owned"]
 
 
 def _storage(url):
@@ -116,6 +116,7 @@ def open_study(config):
             "give the same --model, --epochs, --cv, --space and --quick, or another "
             "--study"
         )
+    fail_dead_trials(study)
     _retry_interrupted(study)
     return study
 
@@ -163,3 +164,76 @@ def finished(study):
     return study.get_trials(
         deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
     )
+
+
+# ------------------------------------------------------- trials of the dead
+def _process_token(pid=None):
+    """This machine, a process and when it started: what names the process
+    that runs a trial (a pid alone may be reused)."""
+    import socket
+
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def _start_time(pid):
+    """The process's start time in clock ticks since boot, or "" where the
+    kernel does not say (fields after the command name, which may hold
+    spaces, in /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rpartition(")")[2].split()[19]
+
+
+def _alive(token):
+    """Whether the process named by ``token`` still runs; True for another
+    machine's (its heartbeat tells) or a token that cannot be read."""
+    import socket
+
+    host, _, rest = str(token).partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it runs
+        pass
+    return _start_time(int(pid)) == started
+
+
+def owned(objective):
+    """The objective, recording in each trial the process that runs it."""
+    token = _process_token()
+
+    def run(trial):
+        trial.set_user_attr("process", token)
+        return objective(trial)
+
+    return run
+
+
+def fail_dead_trials(study):
+    """Mark failed the running trials whose process is gone -- killed, or
+    its machine lost: on this machine, a process that no longer runs; on
+    any, a heartbeat older than the grace period (Optuna's
+    ``fail_stale_trials``). ``_retry_interrupted`` then queues their
+    parameters again; a finished run lists no trial as running."""
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import fail_stale_trials
+    from optuna.trial import TrialState
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        fail_stale_trials(study)
+    storage = study._storage  # Optuna's documented storage API, on the study
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        token = trial.user_attrs.get("process")
+        if token is not None and not _alive(token):
+            try:
+                storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            except RuntimeError:  # finished meanwhile: nothing to mark
+                continue

@@ -10,7 +10,7 @@ $cv-fold cross-validation on ${subset}\
 the training set, up to $epochs epochs per trial, searched by Optuna \
 (TPE sampler, seed $seed) and pruned by successive halving over epochs \
 ($pruner); search space: $space_source. Study `$study` in \
-`$storage`.
+`$storage` (paths relative to this report's folder).
 
 ## Result
 
@@ -26,8 +26,8 @@ pruned, $failed failed |
 $refit_time, total $total_time |
 $caveat
 Best parameters (trial $best_trial), refit on the whole training set for \
-$epochs epochs and saved to `model.safetensors` \
-(`skfashion predict --model $out`):
+$epochs epochs and saved to `model.safetensors` beside this report \
+(`skfashion predict --model model.safetensors IMAGE` in this folder):
 
 | parameter | value |
 |---|---|
