@@ -271,7 +271,13 @@ def test_crash_leaves_nothing_and_keeps_previous_report(
     with pytest.raises(RuntimeError, match="boom"):
         main(["report", "--quick", "--models", "mlp", "--out", str(out)])
     assert (out / "report.md").read_text() == "previous"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+    # no half-written report anywhere; the fit that finished is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report",
+        "report.checkpoints",
+    ]
+    kept = tmp_path / "report.checkpoints"
+    assert [p.name for p in kept.glob("*/*/numbers.json")] == ["numbers.json"]
 
 
 def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsys):
@@ -280,9 +286,18 @@ def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsy
 
     monkeypatch.setattr(_report, "write_model_files", full)
     out = tmp_path / "report"
-    assert main(["report", "--quick", "--models", "mlp", "--out", str(out)]) == 1
-    assert "No space left on device" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+    argv = ["report", "--quick", "--models", "mlp", "--out", str(out)]
+    assert main(argv) == 1
+    (error,) = [
+        line for line in capsys.readouterr().err.splitlines() if "error" in line
+    ]
+    assert "No space left on device" in error and "--resume" in error
+    # no half-written report; the trained fit is kept for --resume
+    assert [p.name for p in tmp_path.iterdir()] == ["report.checkpoints"]
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0
+    assert (out / "report.md").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
 def test_move_into_place_replaces_previous(tmp_path):
@@ -485,7 +500,7 @@ def _results(out):
     """metrics.json without what depends on the clock."""
     metrics = json.loads((out / "metrics.json").read_text())
     metrics.pop("time")
-    for name in ("mlp", "cnn"):
+    for name in ("mlp", "fast"):
         for key in ("train_seconds", "predict_seconds"):
             metrics[name].pop(key)
             for run in metrics[name]["runs"]:
@@ -493,7 +508,7 @@ def _results(out):
     return metrics
 
 
-RESUME_ARGV = ["--quick", "--models", "mlp,cnn", "--seeds", "mlp=2"]
+RESUME_ARGV = ["--quick", "--models", "mlp,fast", "--seeds", "mlp=2"]
 
 
 @pytest.fixture(scope="module")
@@ -516,7 +531,7 @@ def test_resume_reuses_every_finished_fit(
     out = tmp_path / "report"
     argv = ["report", *RESUME_ARGV, "--out", str(out)]
     trained, real_train, real_write = [], _report._train, _report.write_report
-    stop_at = {"between seeds": ("mlp", 1), "between models": ("cnn", 0)}.get(where)
+    stop_at = {"between seeds": ("mlp", 1), "between models": ("fast", 0)}.get(where)
 
     def train(job, *args):
         if (job.name, job.seed) == stop_at:
@@ -538,7 +553,7 @@ def test_resume_reuses_every_finished_fit(
     stop_at, where, trained[:] = None, None, []
     assert main([*argv, "--resume"]) == 0
     said = capsys.readouterr().out
-    jobs = [("mlp", 0), ("mlp", 1), ("cnn", 0)]
+    jobs = [("mlp", 0), ("mlp", 1), ("fast", 0)]
     # each fit trained once in all, the finished ones never again
     assert sorted(first + trained) == sorted(jobs)
     assert f"reusing {len(first)} finished fit(s)" in said

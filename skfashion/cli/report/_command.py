@@ -76,6 +76,8 @@ def _reuse_note(checkpoints, config):
         words.append(f"{len(finished)} finished fit(s): {', '.join(finished)}")
     if partial:
         words.append(f"the checkpoints of {', '.join(partial)}")
+    if not words:  # unreadable checkpoints only: they start over
+        return None
     return f"Resuming from {checkpoints.folder}: reusing {'; and '.join(words)}."
 
 
@@ -110,9 +112,15 @@ def run(args, parser):
         except (KeyboardInterrupt, _Interrupted):
             print(_interrupted(stop, work, config.out, checkpoints), file=sys.stderr)
             return stop.exit_code
-        except OSError as exc:
+        except OSError as exc:  # a full disk, say: what finished is kept
             shutil.rmtree(work, ignore_errors=True)
-            print(f"skfashion report: error: {exc}", file=sys.stderr)
+            kept = (
+                f"; what finished is kept: run again with --resume to continue "
+                f"from {checkpoints.folder}"
+                if checkpoints.saved()
+                else ""
+            )
+            print(f"skfashion report: error: {exc}{kept}", file=sys.stderr)
             return 1
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)

@@ -67,8 +67,9 @@ def _plan(config, data, checkpoints):
             timing = _time_model(name, config, data)
         batches = _batches(name, data)
         for seed in config.seeds[name]:
-            jobs.append(_job(name, seed, config, data, checkpoints, batches, timing))
-            jobs[-1].finished = done[seed] is not None
+            job = _job(name, seed, config, data, checkpoints, batches, timing)
+            job.finished = done[seed] is not None
+            jobs.append(job)
     return Clock(jobs)
 
 
