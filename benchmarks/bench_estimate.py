@@ -14,30 +14,24 @@ import numpy as np
 
 from skfashion import fetch_fashion_mnist
 from skfashion.cli._common import pipeline, time_batches
+from skfashion.cli._common._clock import batch_ends
 
 N_BATCHES = {"quick": {"mlp": 300, "cnn": 60}, "full": {"mlp": 1700, "cnn": 300}}
 
 
 def _measure(name, X, y, n):
-    ends = []
-    from skorch.callbacks import Callback
-
-    class Ends(Callback):
-        def on_batch_end(self, net, training=False, **kwargs):
-            if training:
-                ends.append(time.perf_counter())
-
+    ends = batch_ends()
     pipe = pipeline(
         name,
         max_epochs=1,
         validation_split=None,
         random_state=0,
-        callbacks=[("ends", Ends())],
+        callbacks=[("ends", ends)],
     )
     bs = pipe[-1].batch_size
     start = time.perf_counter()
     pipe.fit(X[: n * bs], y[: n * bs])
-    intervals = np.diff([start, *ends])
+    intervals = ends.intervals(start)
     return float(np.mean(intervals)), float(np.mean(intervals[20:]))
 
 

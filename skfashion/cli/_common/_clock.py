@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-__all__ = ["format_duration", "time_batches"]
+__all__ = ["batch_ends", "format_duration", "time_batches"]
 
 PREDICTED = 512  # samples predicted to time prediction
 
@@ -36,7 +36,7 @@ def time_batches(make_pipeline, X, y, budget=1.5):
 
     def fit_seconds(n_batches):
         pipe = make_pipeline()
-        ends = _batch_ends()
+        ends = batch_ends()
         pipe[-1].set_params(callbacks=[("batch_ends", ends)])
         start = time.perf_counter()
         pipe.fit(X[: n_batches * bs], y[: n_batches * bs])
@@ -59,7 +59,7 @@ def time_batches(make_pipeline, X, y, budget=1.5):
     return per_batch, setup, per_sample
 
 
-def _batch_ends():
+def batch_ends():
     """A skorch callback that records when each training batch ends."""
     from skorch.callbacks import Callback
 

@@ -116,14 +116,6 @@ class RunCheckpoints:
             return None
         return pipe, proba, numbers
 
-    def finished_jobs(self, jobs):
-        """The (name, seed) of the jobs whose fits finished."""
-        return [
-            (job.name, job.seed)
-            for job in jobs
-            if self.finished_numbers(job.name, job.seed) is not None
-        ]
-
     def other_runs(self):
         """The settings of the other runs whose checkpoints are kept here."""
         runs = []
