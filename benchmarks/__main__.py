@@ -26,6 +26,7 @@ BENCHMARKS = [
     "tuning",
     "onnx",
     "estimate",
+    "serve",
 ]
 
 

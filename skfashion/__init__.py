@@ -13,8 +13,8 @@ The subpackages hold the rest, one concept each: :mod:`skfashion.datasets`,
 :mod:`skfashion.preprocessing`, :mod:`skfashion.neural_network` (the
 classifiers), :mod:`skfashion.modules` (their PyTorch networks),
 :mod:`skfashion.callbacks`, :mod:`skfashion.evaluation`,
-:mod:`skfashion.io` (model files, ONNX), :mod:`skfashion.tuning` and
-:mod:`skfashion.utils`.
+:mod:`skfashion.io` (model files, ONNX), :mod:`skfashion.tuning`,
+:mod:`skfashion.serve` (HTTP) and :mod:`skfashion.utils`.
 """
 
 import importlib

@@ -104,3 +104,23 @@ def client():
     # process's environment; later tests start subprocesses
     os.environ.clear()
     os.environ.update(environ)
+
+
+@pytest.fixture(scope="session")
+def mlp_folder(fashion_train, tmp_path_factory):
+    """A FashionMLP pipeline trained briefly on real images (85 % or so),
+    saved as a report's model folder: (the pipeline, the folder)."""
+    from sklearn.pipeline import make_pipeline
+
+    from skfashion import FashionMLP, PixelScaler, save_model
+
+    folder = tmp_path_factory.mktemp("mlp")
+    pipe = make_pipeline(
+        PixelScaler(),
+        FashionMLP(
+            max_epochs=3, random_state=0, validation_split=None, precision="float32"
+        ),
+    )
+    pipe.fit(fashion_train.data[:5000], fashion_train.target[:5000])
+    save_model(pipe, folder / "model.safetensors")
+    return pipe, folder

@@ -27,6 +27,7 @@ ALLOWED = {
     "evaluation": {"datasets"},
     "tuning": set(),
     "io": {"_version", "neural_network", "preprocessing", "utils"},
+    "serve": {"_version", "datasets", "preprocessing"},  # any fitted model
     "cli": {
         "_catalog",
         "_version",
@@ -36,6 +37,7 @@ ALLOWED = {
         "io",
         "neural_network",
         "preprocessing",
+        "serve",
         "tuning",
         "utils",
     },

@@ -5,22 +5,14 @@ import sys
 
 import numpy as np
 
-from ._common._models import load_predictor
+from ._common._models import add_model_argument, load_predictor
 
 HELP = "classify pictures (PNG, JPEG, ...) with a model saved by `report`"
 
 
 def add_parser(sub):
     p = sub.add_parser("predict", help=HELP, description=HELP + ".")
-    p.add_argument(
-        "--model",
-        required=True,
-        help=(
-            "a model file (model.safetensors from save_model, model.onnx from "
-            "export_onnx, or a .pkl/.joblib pickle, which runs code when loaded) "
-            "or a folder holding one, e.g. report/cnn"
-        ),
-    )
+    add_model_argument(p)
     p.add_argument("images", nargs="+", metavar="IMAGE", help="picture files")
     p.add_argument("--top", type=int, default=3, help="classes to show (default: 3)")
     p.add_argument("--json", action="store_true", help="print JSON lines")

@@ -7,16 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["OnnxModel", "load_predictor"]
+__all__ = ["OnnxModel", "add_model_argument", "load_predictor"]
 
 PICKLE_SUFFIXES = (".pkl", ".joblib")
 
 
 class OnnxModel:
     """A model file written by ``export_onnx``, run by onnxruntime, with the
-    ``classes_`` and ``predict_proba`` that ``predict`` uses."""
+    ``classes_`` and ``predict_proba`` that ``predict`` uses.
 
-    def __init__(self, path):
+    ``spinning=False``: onnxruntime's threads sleep between calls instead of
+    spinning for more work. A server wants that: spinning threads take the
+    cores its event loop needs between calls.
+    """
+
+    def __init__(self, path, *, spinning=True):
         try:
             import onnxruntime as ort
         except ImportError:
@@ -24,9 +29,12 @@ class OnnxModel:
                 f"{path}: running an ONNX model needs onnxruntime (pip install "
                 '"skfashion[onnx]")'
             ) from None
+        options = ort.SessionOptions()
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
-                str(path), providers=["CPUExecutionProvider"]
+                str(path), options, providers=["CPUExecutionProvider"]
             )
             meta = self.session.get_modelmeta().custom_metadata_map
             self.classes_ = np.asarray(json.loads(meta["classes"]))
@@ -54,9 +62,23 @@ class OnnxModel:
         return self.session.run(["probabilities"], {self.input.name: X})[0]
 
 
-def load_predictor(path, warn):
+def add_model_argument(parser):
+    """``--model``, as ``predict`` and ``serve`` take it."""
+    parser.add_argument(
+        "--model",
+        required=True,
+        help=(
+            "a model file (model.safetensors from save_model, model.onnx from "
+            "export_onnx, or a .pkl/.joblib pickle, which runs code when loaded) "
+            "or a folder holding one, e.g. report/cnn"
+        ),
+    )
+
+
+def load_predictor(path, warn, **onnx_options):
     """Load a safe model file, or a pickle by its suffix; in a folder,
-    prefer the safe file. ``warn`` prints one line."""
+    prefer the safe file. ``warn`` prints one line; ``onnx_options`` go to
+    :class:`OnnxModel`."""
     import joblib
 
     from skfashion import load_model
@@ -75,7 +97,7 @@ def load_predictor(path, warn):
     if is_model_file(path):
         return load_model(path)  # never runs code from the file
     if path.suffix.lower() == ".onnx":
-        return OnnxModel(path)
+        return OnnxModel(path, **onnx_options)
     if path.suffix.lower() not in PICKLE_SUFFIXES:
         raise ValueError(
             f"{path}: not a model file (expected a .safetensors file written by "

@@ -1,0 +1,26 @@
+"""Serving: a fitted model behind HTTP and a web page.
+
+:func:`make_app` builds the application that ``skfashion serve`` runs: a
+page where a person drops photos, ``/predict`` for picture uploads, the
+Open Inference Protocol (v2) that KServe, Triton and MLServer clients
+speak, and Prometheus metrics. :class:`DynamicBatcher` lets concurrent
+requests share calls of the model. Needs the ``serve`` extra: ``pip install
+"skfashion[serve]"``.
+"""
+
+from ._batcher import DynamicBatcher, Overloaded
+
+try:
+    from ._app import make_app
+except ImportError as exc:  # FastAPI, uvicorn, ... are an extra
+    _missing = exc
+
+    def make_app(*args, **kwargs):
+        """Needs the serve extra (see the module's docstring)."""
+        raise ImportError(
+            f'skfashion.serve needs the serve extra: pip install "skfashion[serve]" '
+            f"({_missing})"
+        )
+
+
+__all__ = ["DynamicBatcher", "Overloaded", "make_app"]

@@ -1,0 +1,495 @@
+"""skfashion.serve in one process: the routes, the Open Inference Protocol,
+every bad input, the token, the metrics and the batcher."""
+
+import asyncio
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+pytest.importorskip("prometheus_client")
+from cases import NAMES, blobs, make  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from skfashion import CLASS_NAMES, preprocess_image  # noqa: E402
+from skfashion.serve import DynamicBatcher, Overloaded, make_app  # noqa: E402
+
+INFER = "/v2/models/skfashion/infer"
+
+
+def tensor(X, datatype="UINT8", name="images"):
+    X = np.asarray(X)
+    return {
+        "inputs": [
+            {
+                "name": name,
+                "datatype": datatype,
+                "shape": list(X.shape),
+                "data": X.ravel().tolist(),
+            }
+        ]
+    }
+
+
+def png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def mlp_client(mlp_folder):
+    pipe, _ = mlp_folder
+    with TestClient(make_app(pipe, max_upload_bytes=2**20)) as client:
+        yield pipe, client
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_v2_infer_gives_predict_proba_of_every_classifier(name):
+    X, y = blobs(pixels=True)
+    model = make(name, pipeline=True).fit(X, y)
+    with TestClient(make_app(model)) as client:
+        meta = client.get("/v2/models/skfashion").json()
+        assert meta["inputs"] == [
+            {"name": "images", "datatype": "FP32", "shape": [-1, X.shape[1]]}
+        ]
+        answer = client.post(INFER, json={**tensor(X[:7]), "id": "a1"}).json()
+    assert answer["id"] == "a1" and answer["model_name"] == "skfashion"
+    outputs = {o["name"]: o for o in answer["outputs"]}
+    proba = np.array(outputs["probabilities"]["data"]).reshape(7, -1)
+    assert outputs["probabilities"]["shape"] == [7, len(model.classes_)]
+    np.testing.assert_allclose(proba, model.predict_proba(X[:7]), atol=1e-5)
+    assert outputs["label"]["data"] == model.predict(X[:7]).tolist()
+
+
+def test_v2_metadata_health_and_routes(mlp_client):
+    pipe, client = mlp_client
+    assert client.get("/v2/health/live").json() == {"live": True}
+    assert client.get("/v2/health/ready").json() == {"ready": True}
+    assert client.get("/v2/models/skfashion/ready").json()["ready"] is True
+    assert client.get("/v2").json()["name"] == "skfashion"
+    meta = client.get("/v2/models/skfashion").json()
+    assert meta["class_names"] == list(CLASS_NAMES)
+    assert [o["name"] for o in meta["outputs"]] == ["label", "probabilities"]
+    assert meta["outputs"][1]["shape"] == [-1, 10]
+    missing = client.get("/v2/models/other")
+    assert missing.status_code == 404
+    assert "unknown model 'other'" in missing.json()["error"]
+    assert "openapi" in client.get("/openapi.json").json()
+
+
+def test_v2_accepts_fp32_nested_binary_and_chosen_outputs(mlp_client, fashion_test):
+    pipe, client = mlp_client
+    X = fashion_test.data[:3]
+    expected = pipe.predict_proba(X)
+    nested = tensor(X.astype(np.float32), "FP32")
+    nested["inputs"][0]["data"] = X.astype(float).tolist()  # [[...], [...]]
+    nested["outputs"] = [{"name": "label"}]
+    answer = client.post(INFER, json=nested).json()
+    assert [o["name"] for o in answer["outputs"]] == ["label"]
+    assert answer["outputs"][0]["data"] == pipe.predict(X).tolist()
+    # Triton's binary extension: the tensor's bytes after the JSON
+    head = tensor(X[:0].reshape(0, 784))
+    head["inputs"][0] = {
+        "name": "images",
+        "datatype": "FP32",
+        "shape": [3, 784],
+        "parameters": {"binary_data_size": X.size * 4},
+    }
+    header = json.dumps(head).encode()
+    response = client.post(
+        INFER,
+        content=header + X.astype("<f4").tobytes(),
+        headers={"Inference-Header-Content-Length": str(len(header))},
+    )
+    proba = response.json()["outputs"][1]["data"]
+    np.testing.assert_allclose(np.reshape(proba, (3, 10)), expected, atol=1e-5)
+
+
+def test_predict_uploads_give_the_label_and_the_view(mlp_client, fashion_test):
+    pipe, client = mlp_client
+    images = fashion_test.images[:4]
+    files = [
+        ("files", (f"img{i}.png", png(im), "image/png")) for i, im in enumerate(images)
+    ]
+    response = client.post("/predict?top=2", files=files)
+    assert response.status_code == 200, response.text
+    answers = response.json()["predictions"]
+    assert [a["file"] for a in answers] == [f"img{i}.png" for i in range(4)]
+    for image, answer in zip(images, answers, strict=True):
+        pixels = preprocess_image(png_image := Image.open(io.BytesIO(png(image))))
+        png_image.close()
+        proba = pipe.predict_proba(pixels[None])[0]
+        assert answer["label"] == CLASS_NAMES[proba.argmax()]
+        assert [t["label"] for t in answer["top"]] == [
+            CLASS_NAMES[i] for i in np.argsort(proba)[::-1][:2]
+        ]
+        assert answer["top"][0]["probability"] == pytest.approx(proba.max(), abs=1e-4)
+        view = answer["view"].removeprefix("data:image/png;base64,")
+        import base64
+
+        seen = np.asarray(Image.open(io.BytesIO(base64.b64decode(view))))
+        np.testing.assert_array_equal(seen.ravel(), pixels)
+
+
+def test_the_page_works_offline(mlp_client):
+    _, client = mlp_client
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "http://" not in page.text and "https://" not in page.text
+    for asset in ("static/app.js", "static/style.css"):
+        assert f'"{asset}"' in page.text
+        response = client.get(f"/{asset}")
+        assert response.status_code == 200 and response.content
+        assert "https://" not in response.text
+
+
+def _bomb():
+    buffer = io.BytesIO()
+    Image.new("L", (6000, 6000)).save(buffer, format="PNG")  # 36 Mpx, 35 kB
+    return buffer.getvalue()
+
+
+def _truncated():
+    return png(np.random.RandomState(0).randint(0, 255, (64, 64)))[:300]
+
+
+def _bad_requests():
+    X = np.zeros((2, 784), np.uint8)
+    good = tensor(X)
+    nan = json.dumps(good).replace('"data": [0', '"data": [NaN', 1)
+    big = tensor(X)
+    big["inputs"][0]["data"][5] = 300
+    ragged = tensor(X)
+    ragged["inputs"][0]["data"] = [[0] * 784, [0] * 3]
+    picture = {"files": ("a.png", png(np.zeros((28, 28))), "image/png")}
+    yield "empty body", ("POST", "/predict", {}), 400, "files"
+    yield (
+        "empty file",
+        ("POST", "/predict", {"files": {"files": ("e.png", b"")}}),
+        400,
+        "empty",
+    )
+    yield (
+        "not a picture",
+        ("POST", "/predict", {"files": {"files": ("a.txt", b"hello")}}),
+        415,
+        "not a picture",
+    )
+    yield (
+        "truncated png",
+        ("POST", "/predict", {"files": {"files": ("t.png", _truncated())}}),
+        400,
+        "not a readable picture",
+    )
+    yield (
+        "decompression bomb",
+        ("POST", "/predict", {"files": {"files": ("b.png", _bomb())}}),
+        413,
+        "6000x6000 pixels",
+    )
+    yield (
+        "upload over limit",
+        ("POST", "/predict", {"files": {"files": ("h.png", b"x" * 2**21)}}),
+        413,
+        "over the limit",
+    )
+    yield (
+        "too many files",
+        ("POST", "/predict", {"files": [("files", picture["files"])] * 17}),
+        413,
+        "limit is 16",
+    )
+    yield "top 0", ("POST", "/predict?top=0", {"files": picture}), 400, "top"
+    yield "not json", ("POST", INFER, {"content": b"{nope"}), 400, "not JSON"
+    yield "json list", ("POST", INFER, {"json": [1, 2]}), 400, "JSON object"
+    yield "no inputs", ("POST", INFER, {"json": {}}), 400, "'inputs'"
+    yield (
+        "wrong input name",
+        ("POST", INFER, {"json": tensor(X, name="x")}),
+        400,
+        "unknown input 'x'",
+    )
+    yield (
+        "wrong shape",
+        ("POST", INFER, {"json": tensor(X.reshape(4, 392))}),
+        400,
+        "[n_images, 784]",
+    )
+    yield (
+        "wrong datatype",
+        ("POST", INFER, {"json": tensor(X, "BOOL")}),
+        400,
+        "datatype 'BOOL'",
+    )
+    yield (
+        "too few values",
+        (
+            "POST",
+            INFER,
+            {"json": {"inputs": [{**good["inputs"][0], "data": [0] * 10}]}},
+        ),
+        400,
+        "needs 1568 values",
+    )
+    yield "ragged data", ("POST", INFER, {"json": ragged}), 400, "not a list of numbers"
+    yield (
+        "strings",
+        (
+            "POST",
+            INFER,
+            {"json": {"inputs": [{**good["inputs"][0], "data": ["a"] * 1568}]}},
+        ),
+        400,
+        "numbers only",
+    )
+    yield "NaN", ("POST", INFER, {"content": nan.encode()}), 400, "NaN"
+    yield "out of range", ("POST", INFER, {"json": big}), 400, "[0, 255]"
+    yield (
+        "too many images",
+        ("POST", INFER, {"json": tensor(np.zeros((17, 784)))}),
+        413,
+        "limit is 16",
+    )
+    yield (
+        "unknown output",
+        ("POST", INFER, {"json": {**good, "outputs": [{"name": "x"}]}}),
+        400,
+        "unknown output 'x'",
+    )
+    yield (
+        "binary size",
+        (
+            "POST",
+            INFER,
+            {
+                "content": b'{"inputs": []}abc',
+                "headers": {"Inference-Header-Content-Length": "999"},
+            },
+        ),
+        400,
+        "Inference-Header-Content-Length",
+    )
+    yield "wrong method", ("GET", INFER, {}), 405, "GET is not allowed"
+    yield "unknown route", ("GET", "/nowhere", {}), 404, "no route /nowhere"
+
+
+BAD = list(_bad_requests())
+
+
+@pytest.mark.parametrize(
+    "request_, status, phrase", [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_input_gets_a_4xx_that_names_it(
+    mlp_client, fashion_test, request_, status, phrase
+):
+    pipe, client = mlp_client
+    method, url, kwargs = request_
+    response = client.request(method, url, **kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert phrase in error
+    assert "Traceback" not in error
+    # and the server goes on answering good requests
+    good = client.post(INFER, json=tensor(fashion_test.data[:1]))
+    assert (
+        good.json()["outputs"][0]["data"]
+        == pipe.predict(fashion_test.data[:1]).tolist()
+    )
+
+
+def test_a_crash_is_a_500_without_details():
+    class Broken:
+        classes_ = np.arange(3)
+        n_features_in_ = 4
+
+        def predict_proba(self, X):
+            if len(X) > 1 or X.sum() > 0:
+                raise RuntimeError("secret internals")
+            return np.full((len(X), 3), 1 / 3)
+
+    with TestClient(make_app(Broken()), raise_server_exceptions=False) as client:
+        response = client.post(INFER, json=tensor(np.ones((1, 4))))
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": "internal error (the server's log has the details)"
+    }
+
+
+def test_token_guards_every_route_but_health_and_pages(mlp_folder):
+    pipe, _ = mlp_folder
+    with TestClient(make_app(pipe, token="s3cret")) as client:
+        for url in (
+            "/v2/health/live",
+            "/v2/health/ready",
+            "/",
+            "/static/app.js",
+            "/docs",
+        ):
+            assert client.get(url).status_code == 200, url
+        closed = [
+            ("GET", "/metrics"),
+            ("GET", "/v2/models/skfashion"),
+            ("GET", "/v2"),
+            ("POST", INFER),
+            ("POST", "/predict"),
+        ]
+        for method, url in closed:
+            response = client.request(method, url)
+            assert response.status_code == 401, url
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "Authorization: Bearer" in response.json()["error"]
+            wrong = client.request(
+                method, url, headers={"Authorization": "Bearer nope"}
+            )
+            assert wrong.json() == {"error": "wrong token"}
+        right = {"Authorization": "Bearer s3cret"}
+        assert client.get("/metrics", headers=right).status_code == 200
+        answer = client.post(INFER, json=tensor(np.zeros((1, 784))), headers=right)
+        assert answer.status_code == 200
+
+
+def test_metrics_count_requests_errors_and_batches(mlp_folder):
+    pipe, _ = mlp_folder
+    with TestClient(make_app(pipe)) as client:
+        for _ in range(3):
+            client.post(INFER, json=tensor(np.zeros((2, 784))))
+        client.post(INFER, json={})
+        text = client.get("/metrics").text
+    assert (
+        'skfashion_requests_total{route="/v2/models/{name}/infer",status="200"} 3.0'
+        in text
+    )
+    errors = 'skfashion_request_errors_total{route="/v2/models/{name}/infer"'
+    assert errors + ',status="400"} 1.0' in text
+    assert (
+        'skfashion_request_duration_seconds_count{route="/v2/models/{name}/infer"} 4.0'
+        in text
+    )
+    # the warm-up call (1 image) and three of 2 images
+    assert "skfashion_batch_size_count 4.0" in text
+    assert "skfashion_batch_size_sum 7.0" in text
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"max_images": 0}, "max_images must be a positive integer"),
+        ({"max_images": 65}, "must not exceed max_batch"),
+        ({"max_delay": 5}, "max_delay must be in [0, 1]"),
+        ({"max_upload_bytes": 1.5}, "max_upload_bytes must be a positive integer"),
+    ],
+)
+def test_make_app_checks_its_limits(mlp_folder, params, message):
+    with pytest.raises(
+        ValueError, match=message.replace("[", r"\[").replace("]", r"\]")
+    ):
+        make_app(mlp_folder[0], **params)
+
+
+def test_make_app_needs_a_fitted_classifier():
+    with pytest.raises(TypeError, match="fitted classifier with predict_proba"):
+        make_app(object())
+
+
+def test_onnx_graph_is_served_like_the_model(mlp_folder, tmp_path, fashion_test):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from skfashion import export_onnx
+    from skfashion.cli._common._models import load_predictor
+
+    pipe, _ = mlp_folder
+    export_onnx(pipe, tmp_path / "model.onnx")
+    graph = load_predictor(tmp_path / "model.onnx", warn=print)
+    X = fashion_test.data[:5]
+    with TestClient(make_app(graph)) as client:
+        assert client.get("/v2/models/skfashion").json()["platform"] == "onnxruntime"
+        answer = client.post(INFER, json=tensor(X)).json()
+    proba = np.reshape(answer["outputs"][1]["data"], (5, 10))
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-3)
+
+
+# -- the batcher ------------------------------------------------------------
+
+
+def _slow_identity(calls):
+    def predict(X):
+        calls.append(len(X))
+        import time
+
+        time.sleep(0.02)
+        return X * 2
+
+    return predict
+
+
+def test_batcher_batches_concurrent_requests_and_answers_each_its_own():
+    calls = []
+
+    async def main():
+        async with DynamicBatcher(_slow_identity(calls), max_batch=16) as batcher:
+            rows = [np.full((1 + i % 3, 2), i, np.float32) for i in range(30)]
+            answers = await asyncio.gather(*(batcher.predict(r) for r in rows))
+        return rows, answers
+
+    rows, answers = asyncio.run(main())
+    for row, answer in zip(rows, answers, strict=True):
+        np.testing.assert_array_equal(answer, row * 2)
+    assert sum(calls) == sum(len(r) for r in rows)
+    assert max(calls) > 3 and max(calls) <= 16  # batched, within the limit
+    assert len(calls) < 30
+
+
+def test_batcher_waits_max_delay_for_more():
+    calls = []
+
+    async def main():
+        async with DynamicBatcher(_slow_identity(calls), max_delay=0.5) as batcher:
+            first = asyncio.ensure_future(batcher.predict(np.ones((1, 2))))
+            await asyncio.sleep(0.05)  # well within the delay
+            second = await batcher.predict(np.ones((1, 2)))
+            return await first, second
+
+    asyncio.run(main())
+    assert calls == [2]
+
+
+def test_batcher_gives_errors_to_their_batch_and_goes_on():
+    def predict(X):
+        if (X < 0).any():
+            raise ArithmeticError("negative")
+        return X
+
+    async def main():
+        async with DynamicBatcher(predict) as batcher:
+            with pytest.raises(ArithmeticError, match="negative"):
+                await batcher.predict(-np.ones((1, 2)))
+            return await batcher.predict(np.ones((1, 2)))
+
+    np.testing.assert_array_equal(asyncio.run(main()), np.ones((1, 2)))
+
+
+def test_batcher_refuses_beyond_its_queue_and_drains_on_stop():
+    calls = []
+
+    async def main():
+        batcher = DynamicBatcher(_slow_identity(calls), max_batch=4, max_queue=8)
+        batcher.start()
+        waiting = [
+            asyncio.ensure_future(batcher.predict(np.ones((4, 1)))) for _ in range(2)
+        ]
+        await asyncio.sleep(0)
+        with pytest.raises(Overloaded, match="8 images are waiting"):
+            await batcher.predict(np.ones((1, 1)))
+        with pytest.raises(ValueError, match="5 images in one request; the limit is 4"):
+            await batcher.predict(np.ones((5, 1)))
+        await batcher.stop()  # answers what was queued first
+        assert all(w.done() and not w.exception() for w in waiting)
+        with pytest.raises(RuntimeError, match="not running"):
+            await batcher.predict(np.ones((1, 1)))
+
+    asyncio.run(main())
+    assert sum(calls) == 8

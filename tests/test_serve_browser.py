@@ -1,0 +1,87 @@
+"""The page of ``skfashion serve`` in a real browser (Debian's chromium,
+driven by Selenium): choose a photo, read the class the page shows."""
+
+import shutil
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+webdriver = pytest.importorskip("selenium.webdriver")
+
+from benchmarks._serving import serving  # noqa: E402
+from skfashion import CLASS_NAMES, preprocess_image  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="no chromium and chromedriver (apt-get install chromium chromium-driver)",
+)
+
+
+def browser(user_data_dir):
+    """Headless chromium that touches no network but localhost."""
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={user_data_dir}",
+        "--window-size=1000,900",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def photo(fashion_test, index, path):
+    """A test image as a 'photo': dark garment on white, 4x larger."""
+    image = Image.fromarray(255 - fashion_test.images[index]).resize((112, 112))
+    image.convert("RGB").save(path)
+    return path
+
+
+def test_the_page_classifies_a_chosen_photo(mlp_folder, fashion_test, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    pipe, folder = mlp_folder
+    paths = [photo(fashion_test, i, tmp_path / f"photo{i}.jpg") for i in (0, 1)]
+    expected = [CLASS_NAMES[pipe.predict(preprocess_image(p)[None])[0]] for p in paths]
+    with serving(folder) as (proc, url, _):
+        driver = browser(tmp_path / "profile")
+        try:
+            driver.get(url + "/")
+            chooser = driver.find_element(By.ID, "files")
+            chooser.send_keys("\n".join(str(p) for p in paths))
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".result")) == 2)
+            wait.until(lambda d: d.find_element(By.ID, "status").text == "")
+            shown = [
+                (
+                    r.find_element(By.CSS_SELECTOR, ".file").text,
+                    r.find_element(By.CSS_SELECTOR, ".label").text,
+                )
+                for r in driver.find_elements(By.CSS_SELECTOR, ".result")
+            ]
+            bars = driver.find_elements(By.CSS_SELECTOR, ".result .top li")
+            view = driver.find_element(By.CSS_SELECTOR, ".result .view")
+            loaded = driver.execute_script(
+                "return arguments[0].complete && arguments[0].naturalWidth", view
+            )
+        finally:
+            driver.quit()
+    # in the order chosen
+    assert shown == list(zip(["photo0.jpg", "photo1.jpg"], expected, strict=True))
+    assert len(bars) == 6  # the top three classes of each
+    assert loaded == 28  # the 28x28 picture the model received
