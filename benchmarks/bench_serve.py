@@ -9,7 +9,9 @@ keep-alive connection per client, each sending its next request when the
 last is answered) sends a bounded number of requests after a warm-up:
 
 - ``health_rps``: ``GET /v2/health/live`` with 32 clients, the cheapest
-  route: what HTTP itself costs on this machine;
+  route: what HTTP itself costs on this machine (a plain Starlette route,
+  as inference is); ``fastapi_route_rps``: ``GET /v2``, an ordinary FastAPI
+  route returning a small JSON object, for scale;
 - per model and for 1, 8 and 32 clients: ``POST /v2/models/{name}/infer``
   with one image (UINT8 JSON tensor) per request; requests per second, median
   and 99th-percentile latency;
@@ -132,8 +134,11 @@ def run(quick=True, out="benchmarks/results"):
         warnings.simplefilter("ignore", UserWarning)
         with serving(_export("mlp", X, y, tmp)) as (_, url, _):
             health = _load(url, "/v2/health/live", [], 32, n_health, tmp)
+            # for scale: an ordinary FastAPI route (the server's metadata)
+            plain = _load(url, "/v2", [], 32, n_health, tmp)
         record["health_rps"] = health["rps"]
         record["health"] = health
+        record["fastapi_route_rps"] = plain["rps"]
         record["models"] = {}
         for name in CLASSIFIERS:
             path = _export(name, X, y, tmp)
@@ -144,7 +149,10 @@ def run(quick=True, out="benchmarks/results"):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
     path.with_suffix(".rst").write_text(rst_table(record))
-    return [{"model": "health", "clients": 32, "rps": health["rps"]}] + rows
+    return [
+        {"model": "health", "clients": 32, "rps": health["rps"]},
+        {"model": "fastapi route", "clients": 32, "rps": plain["rps"]},
+    ] + rows
 
 
 def _export(name, X, y, folder):
@@ -196,7 +204,8 @@ def rst_table(record):
     lines += [
         "",
         f"The HTTP floor, ``GET /v2/health/live`` with 32 clients: {health:,.0f} "
-        f"requests/s. Measured on {record['cpu']} "
+        f"requests/s (an ordinary FastAPI route, ``GET /v2``: "
+        f"{record['fastapi_route_rps']:,.0f}). Measured on {record['cpu']} "
         f"({record['machine'].get('cpu_cores')} cores), server and load generator "
         "on the same machine.",
         "",

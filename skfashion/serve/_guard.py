@@ -129,7 +129,9 @@ class Guard:
 
     A body over ``max_body`` bytes is refused from its Content-Length, or
     as soon as that many bytes arrived (chunked uploads): nothing larger is
-    ever held in memory.
+    ever held in memory. (Starlette's ``RequestBodyLimitMiddleware`` acts
+    only once a route reads the body, and answers in plain text; here the
+    refusal comes first, as JSON naming both sizes, like every error.)
     """
 
     def __init__(self, app, *, metrics, token=None, max_body=10 * 2**20):
