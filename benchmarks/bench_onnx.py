@@ -17,6 +17,18 @@ them). Where ``precision="auto"`` predicts in bfloat16 (CPUs with bfloat16
 instructions), PyTorch is also timed in float32, the precision of the graph
 (``torch_float32_*``). Goals: for one image onnxruntime >= 2x faster on FashionMLP and
 FastFashionCNN and within 10 % on FashionCNN; at batch 1,000 not slower.
+
+int8 graphs (``export_onnx(..., quantize="int8", calibration=...)``,
+calibrated on the last 500 training images): each model is also trained
+briefly on real images (``ACCURACY_TRAINING``: the weights decide the
+accuracy, not the speed), exported in float32 and in int8, and both graphs
+are scored on the 10,000 test images (``float_accuracy``,
+``int8_accuracy``) and timed side by side as above (``onnx_int8_ms_1``,
+``onnx_int8_ips_1000``, beside ``onnx_float_ips_1000`` of the same
+weights). Goals: int8 accuracy within 0.3 points of float; at batch 1,000
+the int8 graph >= 1.5x the float graph and >= 1.0x PyTorch's
+``predict_proba`` (bfloat16 where ``precision="auto"`` picks it) for
+FashionCNN and FastFashionCNN.
 """
 
 import json
@@ -36,6 +48,13 @@ from ._common import machine
 
 OWN_JSON = True
 CALLS = {False: (1000, 5), True: (200, 3)}  # quick -> (one-image calls, batch calls)
+#: per model: (training images, parameters) of the models whose float and
+#: int8 graphs are scored; quick: a tenth of the images
+ACCURACY_TRAINING = {
+    "mlp": (60000, {"max_epochs": 3}),
+    "cnn": (12000, {"max_epochs": 1}),
+    "fast": (60000, {"max_epochs": 2}),
+}
 
 
 def _model(name, X, y, **params):
@@ -91,8 +110,48 @@ def _measure(model, session, X, quick):
     }
 
 
+def _time_graph(session, X, quick):
+    """One image (median ms) and batch 1,000 (images/s) of a graph."""
+    n1, nb = CALLS[quick]
+    run = lambda x: session.run(["probabilities"], {"input": x})  # noqa: E731
+    batch = np.resize(X, (1000, X.shape[1]))
+    for i in range(20):
+        run(X[i : i + 1])
+    one = [_timed(lambda i=i: run(X[i % len(X) : i % len(X) + 1])) for i in range(n1)]
+    many = [_timed(lambda: run(batch)) for _ in range(nb)]
+    return round(1000 * float(np.median(one)), 3), round(1000 / float(np.median(many)))
+
+
+def _accuracy(session, X, y):
+    labels = np.concatenate(
+        [
+            session.run(["label"], {"input": X[i : i + 1000]})[0]
+            for i in range(0, len(X), 1000)
+        ]
+    )
+    return round(float(np.mean(labels == y)), 4)
+
+
+def _int8(name, train, test, tmp, quick):
+    """Float and int8 graphs of one briefly trained model: accuracy, speed."""
+    n, params = ACCURACY_TRAINING[name]
+    n = n // 10 if quick else n
+    model = _model(name, train.data[:n], train.target[:n], **params)
+    paths = {k: Path(tmp) / f"{name}-{k}.onnx" for k in ("float", "int8")}
+    export_onnx(model, paths["float"])
+    export_onnx(model, paths["int8"], quantize="int8", calibration=train.data[-500:])
+    result = {"accuracy_training": {"images": n, **params}}
+    for kind, path in paths.items():
+        session = _session(path)
+        result[f"{kind}_accuracy"] = _accuracy(session, test.data, test.target)
+        ms, ips = _time_graph(session, test.data, quick)
+        result[f"onnx_{kind}_ms_1"], result[f"onnx_{kind}_ips_1000"] = ms, ips
+    return result
+
+
 def run(quick=True, out="benchmarks/results"):
     data = fetch_fashion_mnist(subset="train")
+    test = fetch_fashion_mnist(subset="test")
     X, y = data.data[:1000], data.target[:1000]
     models, rows = {}, []
     with TemporaryDirectory() as tmp, warnings.catch_warnings():
@@ -110,14 +169,25 @@ def run(quick=True, out="benchmarks/results"):
                 )
                 result["torch_float32_ms_1"] = f32["torch_ms_1"]
                 result["torch_float32_ips_1000"] = f32["torch_ips_1000"]
+            result.update(_int8(name, data, test, tmp, quick))
             models[name] = result
             rows.append(
                 {
                     "model": name,
-                    **{k: v for k, v in result.items() if not k.startswith("calls")},
+                    **{
+                        k: v
+                        for k, v in result.items()
+                        if not k.startswith("calls") and k != "accuracy_training"
+                    },
                     "speedup_1": round(result["torch_ms_1"] / result["onnx_ms_1"], 2),
                     "speedup_1000": round(
                         result["onnx_ips_1000"] / result["torch_ips_1000"], 2
+                    ),
+                    "int8_vs_float_1000": round(
+                        result["onnx_int8_ips_1000"] / result["onnx_float_ips_1000"], 2
+                    ),
+                    "int8_vs_torch_1000": round(
+                        result["onnx_int8_ips_1000"] / result["torch_ips_1000"], 2
                     ),
                 }
             )
@@ -152,6 +222,7 @@ def rst_table(record):
             f"     - {r['onnx_ips_1000']:,} "
             f"({r['onnx_ips_1000'] / r['torch_ips_1000']:.2f}×)",
         ]
+    lines += _int8_table(record)
     cores = _cores(record["machine"])
     threads = record["machine"]["torch_threads"]
     lines += [
@@ -160,3 +231,37 @@ def rst_table(record):
         "",
     ]
     return "\n".join(lines)
+
+
+def _int8_table(record):
+    """The int8 graphs beside the float graphs of the same weights."""
+    models = {k: r for k, r in record["models"].items() if "int8_accuracy" in r}
+    if not models:
+        return []
+    lines = [
+        "",
+        "int8 graphs, calibrated on 500 training images, beside the float graph "
+        "of the same weights (each model trained briefly: ``ACCURACY_TRAINING``):",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - model",
+        "     - test accuracy, float / int8",
+        "     - one image, int8 (ms)",
+        "     - batch 1,000, float graph (images/s)",
+        "     - batch 1,000, int8 graph",
+    ]
+    for name, r in models.items():
+        lines += [
+            f"   * - {name}",
+            f"     - {100 * r['float_accuracy']:.2f} % / "
+            f"{100 * r['int8_accuracy']:.2f} %",
+            f"     - {r['onnx_int8_ms_1']:.2f} (float: {r['onnx_float_ms_1']:.2f})",
+            f"     - {r['onnx_float_ips_1000']:,}",
+            f"     - {r['onnx_int8_ips_1000']:,} "
+            f"({r['onnx_int8_ips_1000'] / r['onnx_float_ips_1000']:.2f}x the float "
+            f"graph, {r['onnx_int8_ips_1000'] / r['torch_ips_1000']:.2f}x PyTorch "
+            f"{r['precision']})",
+        ]
+    return lines

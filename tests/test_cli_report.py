@@ -28,6 +28,7 @@ FILES = [
     "model.pkl",
     "model.safetensors",
     "model.onnx",
+    "model-int8.onnx",
 ]
 MODELS = ["mlp", "cnn", "fast"]
 # smaller CNNs for tests that only count batches
@@ -43,7 +44,7 @@ def quick_report(fashion_train, tmp_path_factory):
     """The run the issue asks for: all three models, three seeds, quick."""
     out = tmp_path_factory.mktemp("r") / "report"
     argv = ["report", "--quick", "--models", ",".join(MODELS), "--seeds", str(SEEDS)]
-    argv.append("--onnx")
+    argv += ["--onnx", "int8"]
     done = subprocess.run(
         [sys.executable, "-m", "skfashion.cli", *argv, "--out", str(out)],
         capture_output=True,
@@ -82,6 +83,12 @@ def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_tes
         label = session.run(["label"], {"input": X_test})[0]
         saved = load_model(out / name / "model.safetensors")
         assert np.mean(label == saved.predict(X_test)) >= 0.98
+        # --onnx int8: the quantized graph beside it, nearly the same labels
+        int8 = ort.InferenceSession(str(out / name / "model-int8.onnx"))
+        meta = int8.get_modelmeta().custom_metadata_map
+        assert (meta["precision"], meta["calibration_images"]) == ("int8", "500")
+        int8_label = int8.run(["label"], {"input": X_test})[0]
+        assert np.mean(int8_label == label) >= 0.9
         history = pd.read_csv(out / name / "history.csv")
         assert list(history.columns) == [
             "random_state",

@@ -229,3 +229,75 @@ def test_real_model_labels_equal_on_all_test_images(
     reference = _float32_reference(model, X)
     np.testing.assert_array_equal(label, reference.argmax(1))
     np.testing.assert_allclose(proba, reference, atol=1e-4)
+
+
+# -- int8 graphs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_int8_graph_gives_the_float_graphs_answers(name, pipeline, tmp_path):
+    X, y = blobs(pixels=pipeline)
+    model = make(name, pipeline=pipeline, precision="float32").fit(X, y)
+    export_onnx(model, tmp_path / "float.onnx")
+    export_onnx(model, tmp_path / "int8.onnx", quantize="int8", calibration=X)
+    graph = onnx.load_model(tmp_path / "int8.onnx")
+    onnx.checker.check_model(graph, full_check=True)
+    ops = {node.op_type for node in graph.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    int8 = [t for t in graph.graph.initializer if t.data_type == onnx.TensorProto.INT8]
+    assert int8  # the weights, stored in 8 bits
+    session = _session(tmp_path / "int8.onnx")
+    assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["precision"] == "int8"
+    assert meta["calibration_images"] == str(len(X))
+    assert json.loads(meta["classes"]) == model.classes_.tolist()
+    label, proba = session.run(None, {"input": X})
+    float_label, float_proba = _session(tmp_path / "float.onnx").run(None, {"input": X})
+    # 8 bits: probabilities within a few hundredths, so the same labels
+    # wherever the float graph's top two are further apart than that
+    np.testing.assert_allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert np.abs(proba - float_proba).max() < 0.05
+    top2 = np.sort(float_proba, axis=1)[:, -2:]
+    sure = top2[:, 1] - top2[:, 0] > 0.1
+    assert sure.mean() > 0.9  # the blobs are well apart
+    np.testing.assert_array_equal(label[sure], float_label[sure])
+
+
+def test_int8_export_checks_its_arguments_and_writes_nothing(tmp_path):
+    X, y = blobs(pixels=True)
+    model = make("mlp", pipeline=True).fit(X, y)
+    path = tmp_path / "m.onnx"
+    with pytest.raises(ValueError, match="quantize must be None or 'int8', got 'int4'"):
+        export_onnx(model, path, quantize="int4", calibration=X)
+    with pytest.raises(ValueError, match="needs calibration images"):
+        export_onnx(model, path, quantize="int8")
+    with pytest.raises(ValueError, match=r"shape \(n_images, 36\).*got \(5, 35\)"):
+        export_onnx(model, path, quantize="int8", calibration=X[:5, :35])
+    with pytest.raises(ValueError, match="finite numbers"):
+        export_onnx(model, path, quantize="int8", calibration=np.full((3, 36), np.nan))
+    with pytest.raises(ValueError, match="only with quantize='int8'"):
+        export_onnx(model, path, calibration=X)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_command_runs_an_int8_graph(
+    mlp_folder, fashion_train, fashion_test, tmp_path, capsys
+):
+    from PIL import Image
+
+    from skfashion import CLASS_NAMES
+    from skfashion.cli import main
+
+    pipe, _ = mlp_folder
+    graph = tmp_path / "model.onnx"
+    export_onnx(pipe, graph, quantize="int8", calibration=fashion_train.data[:300])
+    pictures = []
+    for i in range(5):
+        pictures.append(tmp_path / f"p{i}.png")
+        Image.fromarray(fashion_test.images[i]).save(pictures[-1])
+    assert main(["predict", "--model", str(graph), "--json", *map(str, pictures)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    labels = [line["predictions"][0]["label"] for line in lines]
+    expected = [CLASS_NAMES[c] for c in pipe.predict(fashion_test.data[:5])]
+    assert np.mean(np.array(labels) == np.array(expected)) >= 0.8

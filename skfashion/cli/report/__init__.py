@@ -68,6 +68,12 @@ def _add_output_arguments(p):
     )
     p.add_argument(
         "--onnx",
-        action="store_true",
-        help="also write each model as model.onnx (export_onnx; the onnx extra)",
+        nargs="?",
+        const="float32",
+        choices=["float32", "int8"],
+        help=(
+            "also write each model as model.onnx (export_onnx; the onnx extra); "
+            "--onnx int8 adds model-int8.onnx, quantized and calibrated on 500 "
+            "training images"
+        ),
     )

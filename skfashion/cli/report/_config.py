@@ -28,7 +28,7 @@ class ReportConfig:
     quick: bool = False
     resume: bool = False
     data_home: str = None
-    onnx: bool = False
+    onnx: str | None = None  # None, "float32" or "int8"
 
     def settings(self):
         """What decides the run's training: its checkpoints are kept by these."""
@@ -55,7 +55,7 @@ def config_from_args(args):
         )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
-    onnx = getattr(args, "onnx", False)
+    onnx = getattr(args, "onnx", None)
     if onnx and not _onnx_installed():
         raise ArgumentError(
             '--onnx needs the onnx extra: pip install "skfashion[onnx]"'

@@ -47,10 +47,11 @@ def _history_frame(fit):
     return frame
 
 
-def write_model_files(folder, title, fits, evaluation, data, onnx=False):
+def write_model_files(folder, title, fits, evaluation, data, onnx=None):
     """History, curves, confusion matrix, mistakes, classification report and
-    the model of one model's runs (figures of the first seed); with ``onnx``,
-    the model as ONNX too."""
+    the model of one model's runs (figures of the first seed); with ``onnx``
+    ("float32" or "int8"), the model as ONNX too (and with "int8", quantized
+    beside it, calibrated on the last 500 training images)."""
     import joblib
     import pandas as pd
 
@@ -69,6 +70,13 @@ def write_model_files(folder, title, fits, evaluation, data, onnx=False):
         from skfashion import export_onnx
 
         export_onnx(first.pipe, folder / "model.onnx")
+        if onnx == "int8":
+            export_onnx(
+                first.pipe,
+                folder / "model-int8.onnx",
+                quantize="int8",
+                calibration=data.X[-500:],
+            )
 
 
 def _write_figures(folder, title, first, evaluation, data):
