@@ -41,7 +41,7 @@ import numpy as np
 
 from skfashion import PixelScaler, export_onnx, fetch_fashion_mnist
 from skfashion.neural_network import CLASSIFIERS
-from skfashion.utils import cpu_name
+from skfashion.utils import cpu_detail, cpu_name
 
 from ._common import cores as _cores
 from ._common import machine
@@ -61,7 +61,7 @@ def _model(name, X, y, **params):
     from sklearn.pipeline import make_pipeline
 
     clf = CLASSIFIERS[name](
-        max_epochs=1, random_state=0, validation_split=None, **params
+        **{"max_epochs": 1, "random_state": 0, "validation_split": None, **params}
     )
     return make_pipeline(PixelScaler(), clf).fit(X, y)
 
@@ -191,7 +191,13 @@ def run(quick=True, out="benchmarks/results"):
                     ),
                 }
             )
-    record = {"cpu": cpu_name(), "machine": machine(), "quick": quick, "models": models}
+    record = {
+        "cpu": cpu_name(),
+        "cpu_detail": cpu_detail(),
+        "machine": machine(),
+        "quick": quick,
+        "models": models,
+    }
     path = Path(out) / "onnx.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
@@ -227,7 +233,8 @@ def rst_table(record):
     threads = record["machine"]["torch_threads"]
     lines += [
         "",
-        f"Measured on {record['cpu']} ({cores} cores, {threads} threads for both).",
+        f"Measured on {record.get('cpu_detail', record['cpu'])} ({cores} cores, "
+        f"{threads} threads for both).",
         "",
     ]
     return "\n".join(lines)

@@ -35,7 +35,7 @@ import numpy as np
 
 from skfashion import export_onnx, fetch_fashion_mnist
 from skfashion.neural_network import CLASSIFIERS
-from skfashion.utils import cpu_name
+from skfashion.utils import cpu_detail, cpu_name
 
 from ._common import machine
 from ._serving import serving
@@ -128,7 +128,12 @@ def run(quick=True, out="benchmarks/results"):
     data = fetch_fashion_mnist(subset="train")
     X, y = data.data[:1000], data.target[:1000]
     n_health, counts = COUNTS[quick]
-    record = {"cpu": cpu_name(), "machine": machine(), "quick": quick}
+    record = {
+        "cpu": cpu_name(),
+        "cpu_detail": cpu_detail(),
+        "machine": machine(),
+        "quick": quick,
+    }
     rows = []
     with TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -205,7 +210,8 @@ def rst_table(record):
         "",
         f"The HTTP floor, ``GET /v2/health/live`` with 32 clients: {health:,.0f} "
         f"requests/s (an ordinary FastAPI route, ``GET /v2``: "
-        f"{record['fastapi_route_rps']:,.0f}). Measured on {record['cpu']} "
+        f"{record['fastapi_route_rps']:,.0f}). Measured on "
+        f"{record.get('cpu_detail', record['cpu'])} "
         f"({record['machine'].get('cpu_cores')} cores), server and load generator "
         "on the same machine.",
         "",
