@@ -2,7 +2,6 @@
 (v2) and ``/metrics``, around one model and its batcher."""
 
 import contextlib
-import gc
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -128,10 +127,6 @@ def make_app(
         async with batcher:
             # the first call is slow (allocations, kernels): not a client's
             await batcher.predict(np.zeros((1, served.n_features), np.float32))
-            # what exists now lives as long as the server: out of the
-            # garbage collector's sight, so that its passes stay short
-            gc.collect()
-            gc.freeze()
             yield
 
     app = FastAPI(
