@@ -22,7 +22,7 @@ def add_parser(sub):
 
 def run(args, parser):
     from skfashion import ImagePreprocessor, preprocess_image
-    from skfashion.evaluation._plotting import class_name
+    from skfashion.datasets._fashion_mnist import class_name
 
     if args.top < 1:
         print("skfashion predict: error: --top must be at least 1", file=sys.stderr)

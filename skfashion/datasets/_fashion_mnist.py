@@ -1,6 +1,7 @@
 """The Fashion-MNIST loader, in the style of scikit-learn's ``fetch_*``."""
 
 import hashlib
+import numbers
 import os
 import warnings
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ CLASS_NAMES = (
     "Bag",
     "Ankle boot",
 )
+
+
+def class_name(label):
+    """A label's Fashion-MNIST name (0-9), else the label as text."""
+    if isinstance(label, numbers.Integral) and 0 <= label < len(CLASS_NAMES):
+        return CLASS_NAMES[label]
+    return str(label)
+
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the files.
 SYSTEM_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")

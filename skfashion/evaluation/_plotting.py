@@ -1,9 +1,9 @@
 """Training curves, confusion matrices (via scikit-learn's display) and the
 images a model gets wrong."""
 
-import numbers
-
 import numpy as np
+
+from ..datasets._fashion_mnist import class_name
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_mistakes"]
 
@@ -136,15 +136,6 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, ax=None, **kwargs):
     return ConfusionMatrixDisplay.from_predictions(
         y_true, y_pred, labels=labels, display_labels=display_labels, ax=ax, **kwargs
     )
-
-
-def class_name(label):
-    """A label's Fashion-MNIST name (0-9), else the label as text."""
-    from ..datasets import CLASS_NAMES
-
-    if isinstance(label, numbers.Integral) and 0 <= label < len(CLASS_NAMES):
-        return CLASS_NAMES[label]
-    return str(label)
 
 
 def plot_mistakes(

@@ -5,16 +5,10 @@ import math
 
 import numpy as np
 
-from ..datasets import CLASS_NAMES
+from ..datasets._fashion_mnist import class_name
 from ..preprocessing import ImagePreprocessor
 
 __all__ = ["ServedModel"]
-
-
-def _class_name(label):
-    if isinstance(label, int | np.integer) and 0 <= label < len(CLASS_NAMES):
-        return CLASS_NAMES[label]
-    return str(label)
 
 
 class ServedModel:
@@ -41,7 +35,7 @@ class ServedModel:
                 raise TypeError("the pipeline holds only an ImagePreprocessor")
         self.model = model
         self.classes = np.asarray(model.classes_)
-        self.names = [_class_name(c) for c in self.classes.tolist()]
+        self.names = [class_name(c) for c in self.classes.tolist()]
         n_features = self._n_features(model)
         side = math.isqrt(n_features)
         if side * side != n_features:
