@@ -328,6 +328,43 @@ def test_precision_auto_follows_hardware(blobs):
     assert resolve_precision("auto", "cpu") in ("bfloat16", "float32")
 
 
+def _cpuinfo(vendor, *flags):
+    return (
+        f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: 6\n"
+        f"flags\t\t: fpu sse2 avx avx2 fma {' '.join(flags)}\n\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, fast",
+    [
+        # the four kinds of CPU this project trains on
+        (_cpuinfo("GenuineIntel", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"), 1),
+        (_cpuinfo("AuthenticAMD", "avx512f", "avx512_bf16"), 1),  # Zen 4, Zen 5
+        (_cpuinfo("AuthenticAMD"), 0),  # AVX2 only
+        # AVX512-BF16 without AMX on an Intel CPU: slower than float32
+        (_cpuinfo("GenuineIntel", "avx512f", "avx512_bf16", "avx512_vnni"), 0),
+        (_cpuinfo("GenuineIntel", "avx512f"), 0),
+        ("", 0),  # no /proc/cpuinfo
+    ],
+    ids=[
+        "intel-amx",
+        "amd-avx512-bf16",
+        "amd-avx2",
+        "intel-avx512-bf16",
+        "intel",
+        "none",
+    ],
+)
+def test_bfloat16_where_it_is_faster(cpuinfo, fast, monkeypatch):
+    from skfashion.utils import _hardware
+
+    monkeypatch.setattr(_hardware, "_cpuinfo", lambda: cpuinfo)
+    assert bf16_supported("cpu") is bool(fast)
+    assert resolve_precision("auto", "cpu") == ("bfloat16" if fast else "float32")
+    assert resolve_precision("bfloat16", "cpu") == "bfloat16"  # asked for: kept
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_both_precisions_learn(precision, blobs):
     X, y = blobs
