@@ -2,7 +2,7 @@
 
 Like :mod:`skorch.callbacks`, and used the same way: the classifiers build
 the defaults they need (``BatchAccuracy``, ``L2Gradient``,
-``AdaptiveThreads``, ``ResumeCheckpoint``, ``ProgressBar``, and
+``AdaptiveThreads``, ``ReuseFreedMemory``, ``ResumeCheckpoint``, ``ProgressBar``, and
 FastFashionCNN's ``TriangularLR``, ``Lookahead`` and ``PatchWhitening``), and
 any of them can be given to any classifier's ``callbacks`` parameter, e.g.
 ``FashionMLP(callbacks=[OneCycle()])``. Model files name them by these
@@ -10,6 +10,7 @@ public paths.
 """
 
 from ._lr_scheduler import OneCycle, TriangularLR
+from ._memory import ReuseFreedMemory
 from ._regularization import L2Gradient
 from ._resume import ResumeCheckpoint
 from ._scoring import BatchAccuracy, ProgressBar
@@ -25,5 +26,6 @@ __all__ = [
     "PatchWhitening",
     "ProgressBar",
     "ResumeCheckpoint",
+    "ReuseFreedMemory",
     "TriangularLR",
 ]

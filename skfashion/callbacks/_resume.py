@@ -12,6 +12,7 @@ from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.callbacks import ProgressBar as _SkorchProgressBar
 
 from ..utils import atomic_write
+from ._memory import ReuseFreedMemory
 from ._threads import AdaptiveThreads
 
 __all__ = [
@@ -23,7 +24,13 @@ __all__ = [
 ]
 
 # display only, or about this process rather than the training: not saved
-_NOT_RESUMED = (PrintLog, _SkorchProgressBar, EpochTimer, AdaptiveThreads)
+_NOT_RESUMED = (
+    PrintLog,
+    _SkorchProgressBar,
+    EpochTimer,
+    AdaptiveThreads,
+    ReuseFreedMemory,
+)
 
 
 def _plain(value):

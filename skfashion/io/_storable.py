@@ -77,6 +77,7 @@ STORABLE = {
             "PatchWhitening",
             "ProgressBar",
             "ResumeCheckpoint",
+            "ReuseFreedMemory",
             "TriangularLR",
         ],
     ),

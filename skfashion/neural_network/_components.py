@@ -20,6 +20,7 @@ from ..callbacks import (
     L2Gradient,
     ProgressBar,
     ResumeCheckpoint,
+    ReuseFreedMemory,
 )
 from ._validation import check_batch_norm, check_monitors, validation_mask
 
@@ -88,6 +89,7 @@ class ComponentsMixin:
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("valid_acc", BatchAccuracy(name="valid_acc")),
             ("threads", AdaptiveThreads()),
+            ("malloc", ReuseFreedMemory()),
             ("print_log", PrintLog()),
             ("resume", ResumeCheckpoint(dirname=self.checkpoint_dir)),
         ]
