@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from cases import CASE_IDS, CASES, blobs, final, make
+from cases import CASE_IDS, CASES, NAMES, blobs, final, make
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -262,6 +262,36 @@ def test_int8_graph_gives_the_float_graphs_answers(name, pipeline, tmp_path):
     sure = top2[:, 1] - top2[:, 0] > 0.1
     assert sure.mean() > 0.9  # the blobs are well apart
     np.testing.assert_array_equal(label[sure], float_label[sure])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_int8_graph_keeps_only_the_image_convolutions_float(name, tmp_path):
+    X, y = blobs(pixels=True)
+    model = make(name, pipeline=True, precision="float32").fit(X, y)
+    export_onnx(model, tmp_path / "int8.onnx", quantize="int8", calibration=X)
+    graph = onnx.load_model(tmp_path / "int8.onnx").graph
+    initializers = {t.name: t for t in graph.initializer}
+    dequantized = {
+        n.output[0]: initializers[n.input[0]]
+        for n in graph.node
+        if n.op_type == "DequantizeLinear" and n.input[0] in initializers
+    }
+    kinds = []
+    for node in graph.node:
+        if node.op_type not in ("Conv", "MatMul", "Gemm"):
+            continue
+        weight = node.input[1]
+        if weight in dequantized:
+            tensor, kind = dequantized[weight], "int8"
+            assert tensor.data_type == onnx.TensorProto.INT8
+        else:
+            tensor, kind = initializers[weight], "float"
+        one_channel = node.op_type == "Conv" and tensor.dims[1] == 1
+        assert kind == ("float" if one_channel else "int8"), node.name
+        kinds.append(kind)
+    assert "int8" in kinds
+    # the convolutional networks' first layer reads the image: float
+    assert ("float" in kinds) == (name != "mlp")
 
 
 def test_int8_export_checks_its_arguments_and_writes_nothing(tmp_path):

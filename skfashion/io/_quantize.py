@@ -54,6 +54,23 @@ def _reader(X, name, batch=100):
     return Images()
 
 
+def _image_convolutions(graph):
+    """The names of the ``Conv`` nodes of ``graph`` whose weights have one
+    input channel (the first layer of an image network), each given a name
+    if it had none."""
+    weights = {init.name: tuple(init.dims) for init in graph.graph.initializer}
+    names = []
+    for i, node in enumerate(graph.graph.node):
+        if node.op_type != "Conv" or len(node.input) < 2:
+            continue
+        shape = weights.get(node.input[1])
+        groups = next((a.i for a in node.attribute if a.name == "group"), 1)
+        if shape is not None and len(shape) == 4 and shape[1] == 1 and groups == 1:
+            node.name = node.name or f"image_conv_{i}"
+            names.append(node.name)
+    return names
+
+
 def quantize_int8(graph, calibration):
     """``graph`` (an ONNX model) statically quantized to int8 (QDQ format,
     per-channel signed weights, unsigned activations: the u8s8 form that
@@ -64,6 +81,14 @@ def quantize_int8(graph, calibration):
     weights can overflow, and a graph is written once for every CPU. The
     accuracy cost is nil in practice (on a FashionCNN: 79.40 % against
     79.46 % with 8 bits, 10,000 test images).
+
+    Convolutions that read the image itself (one input channel) stay
+    float32 (:func:`_image_convolutions`): each of their outputs sums only
+    a 5x5 or 2x2 patch of one channel, too little work for 8-bit kernels to
+    gain much, and rounding there costs the most accuracy -- on a briefly
+    trained FashionCNN, -0.22 points against the float graph instead of
+    -0.37 with every convolution in int8 (995 against 1,150 images/s at
+    batch 1,000 on a 2-core Intel Xeon; the float graph: 373).
     """
     import onnx
     from onnx.helper import tensor_dtype_to_np_dtype
@@ -85,6 +110,9 @@ def quantize_int8(graph, calibration):
             str(tmp / "prepared.onnx"),
             skip_symbolic_shape=True,  # ONNX's own inference knows every shape here
         )
+        prepared = onnx.load_model(tmp / "prepared.onnx")
+        excluded = _image_convolutions(prepared)
+        onnx.save_model(prepared, tmp / "prepared.onnx")  # with the names given
         quantize_static(
             tmp / "prepared.onnx",
             tmp / "int8.onnx",
@@ -96,5 +124,6 @@ def quantize_int8(graph, calibration):
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=excluded,
         )
         return onnx.load_model(tmp / "int8.onnx")
