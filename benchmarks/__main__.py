@@ -22,6 +22,7 @@ BENCHMARKS = [
     "search",
     "memory",
     "fast",
+    "profile",
     "parity",
     "tuning",
     "onnx",

@@ -17,6 +17,17 @@ def machine():
     )
 
 
+def previous_fast_params():
+    """The parameters that train ``FastFashionCNN()`` as the previous release
+    (0.1) did on this CPU: bfloat16 wherever the CPU's flags show AVX512-BF16
+    or AMX, glibc's ``malloc`` thresholds untouched."""
+    from skfashion.utils import cpu_detail
+
+    detail = cpu_detail()
+    bf16 = "AMX" in detail or "AVX512-BF16" in detail
+    return {"precision": "bfloat16" if bf16 else "float32", "callbacks__malloc": None}
+
+
 def cores(machine):
     """The number of cores of a record's machine, old records included."""
     return machine.get("cpu_cores", machine.get("cores"))

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 
+from ._common import cores
+
 TITLES = {"mlp": "FashionMLP", "cnn": "FashionCNN", "fast": "FastFashionCNN"}
 
 
@@ -48,7 +50,7 @@ def tables(record):
     base = _fits(record, "default", default_params(record))
     out = [
         f"Measured on: {record.get('cpu_detail', record['cpu'])} "
-        f"({record['machine']['cores']} cores, "
+        f"({cores(record['machine'])} cores, "
         f"torch {record['machine']['torch']}, precision "
         f"{base[0]['precision'] if base else '?'})."
     ]
@@ -76,6 +78,38 @@ def tables(record):
             "",
             _grid(
                 ["seed", "test accuracy %", "without TTA %", "training s"],
+                rows,
+            ),
+        ]
+    previous = [f for f in record["fits"] if f["part"] == "previous"]
+    if base and previous:
+        same = [f for f in base if f["seed"] == previous[0]["seed"]]
+        labelled = [("previous release (0.1)", f) for f in previous]
+        labelled += [("this release", f) for f in same]
+        rows = [
+            [
+                label,
+                f["precision"],
+                f["seed"],
+                f"{100 * f['test_acc']:.2f}",
+                f"{f['train_s']:.0f}",
+                f"{f['train_s'] / previous[0]['train_s']:.2f}",
+            ]
+            for label, f in labelled
+        ]
+        out += [
+            "",
+            "**Against the previous release, same CPU**",
+            "",
+            _grid(
+                [
+                    "FastFashionCNN()",
+                    "precision",
+                    "seed",
+                    "test accuracy %",
+                    "training s",
+                    "÷ previous",
+                ],
                 rows,
             ),
         ]
@@ -242,7 +276,7 @@ def figure(record, path):
         ylabel="test accuracy, %",
         title=f"Time vs accuracy (labels: epochs), "
         f"{record.get('cpu_detail', record['cpu'])}, "
-        f"{record['machine']['cores']} cores",
+        f"{cores(record['machine'])} cores",
     )
     ax.title.set_fontsize(9)
     ax.grid(True, which="both", alpha=0.3)

@@ -8,6 +8,10 @@ this machine. Parts (``python -m benchmarks.bench_fast [--full] [--out DIR]
 
 - ``default``: ``FastFashionCNN()`` with 3 seeds (goal: >= 95.0 % mean in
   <= 10 minutes of training on a 2-core Zen 4 or AMX CPU);
+- ``previous``: ``FastFashionCNN()`` as the previous release trained it on
+  this CPU (``previous_fast_params``: bfloat16 wherever the CPU has
+  AVX512-BF16, glibc's malloc untouched), seed 0: the baseline of the goal
+  "<= 0.7x the previous release's training time on the same CPU";
 - ``ablation``: each ingredient of the recipe removed in turn (``ABLATION``),
   seed 0 (all of them first), then seeds 1 and 2 where seed 0 lands within
   0.3 points of the default's seed 0; test-time augmentation is measured on
@@ -33,11 +37,11 @@ import numpy as np
 
 from skfashion.utils import atomic_write, cpu_detail
 
-from ._common import machine
+from ._common import machine, previous_fast_params
 
 #: it writes fast.json itself, in the form the docs read
 OWN_JSON = True
-PARTS = ("default", "ablation", "epochs", "models")
+PARTS = ("default", "previous", "ablation", "epochs", "models")
 SEEDS = (0, 1, 2)
 #: each ingredient and the parameters that remove it
 ABLATION = {
@@ -161,6 +165,8 @@ def _plan(part, quick, store):
     small = {"max_epochs": 2} if quick else {}
     if part == "default":
         yield "fast", small, seeds
+    elif part == "previous":  # the baseline of this release's speed-up
+        yield "fast", {**previous_fast_params(), **small}, (0,)
     elif part == "ablation":  # every ingredient's seed 0 first
         ablations = [{**params, **small} for params in ABLATION.values()]
         for params in ablations:
