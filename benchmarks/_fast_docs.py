@@ -200,7 +200,7 @@ def points(record):
     configuration: the figure's points."""
     groups = {}
     for f in record["fits"]:
-        if f["part"] == "ablation":
+        if f["part"] in ("ablation", "previous"):  # not a point of the front
             continue
         groups.setdefault((f["model"], f["epochs"]), []).append(f)
     return [
@@ -244,10 +244,36 @@ def figure(record, path):
             continue
         x = [p[2] for p in mine]
         y = [100 * p[3] for p in mine]
-        ax.plot(x, y, "o-", label=title)
+        (line,) = ax.plot(x, y, "o-", label=title)
+        seeds = [
+            f
+            for f in record["fits"]
+            if f["model"] == model and f["part"] not in ("ablation", "previous")
+        ]
+        if any(p[4] > 1 for p in mine):  # each seed, faint, beside the means
+            ax.plot(
+                [f["train_s"] for f in seeds],
+                [100 * f["test_acc"] for f in seeds],
+                ".",
+                color=line.get_color(),
+                alpha=0.4,
+            )
         for p, xi, yi in zip(mine, x, y, strict=True):
             ax.annotate(
                 f"{p[1]}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=7,
+            )
+    previous = [f for f in record["fits"] if f["part"] == "previous"]
+    if previous:
+        x = [f["train_s"] for f in previous]
+        y = [100 * f["test_acc"] for f in previous]
+        ax.plot(x, y, "s", color="grey", label="FastFashionCNN, previous release")
+        for f, xi, yi in zip(previous, x, y, strict=True):
+            ax.annotate(
+                f"{f['epochs']}",
                 (xi, yi),
                 textcoords="offset points",
                 xytext=(4, -10),
@@ -268,13 +294,13 @@ def figure(record, path):
     ax.axvline(600, color="grey", linestyle=":", linewidth=1)
     ax.text(600, ax.get_ylim()[0], "10 min ", fontsize=7, color="grey", ha="right")
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(FixedLocator([10, 30, 60, 120, 300, 600, 1200]))
+    ax.xaxis.set_major_locator(FixedLocator([10, 30, 60, 120, 300, 600, 1200, 1800]))
     ax.xaxis.set_major_formatter(FuncFormatter(_seconds))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set(
         xlabel="training time (log scale)",
         ylabel="test accuracy, %",
-        title=f"Time vs accuracy (labels: epochs), "
+        title=f"Time vs accuracy (labels: epochs; dots: seeds)\n"
         f"{record.get('cpu_detail', record['cpu'])}, "
         f"{cores(record['machine'])} cores",
     )

@@ -21,10 +21,10 @@ The configurations (``CONFIGS``): ``before`` is ``FastFashionCNN()`` as the
 previous release trained it on this CPU (bfloat16 wherever the CPU flags
 show AVX512-BF16 or AMX, glibc's malloc untouched); ``after`` is today's
 ``FastFashionCNN()`` and ``after, malloc untouched`` the same without its
-``malloc`` callback (so each change has its row); ``avx2`` is today's default in float32 with PyTorch's
-and oneDNN's kernels held to AVX2 (``ATEN_CPU_CAPABILITY=avx2``,
-``ONEDNN_MAX_CPU_ISA=AVX2``): the code path of the AVX2-only CPUs, measured
-on this one.
+``malloc`` callback (so each change has its row); ``avx2`` is today's
+default in float32 with PyTorch's and oneDNN's kernels held to AVX2
+(``ATEN_CPU_CAPABILITY=avx2``, ``ONEDNN_MAX_CPU_ISA=AVX2``): the code path
+of the AVX2-only CPUs, measured on this one.
 
 ``python -m benchmarks [--full] profile`` writes ``profile.json`` and
 ``profile.rst`` (the docs' table); ``--quick`` profiles 4 steps and times

@@ -33,6 +33,8 @@ RECORD = {
         _fit("models", "mlp", 10, 0, 0.88, 60),
         _fit("models", "cnn", 2, 0, 0.89, 350),  # slower and worse than fast 4
         _fit("ablation", "fast", 16, 0, 0.947, 480, {"whiten": False}, cpu_shared=True),
+        # the previous release on the same CPU: a baseline, not a point
+        _fit("previous", "fast", 16, 0, 0.949, 800, {"precision": "bfloat16"}),
     ],
 }
 
@@ -56,5 +58,13 @@ def test_tables_name_the_cpu_and_the_changes(tmp_path):
     assert "95.10 ± 0.10" in rst  # mean ± sample std of the three seeds
     # the ablation: whitening removed against the same seed of the defaults
     assert "-0.30" in rst and "480 (CPU shared)" in rst
+    # against the previous release: seed 0 of each, and the time ratio
+    assert (
+        "   * - previous release (0.1)\n     - bfloat16\n     - 0\n     - 94.90\n"
+        "     - 800\n     - 1.00\n   * - this release\n     - bfloat16\n     - 0\n"
+        "     - 95.00\n     - 500\n     - 0.62"
+    ) in rst
+    # the epochs table counts the defaults' fits, not the previous release's
+    assert "   * - 16\n     - 3\n     - 95.10 ± 0.10\n     - 500" in rst
     fast_docs.write_docs(RECORD, tmp_path)
     assert (tmp_path / "fast.png").stat().st_size > 0

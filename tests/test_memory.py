@@ -180,21 +180,18 @@ def test_same_weights_with_and_without():
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def _faults_reallocating(n_bytes, times=4):
-    """Minor page faults of allocating, touching and freeing ``n_bytes``
-    ``times`` times, after one warm-up round."""
+def _faults_reallocating(n_bytes, times=8):
+    """Minor page faults of each of ``times`` rounds of allocating, touching
+    and freeing ``n_bytes``, after one warm-up round."""
     n = n_bytes // 4
-
-    def once():
+    faults = []
+    for _ in range(times + 1):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         a = torch.empty(n)
         a.fill_(1.0)
         del a
-
-    once()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(times):
-        once()
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    return faults[1:]
 
 
 @pytest.mark.skipif(_memory.glibc() is None, reason="the C library is not glibc")
@@ -207,9 +204,14 @@ def test_freed_activations_are_reused_without_page_faults(monkeypatch):
     callback = ReuseFreedMemory()
     callback.on_train_begin(net=None)
     try:
-        # while a fit runs: the block stays in the heap, nothing faults in
-        # again (a few pages of slack for the interpreter's own allocations)
-        assert _faults_reallocating(n_bytes) < 0.05 * pages
+        # while a fit runs the block stays in the heap: once the heap has
+        # room for it (a round or two, as the interpreter's own small blocks
+        # settle around it), it is reused and nothing faults in again; without
+        # the callback every round faults in all its pages (the next test)
+        faults = _faults_reallocating(n_bytes)
+        reused = [f < 0.05 * pages for f in faults]
+        assert sum(reused) >= len(faults) // 2, faults
+        assert all(reused[-3:]), faults
     finally:
         callback.on_train_end(net=None)
     assert _memory._raised is False

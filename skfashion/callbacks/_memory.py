@@ -22,7 +22,6 @@ second, see :ref:`scaling`).
 """
 
 import ctypes
-import ctypes.util
 import functools
 import numbers
 import os
@@ -45,10 +44,11 @@ _raised = False  # whether a fit's thresholds are in force
 
 @functools.cache
 def glibc():
-    """glibc, through ctypes, or None where the C library is another."""
-    name = ctypes.util.find_library("c")
+    """glibc, through ctypes, or None where the C library is another. (The
+    process's own symbols: no search for the library, which would start
+    ``ldconfig``.)"""
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version  # noqa: B018 -- only glibc has it
         libc.mallopt, libc.malloc_trim  # noqa: B018
     except (OSError, TypeError, AttributeError):

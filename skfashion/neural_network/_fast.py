@@ -69,10 +69,10 @@ class FastFashionCNN(FashionNetBase):
     95.18 ± 0.15 % on the test set (3 seeds; 94.94 % without the mirror
     images) in 496 s of training on a 2-core AMD EPYC Zen 5 in bfloat16
     (``python -m benchmarks --full fast``), where the original report's CNN
-    reached 91.9 %. Scaled by the previous recipe's times on the other CPUs
-    (estimates, not measurements): about 9 minutes on a 2-core Xeon with
-    AMX, 13 on a 2-core Zen 4 and half an hour in float32 on CPUs with AVX2
-    only. ``max_epochs`` trades accuracy for time: 94.15 % in 134 s with 4
+    reached 91.9 %; on a 2-core Intel Xeon without AMX, in float32, 95.11 ±
+    0.04 % in 1,044 s (3 seeds, measured). Estimated from measured epochs:
+    14 minutes on a 2-core Zen 4, and 28 in float32 on CPUs with AVX2 only
+    (one epoch with AVX2 kernels on that Xeon, :ref:`profile`). ``max_epochs`` trades accuracy for time: 94.15 % in 134 s with 4
     epochs, 94.95 % in 312 s with 10 (3 seeds each, same machine).
     ``predict_proba`` undoes the label smoothing, which caps the softmax at
     82 %: trained on 55,000 images, an expected calibration error of 1.45 %,
