@@ -72,8 +72,9 @@ class FastFashionCNN(FashionNetBase):
     reached 91.9 %; on a 2-core Intel Xeon without AMX, in float32, 95.11 ±
     0.04 % in 1,044 s (3 seeds, measured). Estimated from measured epochs:
     14 minutes on a 2-core Zen 4, and 28 in float32 on CPUs with AVX2 only
-    (one epoch with AVX2 kernels on that Xeon, :ref:`profile`). ``max_epochs`` trades accuracy for time: 94.15 % in 134 s with 4
-    epochs, 94.95 % in 312 s with 10 (3 seeds each, same machine).
+    (one epoch with AVX2 kernels on that Xeon, :ref:`profile`).
+    ``max_epochs`` trades accuracy for time: 94.15 % in 134 s with 4
+    epochs, 94.95 % in 312 s with 10 (3 seeds each, on the Zen 5).
     ``predict_proba`` undoes the label smoothing, which caps the softmax at
     82 %: trained on 55,000 images, an expected calibration error of 1.45 %,
     0.73 % after temperature scaling on the 5,000 others
