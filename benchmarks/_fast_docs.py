@@ -229,6 +229,14 @@ def _seconds(value, _pos=None):
     return f"{value / 60:g} min" if value >= 60 else f"{value:g} s"
 
 
+def _label_epochs(ax, epochs, x, y):
+    """Each point's epoch count beside it."""
+    for n, xi, yi in zip(epochs, x, y, strict=True):
+        ax.annotate(
+            f"{n}", (xi, yi), textcoords="offset points", xytext=(4, -10), fontsize=7
+        )
+
+
 def figure(record, path):
     import matplotlib
 
@@ -258,27 +266,13 @@ def figure(record, path):
                 color=line.get_color(),
                 alpha=0.4,
             )
-        for p, xi, yi in zip(mine, x, y, strict=True):
-            ax.annotate(
-                f"{p[1]}",
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-            )
+        _label_epochs(ax, [p[1] for p in mine], x, y)
     previous = [f for f in record["fits"] if f["part"] == "previous"]
     if previous:
         x = [f["train_s"] for f in previous]
         y = [100 * f["test_acc"] for f in previous]
         ax.plot(x, y, "s", color="grey", label="FastFashionCNN, previous release")
-        for f, xi, yi in zip(previous, x, y, strict=True):
-            ax.annotate(
-                f"{f['epochs']}",
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=7,
-            )
+        _label_epochs(ax, [f["epochs"] for f in previous], x, y)
     front = pareto(pts)
     if len(front) > 1:
         ax.step(
