@@ -34,6 +34,17 @@ def _cpuinfo():
         return ""
 
 
+def _first_cpu(cpuinfo):
+    """The fields of the first processor that ``cpuinfo`` (the text of
+    ``/proc/cpuinfo``) describes, by name: ``{"vendor_id": ..., "flags":
+    ..., ...}``."""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
 def cpu_name():
     """The CPU's model name, for reports and benchmark records.
 
@@ -43,10 +54,8 @@ def cpu_name():
     >>> isinstance(cpu_name(), str)
     True
     """
-    for line in _cpuinfo().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+    name = _first_cpu(_cpuinfo()).get("model name")
+    return name or platform.processor() or platform.machine()
 
 
 def cpu_detail():
@@ -60,14 +69,8 @@ def cpu_detail():
     >>> cpu_detail().startswith(cpu_name())
     True
     """
-    fields, flags = {}, set()
-    for line in _cpuinfo().splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key in ("cpu family", "model") and key not in fields:
-            fields[key] = value.strip()
-        elif key == "flags" and not flags:
-            flags = set(value.split())
+    fields = _first_cpu(_cpuinfo())
+    flags = set(fields.get("flags", "").split())
     named = [
         name
         for flag, name in (
@@ -167,17 +170,11 @@ def bf16_supported(device):
 def _bf16_fast_on_cpu(cpuinfo):
     """:func:`bf16_supported` for a CPU described by ``cpuinfo`` (the text of
     ``/proc/cpuinfo``)."""
-    vendor, flags = "", set()
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "vendor_id" and not vendor:
-            vendor = value.strip()
-        elif key == "flags" and not flags:
-            flags = set(value.split())
+    fields = _first_cpu(cpuinfo)
+    flags = set(fields.get("flags", "").split())
     if "amx_bf16" in flags:
         return True
-    return "avx512_bf16" in flags and vendor == "AuthenticAMD"
+    return "avx512_bf16" in flags and fields.get("vendor_id") == "AuthenticAMD"
 
 
 def resolve_device(device):
