@@ -97,7 +97,7 @@ def _bodies(X):
 
 
 def _inprocess_ips(path, X, repeats):
-    from skfashion.cli._common._models import OnnxModel
+    from skfashion.io import OnnxModel
 
     graph = OnnxModel(path)  # the server's own way of running the graph
     batch = np.resize(X, (64, X.shape[1]))

@@ -26,8 +26,8 @@ ALLOWED = {
     "neural_network": {"_catalog", "callbacks", "modules", "utils"},
     "evaluation": {"datasets"},
     "tuning": set(),
-    "io": {"_version", "neural_network", "preprocessing", "utils"},
-    "serve": {"_version", "datasets", "preprocessing"},  # any fitted model
+    "io": {"_version", "datasets", "neural_network", "preprocessing", "utils"},
+    "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
     "cli": {
         "_catalog",
         "_version",

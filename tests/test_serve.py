@@ -399,7 +399,7 @@ def test_onnx_graph_is_served_like_the_model(mlp_folder, tmp_path, fashion_test)
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     from skfashion import export_onnx
-    from skfashion.cli._common._models import load_predictor
+    from skfashion.io import load_predictor
 
     pipe, _ = mlp_folder
     export_onnx(pipe, tmp_path / "model.onnx")

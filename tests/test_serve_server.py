@@ -182,7 +182,8 @@ def _serve_command(*args):
     "args, message",
     [
         (["--max-upload-mb", "0"], "--max-upload-mb must be in (0, 1024], got 0.0"),
-        (["--max-images", "65"], "--max-images must be at least 1 and at most"),
+        (["--max-images", "65"], "--max-images (65) must not exceed --max-batch (64)"),
+        (["--max-batch", "0"], "--max-batch must be a positive integer, got 0"),
         (["--batch-delay-ms", "-1"], "--batch-delay-ms must be in [0, 1000]"),
         (["--port", "70000"], "--port must be in [0, 65535], got 70000"),
     ],

@@ -2,12 +2,21 @@
 
 import json
 import sys
+from dataclasses import dataclass
 
-import numpy as np
-
-from ._common._models import add_model_argument, load_predictor
+from ._common import add_model_argument
 
 HELP = "classify pictures (PNG, JPEG, ...) with a model saved by `report`"
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """What ``skfashion predict`` was asked for."""
+
+    model: str
+    images: tuple
+    top: int
+    json: bool
 
 
 def add_parser(sub):
@@ -20,52 +29,41 @@ def add_parser(sub):
     return p
 
 
-def run(args, parser):
-    from skfashion import ImagePreprocessor, preprocess_image
-    from skfashion.datasets._fashion_mnist import class_name
+def _error(message):
+    print(f"skfashion predict: error: {message}", file=sys.stderr)
 
-    if args.top < 1:
-        print("skfashion predict: error: --top must be at least 1", file=sys.stderr)
+
+def run(args, parser):
+    config = PredictConfig(args.model, tuple(args.images), args.top, args.json)
+    if config.top < 1:
+        _error("--top must be at least 1")
         return 2
+    from skfashion.io import load_predictor
+
     try:
-        model = load_predictor(
-            args.model,
+        predictor = load_predictor(
+            config.model,
             warn=lambda m: print(f"skfashion predict: warning: {m}", file=sys.stderr),
         )
     except ValueError as exc:
-        print(f"skfashion predict: error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
-    classes = np.asarray(model.classes_)
-    names = [class_name(c) for c in classes]
-    steps = getattr(model, "steps", [(None, model)])
-    takes_pictures = isinstance(steps[0][1], ImagePreprocessor)
     failures = 0
-    for image in args.images:
+    for image in config.images:
         try:
-            # a pipeline that starts with ImagePreprocessor converts pictures itself
-            X = [image] if takes_pictures else preprocess_image(image)[None, :]
-            proba = model.predict_proba(X)[0]
+            proba = predictor.predict_proba(predictor.pixels(image)[None, :])
         except (ValueError, OSError) as exc:
-            print(f"skfashion predict: error: {exc}", file=sys.stderr)
+            _error(exc)
             failures += 1
             continue
-        top = np.argsort(proba)[::-1][: args.top]
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "image": image,
-                        "predictions": [
-                            {
-                                "label": names[i],
-                                "probability": round(float(proba[i]), 4),
-                            }
-                            for i in top
-                        ],
-                    }
-                )
-            )
-        else:
-            guesses = ", ".join(f"{names[i]} {100 * proba[i]:.1f} %" for i in top)
-            print(f"{image}: {guesses}")
+        decimals = 4 if config.json else None
+        best = predictor.top(proba, config.top, decimals=decimals)[0]
+        print(_line(image, best, config.json))
     return 1 if failures else 0
+
+
+def _line(image, best, as_json):
+    if as_json:
+        return json.dumps({"image": image, "predictions": best})
+    guesses = ", ".join(f"{b['label']} {100 * b['probability']:.1f} %" for b in best)
+    return f"{image}: {guesses}"

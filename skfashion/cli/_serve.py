@@ -1,17 +1,53 @@
 """``skfashion serve``: a saved model behind HTTP and a web page."""
 
-import contextlib
 import gc
 import ipaddress
 import os
-import signal
 import socket
 import sys
+from dataclasses import dataclass
 
-from ._common._models import add_model_argument, load_predictor
+from ._common import add_model_argument, signals_to
 
 HELP = "serve a saved model: a web page, /predict, the v2 inference protocol"
 TOKEN_VARIABLE = "SKFASHION_SERVE_TOKEN"
+
+
+#: make_app's limits as the command line names them, in its units
+FLAGS = {
+    "max_upload_bytes": ("--max-upload-mb", 2**20),
+    "max_images": ("--max-images", 1),
+    "max_batch": ("--max-batch", 1),
+    "max_delay": ("--batch-delay-ms", 1e-3),
+}
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """What ``skfashion serve`` was asked for: where to listen, and the
+    keyword arguments of :func:`skfashion.serve.make_app`."""
+
+    model: str
+    host: str
+    port: int
+    access_log: bool
+    app: dict
+
+    @classmethod
+    def from_args(cls, args):
+        app = {
+            "name": args.name,
+            "token": args.token or None,
+            "max_upload_bytes": int(args.max_upload_mb * 2**20),
+            "max_images": args.max_images,
+            "max_batch": args.max_batch,
+            "max_delay": args.batch_delay_ms / 1000,
+        }
+        return cls(args.model, args.host, args.port, args.access_log, app)
+
+    @property
+    def limits(self):
+        return {k: v for k, v in self.app.items() if k in FLAGS}
 
 
 def add_parser(sub):
@@ -84,78 +120,40 @@ def _bind(host, port):
     return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def _build(args, served_path):
-    from skfashion.serve import make_app
-
-    model = load_predictor(
-        served_path, warn=lambda m: _say(f"warning: {m}"), spinning=False
-    )
-    return make_app(
-        model,
-        name=args.name,
-        token=args.token or None,
-        max_upload_bytes=int(args.max_upload_mb * 2**20),
-        max_images=args.max_images,
-        max_batch=args.max_batch,
-        max_delay=args.batch_delay_ms / 1000,
-    )
-
-
-def _check(args):
-    """The limits, named as the command line names them."""
-    if not 0 < args.max_upload_mb <= 1024:
-        return f"--max-upload-mb must be in (0, 1024], got {args.max_upload_mb}"
-    if args.max_images < 1 or args.max_batch < args.max_images:
-        return (
-            f"--max-images must be at least 1 and at most --max-batch, got "
-            f"{args.max_images} and {args.max_batch}"
-        )
-    if not 0 <= args.batch_delay_ms <= 1000:
-        return f"--batch-delay-ms must be in [0, 1000], got {args.batch_delay_ms}"
-    if not 0 <= args.port <= 65535:
-        return f"--port must be in [0, 65535], got {args.port}"
-    return None
-
-
 def run(args, parser):
-    problem = _check(args)
-    if problem:
-        return _error(problem)
+    config = ServeConfig.from_args(args)
     try:
         import uvicorn  # noqa: F401
 
-        app = _build(args, args.model)
+        from skfashion.io import load_predictor
+        from skfashion.serve import check_limits, make_app
+
+        check_limits(config.limits, names=FLAGS)
+        if not 0 <= config.port <= 65535:
+            raise ValueError(f"--port must be in [0, 65535], got {config.port}")
+        predictor = load_predictor(
+            config.model, warn=lambda m: _say(f"warning: {m}"), spinning=False
+        )
+        app = make_app(predictor, **config.app)
     except ImportError as exc:
         return _error(f'{exc.name or exc}: pip install "skfashion[serve]"')
     except (ValueError, TypeError) as exc:
         return _error(str(exc))
     try:
-        sock = _bind(args.host, args.port)
+        sock = _bind(config.host, config.port)
     except (OSError, OverflowError) as exc:
-        return _error(f"cannot listen on {args.host}:{args.port} ({exc})")
+        return _error(f"cannot listen on {config.host}:{config.port} ({exc})")
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    if not _loopback(args.host):
-        who = "anyone" if args.token else "anyone, with no token,"
+    if not _loopback(config.host):
+        who = "anyone" if config.app["token"] else "anyone, with no token,"
         _say(
-            f"warning: listening on {args.host}: {who} who can reach this machine "
-            "can use the model"
+            f"warning: listening on {config.host}: {who} who can reach this "
+            "machine can use the model"
         )
-    _say(f"serving {args.model} as {args.name!r}: {app.state.served.describe()}")
-    return _serve(app, sock, f"http://{shown}:{port}", args)
-
-
-@contextlib.contextmanager
-def _signals_to(handler):
-    """Ctrl-C and SIGTERM call ``handler``; the previous handlers afterwards."""
-    names = ("SIGINT", "SIGTERM")
-    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
-    previous = {s: signal.signal(s, handler) for s in signums}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+    name = config.app["name"]
+    _say(f"serving {config.model} as {name!r}: {predictor.describe()}")
+    return _serve(app, sock, f"http://{shown}:{port}", config)
 
 
 def _server(config, on_started):
@@ -166,7 +164,7 @@ def _server(config, on_started):
 
     class Server(uvicorn.Server):
         def capture_signals(self):
-            return _signals_to(self.handle_exit)
+            return signals_to(self.handle_exit, ("SIGINT", "SIGTERM"))
 
         async def startup(self, sockets=None):
             await super().startup(sockets=sockets)
@@ -188,17 +186,17 @@ def _started(url, name):
     )
 
 
-def _serve(app, sock, url, args):
+def _serve(app, sock, url, config):
     import uvicorn
 
-    config = uvicorn.Config(
+    server_config = uvicorn.Config(
         app,
         log_level="warning",
-        access_log=args.access_log,
+        access_log=config.access_log,
         timeout_graceful_shutdown=30,
         lifespan="on",
     )
-    server = _server(config, lambda: _started(url, args.name))
+    server = _server(server_config, lambda: _started(url, config.app["name"]))
     with sock:
         server.run(sockets=[sock])
     _say("stopped")

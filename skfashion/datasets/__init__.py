@@ -3,6 +3,7 @@
 from ._fashion_mnist import (
     CLASS_NAMES,
     SYSTEM_DATA_DIR,
+    class_name,
     fetch_fashion_mnist,
     locate_fashion_mnist,
 )
@@ -11,6 +12,7 @@ from ._idx import load_idx, save_idx
 __all__ = [
     "CLASS_NAMES",
     "SYSTEM_DATA_DIR",
+    "class_name",
     "fetch_fashion_mnist",
     "load_idx",
     "locate_fashion_mnist",

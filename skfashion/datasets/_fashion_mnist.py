@@ -35,7 +35,25 @@ CLASS_NAMES = (
 
 
 def class_name(label):
-    """A label's Fashion-MNIST name (0-9), else the label as text."""
+    """A label's Fashion-MNIST name (0-9), else the label as text.
+
+    Parameters
+    ----------
+    label : int or object
+        A class label, as a classifier's ``classes_`` holds it.
+
+    Returns
+    -------
+    name : str
+        :data:`CLASS_NAMES` ``[label]`` for the integers 0-9, ``str(label)``
+        for any other label.
+
+    Examples
+    --------
+    >>> from skfashion.datasets import class_name
+    >>> class_name(9), class_name("boot")
+    ('Ankle boot', 'boot')
+    """
     if isinstance(label, numbers.Integral) and 0 <= label < len(CLASS_NAMES):
         return CLASS_NAMES[label]
     return str(label)

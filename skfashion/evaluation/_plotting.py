@@ -3,7 +3,7 @@ images a model gets wrong."""
 
 import numpy as np
 
-from ..datasets._fashion_mnist import class_name
+from ..datasets import class_name
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_mistakes"]
 

@@ -5,11 +5,23 @@ with a JSON header, and ``load_model`` reads it back without running any
 code from it: the header names classes by their public paths, and only the
 classes of :data:`STORABLE` are ever built, each checked against its base.
 ``export_onnx`` writes the whole pipeline as an ONNX graph. Every file is
-written whole or not at all.
+written whole or not at all. ``load_predictor`` loads any of them (or a
+folder holding one) as a :class:`Predictor`: pictures in, named classes out,
+as ``skfashion predict`` and ``skfashion serve`` use a model.
 """
 
 from ._model_file import is_model_file, load_model, save_model
 from ._onnx import export_onnx
+from ._predictor import OnnxModel, Predictor, load_predictor
 from ._storable import STORABLE
 
-__all__ = ["STORABLE", "export_onnx", "is_model_file", "load_model", "save_model"]
+__all__ = [
+    "STORABLE",
+    "OnnxModel",
+    "Predictor",
+    "export_onnx",
+    "is_model_file",
+    "load_model",
+    "load_predictor",
+    "save_model",
+]

@@ -9,6 +9,7 @@ requests share calls of the model. Needs the ``serve`` extra: ``pip install
 """
 
 from ._batcher import DynamicBatcher, Overloaded
+from ._limits import LIMITS, check_limits
 
 try:
     from ._app import make_app
@@ -23,4 +24,4 @@ except ImportError as exc:  # FastAPI, uvicorn, ... are an extra
         )
 
 
-__all__ = ["DynamicBatcher", "Overloaded", "make_app"]
+__all__ = ["LIMITS", "DynamicBatcher", "Overloaded", "check_limits", "make_app"]

@@ -15,35 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from .._version import __version__
+from ..io import Predictor
 from . import _v2
 from ._batcher import DynamicBatcher, NotRunning, Overloaded
 from ._errors import ClientError
 from ._guard import Guard, Metrics
 from ._images import pixels_of_upload, view_png
-from ._model import ServedModel
+from ._limits import LIMITS, check_limits
 
 __all__ = ["make_app"]
 
 STATIC = Path(__file__).parent / "static"
 logger = logging.getLogger("skfashion.serve")
-
-
-def _check_limits(max_upload_bytes, max_images, max_batch, max_pixels, max_delay):
-    for name, value in (
-        ("max_upload_bytes", max_upload_bytes),
-        ("max_images", max_images),
-        ("max_batch", max_batch),
-        ("max_pixels", max_pixels),
-    ):
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if max_images > max_batch:
-        raise ValueError(
-            f"max_images ({max_images}) must not exceed max_batch ({max_batch}): "
-            "a request's images go to the model together"
-        )
-    if not 0 <= max_delay <= 1:
-        raise ValueError(f"max_delay must be in [0, 1] seconds, got {max_delay!r}")
 
 
 def make_app(
@@ -71,18 +54,18 @@ def make_app(
 
     Parameters
     ----------
-    model : fitted classifier
+    model : fitted classifier or Predictor
         A pipeline such as ``make_pipeline(PixelScaler(), FashionMLP())``,
-        a model loaded by :func:`skfashion.load_model`, or any fitted
-        classifier with ``classes_`` and ``predict_proba`` that takes rows
-        of 0-255 pixels.
+        a model loaded by :func:`skfashion.load_model` or
+        :func:`skfashion.io.load_predictor`, or any fitted classifier with
+        ``classes_`` and ``predict_proba`` that takes rows of 0-255 pixels.
     name : str, default="skfashion"
         The model's name in the v2 routes.
     token : str, default=None
         If given, every route but the health checks and the pages (which
         hold no model data) needs ``Authorization: Bearer <token>``.
     max_upload_bytes : int, default=10 MiB
-        Largest request body.
+        Largest request body (at most 1 GiB).
     max_images : int, default=16
         Most images in one request.
     max_batch : int, default=64
@@ -111,8 +94,9 @@ def make_app(
     ...     client.get("/v2/models/skfashion").json()["class_names"]
     ['T-shirt/top', 'Trouser']
     """
-    _check_limits(max_upload_bytes, max_images, max_batch, max_pixels, max_delay)
-    served = ServedModel(model)
+    arguments = locals()
+    check_limits({name: arguments[name] for name in LIMITS})
+    served = model if isinstance(model, Predictor) else Predictor(model)
     metrics = Metrics()
     batcher = DynamicBatcher(
         served.predict_proba,
@@ -230,21 +214,12 @@ def _add_page_routes(app, served, limits):
 
 
 def _described(served, uploads, proba, views, top):
-    answers = []
-    for (filename, _), row, view in zip(uploads, proba, views, strict=True):
-        best = np.argsort(row)[::-1][:top]
-        answers.append(
-            {
-                "file": filename,
-                "label": served.names[best[0]],
-                "top": [
-                    {"label": served.names[i], "probability": round(float(row[i]), 4)}
-                    for i in best
-                ],
-                "view": view,
-            }
+    return [
+        {"file": filename, "label": best[0]["label"], "top": best, "view": view}
+        for (filename, _), best, view in zip(
+            uploads, served.top(proba, top), views, strict=True
         )
-    return answers
+    ]
 
 
 #: the routes every request of a load goes through (inference) or that a

@@ -54,12 +54,12 @@ def server_metadata():
 
 
 def _label_type(served):
-    return "INT64" if served.classes.dtype.kind in "iu" else "BYTES"
+    return "INT64" if served.classes_.dtype.kind in "iu" else "BYTES"
 
 
 def model_metadata(served, name):
     """``GET /v2/models/{name}``: inputs, outputs, and the classes."""
-    n_classes = len(served.classes)
+    n_classes = len(served.classes_)
     return {
         "name": name,
         "versions": ["1"],
@@ -71,8 +71,8 @@ def model_metadata(served, name):
             {"name": "label", "datatype": _label_type(served), "shape": [-1]},
             {"name": "probabilities", "datatype": "FP32", "shape": [-1, n_classes]},
         ],
-        "classes": served.classes.tolist(),
-        "class_names": served.names,
+        "classes": served.classes_.tolist(),
+        "class_names": served.class_names,
         "parameters": {
             "pixels": "0-255, row by row, white garment on black (Fashion-MNIST)",
             "accepted_datatypes": list(DATATYPES),
@@ -212,7 +212,7 @@ def infer_response(served, name, request_id, proba, outputs):
             "name": "label",
             "datatype": _label_type(served),
             "shape": [len(proba)],
-            "data": served.classes[proba.argmax(axis=1)].tolist(),
+            "data": served.classes_[proba.argmax(axis=1)].tolist(),
         },
         "probabilities": {
             "name": "probabilities",

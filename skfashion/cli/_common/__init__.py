@@ -2,15 +2,21 @@
 folders, data and pipelines. Imports nothing heavy, so that ``--help`` stays
 quick."""
 
-from ._args import ArgumentError, add_machine_arguments, check_device
+from ._args import (
+    ArgumentError,
+    add_machine_arguments,
+    add_model_argument,
+    check_device,
+)
 from ._clock import format_duration, time_batches
 from ._experiment import FashionData, load_data, pct, pipeline
 from ._folders import keep_partial, make_workdir, move_files_into, move_into_place
-from ._signals import interruptible
+from ._signals import interruptible, signals_to
 
 __all__ = [
     "ArgumentError",
     "add_machine_arguments",
+    "add_model_argument",
     "FashionData",
     "check_device",
     "format_duration",
@@ -22,5 +28,6 @@ __all__ = [
     "move_into_place",
     "pct",
     "pipeline",
+    "signals_to",
     "time_batches",
 ]

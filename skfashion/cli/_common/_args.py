@@ -1,10 +1,15 @@
-"""What the long commands (``report``, ``tune``) share in checking their
-arguments: the error they print as one line, and the ``--device`` check.
+"""What the commands share in their arguments: the error they print as one
+line, ``--device`` and its check, ``--model``.
 
 Imports nothing heavy, so that ``--help`` stays quick.
 """
 
-__all__ = ["ArgumentError", "add_machine_arguments", "check_device"]
+__all__ = [
+    "ArgumentError",
+    "add_machine_arguments",
+    "add_model_argument",
+    "check_device",
+]
 
 
 class ArgumentError(Exception):
@@ -39,3 +44,16 @@ def add_machine_arguments(parser):
         help="training precision (default: auto)",
     )
     parser.add_argument("--data-home", metavar="DIR", help="where to look for the data")
+
+
+def add_model_argument(parser):
+    """``--model``, as ``predict`` and ``serve`` take it."""
+    parser.add_argument(
+        "--model",
+        required=True,
+        help=(
+            "a model file (model.safetensors from save_model, model.onnx from "
+            "export_onnx, or a .pkl/.joblib pickle, which runs code when loaded) "
+            "or a folder holding one, e.g. report/cnn"
+        ),
+    )

@@ -10,7 +10,7 @@ continue. The exit code is the shell's for that signal (128 + its number).
 import contextlib
 import signal
 
-__all__ = ["Interruption", "interruptible"]
+__all__ = ["Interruption", "interruptible", "signals_to"]
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # SIGHUP does not exist on Windows
 
@@ -53,13 +53,18 @@ def interruptible():
         stop.signum = signum
         raise KeyboardInterrupt
 
-    previous = {}
-    for name in SIGNALS:
-        signum = getattr(signal, name, None)
-        if signum is not None:
-            previous[signum] = signal.signal(signum, handler)
-    try:
+    with signals_to(handler):
         yield stop
+
+
+@contextlib.contextmanager
+def signals_to(handler, names=SIGNALS):
+    """Inside the block, the signals ``names`` (those this system has) call
+    ``handler``; the previous handlers come back afterwards."""
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {s: signal.signal(s, handler) for s in signums}
+    try:
+        yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)

@@ -1,0 +1,307 @@
+"""One object for every model ``skfashion predict`` and ``skfashion serve``
+take: a safe model file, an ONNX graph, a pickle, a folder holding one, or
+a fitted classifier in memory."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..datasets import class_name
+from ..preprocessing import ImagePreprocessor, preprocess_image
+
+__all__ = ["OnnxModel", "Predictor", "load_predictor"]
+
+PICKLE_SUFFIXES = (".pkl", ".joblib")
+
+
+class OnnxModel:
+    """A graph written by :func:`~skfashion.export_onnx`, run by onnxruntime.
+
+    It has the ``classes_`` and ``predict_proba`` of the classifier it was
+    exported from, and takes rows of 0-255 pixels whatever the graph's
+    input type.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.onnx`` file.
+    spinning : bool, default=True
+        Whether onnxruntime's threads spin for more work between calls.
+        A server wants ``False``: spinning threads take the cores its event
+        loop needs between calls.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, from the graph's metadata.
+    n_features_in_ : int or None
+        The pixels a row holds (``None`` if the graph does not say).
+
+    Examples
+    --------
+    >>> from skfashion.io import OnnxModel
+    >>> model = OnnxModel("report/cnn/model.onnx")  # doctest: +SKIP
+    >>> model.predict_proba(X_test[:1]).shape  # doctest: +SKIP
+    (1, 10)
+    """
+
+    def __init__(self, path, *, spinning=True):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ValueError(
+                f"{path}: running an ONNX model needs onnxruntime (pip install "
+                '"skfashion[onnx]")'
+            ) from None
+        options = ort.SessionOptions()
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+            meta = self._session.get_modelmeta().custom_metadata_map
+            self.classes_ = np.asarray(json.loads(meta["classes"]))
+        except Exception as exc:  # onnxruntime raises its own error types
+            raise ValueError(
+                f"{path}: not a model written by export_onnx ({exc})"
+            ) from None
+        self.path = path
+        self._input = self._session.get_inputs()[0]
+        expected = self._input.shape[-1]
+        self.n_features_in_ = expected if isinstance(expected, int) else None
+        # a bare classifier trained on [0, 1] gets the pixels scaled to it
+        self._scale = float(meta.get("input_max") or 255) <= 1.0
+
+    def predict_proba(self, X):
+        """Class probabilities for rows of 0-255 pixels."""
+        X = np.asarray(X)
+        expected = self.n_features_in_
+        if expected is not None and X.shape[-1] != expected:
+            raise ValueError(
+                f"{self.path}: the model takes {_size(expected)}, got "
+                f"{_size(X.shape[-1])}"
+            )
+        if self._input.type == "tensor(uint8)":
+            X = X.astype(np.uint8)
+        else:
+            X = X.astype(np.float32) / (255.0 if self._scale else 1.0)
+        return self._session.run(["probabilities"], {self._input.name: X})[0]
+
+
+class Predictor:
+    """A fitted classifier seen as ``predict`` and ``serve`` use it: pictures
+    or rows of 0-255 pixels in, named classes out.
+
+    A pipeline that starts with
+    :class:`~skfashion.preprocessing.ImagePreprocessor` is run from its
+    second step: the predictor converts pictures itself, the same way
+    (:func:`~skfashion.preprocess_image` at the same size), so that a
+    server can show what the model receives.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        A pipeline such as ``make_pipeline(PixelScaler(), FashionMLP())``,
+        a model loaded by :func:`~skfashion.load_model`, an
+        :class:`OnnxModel`, or any fitted classifier with ``classes_`` and
+        ``predict_proba`` that takes rows of 0-255 pixels.
+
+    Attributes
+    ----------
+    model : fitted classifier
+        What ``predict_proba`` calls (without a leading ImagePreprocessor).
+    classes_ : ndarray
+        The class labels.
+    class_names : list of str
+        Their names (:func:`~skfashion.datasets.class_name`).
+    side : int
+        The pictures' side in pixels.
+    n_features : int
+        The pixels of a row (``side ** 2``).
+    platform : {"skfashion", "onnxruntime"}
+        What runs the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfashion.io import Predictor
+    >>> model = DummyClassifier().fit(np.zeros((3, 784)), [0, 1, 1])
+    >>> predictor = Predictor(model)
+    >>> predictor.side, predictor.class_names
+    (28, ['T-shirt/top', 'Trouser'])
+    >>> predictor.top(predictor.predict_proba(np.zeros((1, 784))), k=1)
+    [[{'label': 'Trouser', 'probability': 0.6667}]]
+    """
+
+    def __init__(self, model):
+        if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
+            raise TypeError(
+                f"can only serve a fitted classifier with predict_proba, got "
+                f"{type(model).__name__}"
+            )
+        steps = getattr(model, "steps", None)
+        side = None
+        if steps and isinstance(steps[0][1], ImagePreprocessor):
+            side = steps[0][1].size
+            if len(steps) == 1:
+                raise TypeError("the pipeline holds only an ImagePreprocessor")
+            model = model[1:]
+        self.model = model
+        self.classes_ = np.asarray(model.classes_)
+        self.class_names = [class_name(c) for c in self.classes_.tolist()]
+        n_features = _n_features(model)
+        root = math.isqrt(n_features)
+        if root * root != n_features:
+            raise TypeError(f"the model takes {n_features} features, not a picture")
+        self.side = side or root
+        self.n_features = self.side**2
+        self.platform = "onnxruntime" if isinstance(model, OnnxModel) else "skfashion"
+
+    def predict_proba(self, X):
+        """Probabilities for rows of 0-255 pixels, as float32."""
+        return np.asarray(self.model.predict_proba(X), dtype=np.float32)
+
+    def pixels(self, image):
+        """A picture (a path, a PIL image or an array) as the row of pixels
+        the model takes (:func:`~skfashion.preprocess_image`)."""
+        return preprocess_image(image, size=self.side)
+
+    def top(self, proba, k=3, *, decimals=4):
+        """Each row's ``k`` likeliest classes, likeliest first, as
+        ``{"label": name, "probability": p}`` with ``p`` rounded to
+        ``decimals`` (``None``: as computed)."""
+        proba = np.asarray(proba)
+        best = np.argsort(proba, axis=1)[:, ::-1][:, :k]
+        return [
+            [
+                {
+                    "label": self.class_names[i],
+                    "probability": float(row[i])
+                    if decimals is None
+                    else round(float(row[i]), decimals),
+                }
+                for i in order
+            ]
+            for row, order in zip(proba, best, strict=True)
+        ]
+
+    def describe(self):
+        """One line: what is served."""
+        inner = getattr(self.model, "steps", [(None, self.model)])[-1][1]
+        kind = type(inner).__name__
+        if self.platform == "onnxruntime":
+            kind = "ONNX graph"
+        return (
+            f"{kind}, {self.side}x{self.side} pictures -> {len(self.classes_)} "
+            f"classes ({', '.join(self.class_names[:3])}, ...)"
+        )
+
+
+def _n_features(model):
+    n = getattr(model, "n_features_in_", None)
+    return int(n) if isinstance(n, int | np.integer) else 784
+
+
+def _find(path):
+    """The model file ``path`` names: itself, or in a folder the safe file
+    first."""
+    path = Path(path)
+    if path.is_dir():
+        candidates = [path / "model.safetensors", path / "model.onnx"]
+        candidates += [path / f"model{suffix}" for suffix in PICKLE_SUFFIXES]
+        found = [c for c in candidates if c.is_file()]
+        if not found:
+            raise ValueError(f"{path}: no model.safetensors or model.pkl in it")
+        path = found[0]
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file")
+    return path
+
+
+def _load_pickle(path, warn):
+    import joblib
+
+    warn(
+        f"{path} is a pickle, and loading a pickle runs code from it: use only "
+        "pickles you trust (model.safetensors files are safe)"
+    )
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a corrupt pickle raises many kinds of errors
+        raise ValueError(f"{path}: not a readable model file ({exc})") from None
+    if not hasattr(model, "predict_proba"):
+        raise ValueError(f"{path}: holds a {type(model).__name__}, not a classifier")
+    return model
+
+
+def load_predictor(path, *, warn=None, spinning=True):
+    """Load any model ``skfashion predict`` and ``skfashion serve`` take.
+
+    A safe model file (written by :func:`~skfashion.save_model`; never runs
+    code from the file), an ONNX graph (written by
+    :func:`~skfashion.export_onnx`), a ``.pkl``/``.joblib`` pickle (which
+    runs code when loaded: ``warn`` is told first), or a folder holding one
+    of them (a report's model folder), where the safe file is preferred.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file or its folder.
+    warn : callable, default=None
+        Called with one line before a pickle is loaded; ``None`` issues a
+        :class:`UserWarning`.
+    spinning : bool, default=True
+        For an ONNX graph: see :class:`OnnxModel`.
+
+    Returns
+    -------
+    predictor : Predictor
+
+    Raises
+    ------
+    ValueError
+        If ``path`` holds no model, or one that cannot be read or served.
+
+    Examples
+    --------
+    >>> from skfashion.io import load_predictor
+    >>> load_predictor("report/cnn").describe()  # doctest: +SKIP
+    'Pipeline, 28x28 pictures -> 10 classes (T-shirt/top, Trouser, Pullover, ...)'
+    """
+    from ._model_file import is_model_file, load_model
+
+    if warn is None:
+        import warnings
+
+        def warn(message):
+            warnings.warn(message, UserWarning, stacklevel=3)
+
+    path = _find(path)
+    if is_model_file(path):
+        model = load_model(path)
+    elif path.suffix.lower() == ".onnx":
+        model = OnnxModel(path, spinning=spinning)
+    elif path.suffix.lower() in PICKLE_SUFFIXES:
+        model = _load_pickle(path, warn)
+    else:
+        raise ValueError(
+            f"{path}: not a model file (expected a .safetensors file written by "
+            "save_model, a .onnx file written by export_onnx, or a .pkl/.joblib "
+            "pickle)"
+        )
+    try:
+        return Predictor(model)
+    except TypeError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def _size(n_pixels):
+    """'28x28 images (784 pixels)', or 'rows of N pixels' if not square."""
+    side = math.isqrt(n_pixels)
+    if side * side == n_pixels:
+        return f"{side}x{side} images ({n_pixels} pixels)"
+    return f"rows of {n_pixels} pixels"
