@@ -7,7 +7,7 @@ turns the class names into the classes (a test checks that every public
 classifier of the package is listed).
 """
 
-__all__ = ["MODELS", "ORIGINAL", "PRECISIONS", "TITLES"]
+__all__ = ["MODELS", "ORIGINAL", "TITLES"]
 
 #: Each classifier: its class in :mod:`skfashion.neural_network`, its title,
 #: and for the original 2020 report's two models their epochs and test
@@ -35,6 +35,3 @@ TITLES = {name: model["title"] for name, model in MODELS.items()}
 
 #: The original 2020 report's two models: their epochs and test accuracy.
 ORIGINAL = {name: m["original"] for name, m in MODELS.items() if m["original"]}
-
-#: The values of every classifier's ``precision`` parameter (and --precision).
-PRECISIONS = ("auto", "float32", "bfloat16")

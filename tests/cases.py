@@ -5,6 +5,7 @@ is tested as soon as it is registered (and ``test_registry_is_complete``
 fails until it has tiny settings here).
 """
 
+import functools
 import numpy as np
 from sklearn.pipeline import make_pipeline
 
@@ -102,3 +103,15 @@ def blobs(n_per_class=40, seed=0, pixels=False):
 def data_for(pipeline, **kwargs):
     """Raw pixels for a pipeline (PixelScaler scales them), [0, 1] otherwise."""
     return blobs(pixels=pipeline, **kwargs)
+
+
+#: every registered classifier's tiny maker, by short name
+MAKERS = {name: functools.partial(make, name) for name in NAMES}
+
+
+def tiny_mlp(**kw):
+    return make("mlp", **kw)
+
+
+def tiny_cnn(**kw):
+    return make("cnn", **kw)

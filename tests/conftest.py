@@ -3,6 +3,8 @@ import os
 import numpy as np
 import pytest
 import torch
+from cases import CASE_IDS, CASES, data_for, make
+from cases import blobs as cases_blobs
 from hypothesis import HealthCheck, settings
 
 from skfashion.datasets import _fashion_mnist
@@ -124,3 +126,19 @@ def mlp_folder(fashion_train, tmp_path_factory):
     pipe.fit(fashion_train.data[:5000], fashion_train.target[:5000])
     save_model(pipe, folder / "model.safetensors")
     return pipe, folder
+
+
+@pytest.fixture(scope="module", params=CASES, ids=CASE_IDS)
+def fitted(request):
+    """(model, X, y) for each case of cases.py, fitted once per test module
+    with validation."""
+    name, pipeline = request.param
+    X, y = data_for(pipeline)
+    model = make(name, pipeline, validation_split=0.25).fit(X, y)
+    return model, X, y
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Three well-separated classes of 6x6 'images' (36 features)."""
+    return cases_blobs()

@@ -18,13 +18,13 @@ PACKAGE = ROOT / "skfashion"
 ALLOWED = {
     "_version": set(),
     "_catalog": set(),
-    "utils": {"_catalog", "_version"},
+    "utils": {"_version"},
     "datasets": {"utils"},  # atomic writes only: no PyTorch
     "modules": set(),  # plain PyTorch
     "preprocessing": set(),  # plain scikit-learn
     "callbacks": {"utils"},
     "neural_network": {"_catalog", "callbacks", "modules", "utils"},
-    "evaluation": {"datasets"},
+    "evaluation": {"datasets", "utils"},
     "tuning": set(),
     "io": {"_version", "datasets", "neural_network", "preprocessing", "utils"},
     "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
@@ -51,28 +51,41 @@ def _module_name(path):
     return ".".join(parts)
 
 
+def _from_imports(tree, name=None, is_package=False):
+    """``(target module, imported names, line)`` of each ``from skfashion...
+    import ...`` in ``tree``, relative imports resolved for the module
+    ``name``."""
+    package = name if is_package else (name or "").rpartition(".")[0]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level and name is None:  # outside the package: not skfashion's
+            continue
+        if node.level:
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1]
+            target = ".".join([*base, *([node.module] if node.module else [])])
+        elif (node.module or "").startswith("skfashion"):
+            target = node.module
+        else:
+            continue
+        yield target, [a.name for a in node.names], node.lineno
+
+
 def _imports(path):
     """The skfashion modules that ``path`` imports, at the top or inside a
     function, as absolute names."""
     name = _module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.startswith("skfashion")}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                target = ".".join([*base, *([node.module] if node.module else [])])
-            elif (node.module or "").startswith("skfashion"):
-                target = node.module
-            else:
-                continue
-            # "from . import _data" imports the module skfashion.cli._data
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                found.add(sub if _exists(sub) else target)
+    for target, names, _ in _from_imports(tree, name, path.name == "__init__.py"):
+        # "from . import _data" imports the module skfashion.cli._data
+        for alias in names:
+            sub = f"{target}.{alias}"
+            found.add(sub if _exists(sub) else target)
     return found - {name}
 
 
@@ -92,6 +105,23 @@ def _part(module):
 def test_every_part_is_in_the_map():
     parts = {_part(m) for m in GRAPH} - {None}
     assert parts == set(ALLOWED)
+
+
+def _documented_map():
+    """The map as docs/contributing.rst states it: one line a part,
+    ``- ``part``: ``other``, ...`` (or ``nothing``)."""
+    text = (ROOT / "docs" / "contributing.rst").read_text()
+    block = text.split(".. layout-map-start")[1].split(".. layout-map-end")[0]
+    documented = {}
+    for line in block.strip().splitlines():
+        part, _, others = line.removeprefix("- ").partition(": ")
+        names = set() if others == "nothing" else set(re.findall(r"``(\w+)``", others))
+        documented[part.strip("`")] = names
+    return documented
+
+
+def test_the_documented_map_is_the_tested_one():
+    assert _documented_map() == ALLOWED
 
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
@@ -124,6 +154,88 @@ def test_no_import_cycle():
     for module in sorted(GRAPH):
         if module not in state:
             visit(module)
+
+
+def _public_names(package):
+    """A package's ``__all__``, read from its ``__init__.py`` (a list, or
+    ``sorted(_MODULES)`` of a lazy package)."""
+    init = ROOT.joinpath(*package.split("."), "__init__.py")
+    values = {}
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = node.value
+    names = values["__all__"]
+    if isinstance(names, ast.Call):  # sorted(_MODULES)
+        names = values[names.args[0].id]
+        return {ast.literal_eval(k) for k in names.keys}
+    return set(ast.literal_eval(names))
+
+
+def private_crossings(source, module=None, is_package=False):
+    """Names taken across a package's border from its private modules.
+
+    Inside skfashion, a private module (a path with a ``_name``) is its
+    package's business: another package -- or a test, a benchmark, a
+    script -- may take a name from it only if the package makes that name
+    public (its ``__all__``), as scikit-learn's private names cross files
+    only inside a subpackage. Code outside may still take a private module
+    whole (``from skfashion.cli.report import _outputs``), to measure it or
+    to replace a function of it in a test.
+    """
+    found = []
+    tree = ast.parse(source)
+    for target, names, line in _from_imports(tree, module, is_package):
+        parts = target.split(".")
+        private = [i for i, p in enumerate(parts) if p.startswith("_")]
+        for alias in names:
+            if not private and not alias.startswith("_"):
+                continue
+            cut = private[0] if private else len(parts)
+            package = ".".join(parts[:cut])
+            inside = module is not None and f"{module}.".startswith(package + ".")
+            if inside or _exists(f"{target}.{alias}"):
+                continue
+            if alias not in _public_names(package):
+                found.append(f"{line}: {alias} from {target}")
+    return found
+
+
+def _checked_files():
+    """Every Python file of the repository that imports skfashion."""
+    for folder in ("skfashion", "tests", "benchmarks", "scripts", "examples", "docs"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).parts
+            if rel[:2] == ("tests", "data") or "_build" in rel or "generated" in rel:
+                continue
+            yield path
+
+
+def test_private_names_stay_inside_their_package():
+    found = []
+    for path in _checked_files():
+        inside = path.is_relative_to(PACKAGE)
+        module = _module_name(path) if inside else None
+        for problem in private_crossings(
+            path.read_text(), module, path.name == "__init__.py"
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{problem}")
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source, module",
+    [
+        ("from skfashion.datasets._idx import _read_header", None),
+        ("from skfashion.datasets._fashion_mnist import FILES", None),
+        ("from skfashion.datasets import _fashion_mnist as f", None),  # a module: ok
+        ("from ..neural_network._validation import sample_weights", "skfashion.io._x"),
+        ("from skfashion.cli.report._experiment import train", None),
+    ],
+)
+def test_private_crossings_are_found(source, module):
+    """The rule fails on an injected violation, and only on one."""
+    found = private_crossings(source, module)
+    assert bool(found) == ("as f" not in source), found
 
 
 def _functions():

@@ -11,8 +11,8 @@ public paths.
 
 from ._lr_scheduler import OneCycle, TriangularLR
 from ._memory import ReuseFreedMemory
-from ._regularization import L2Gradient
-from ._resume import ResumeCheckpoint
+from ._regularization import L2Gradient, dense_kernels, l2_penalty
+from ._resume import ResumeCheckpoint, checkpoint_path, saved_epochs
 from ._scoring import BatchAccuracy, ProgressBar
 from ._threads import AdaptiveThreads
 from ._weights import Lookahead, PatchWhitening
@@ -28,4 +28,8 @@ __all__ = [
     "ResumeCheckpoint",
     "ReuseFreedMemory",
     "TriangularLR",
+    "checkpoint_path",
+    "dense_kernels",
+    "l2_penalty",
+    "saved_epochs",
 ]

@@ -19,7 +19,16 @@ __all__ = ["L2Gradient", "dense_kernels", "l2_penalty"]
 
 def dense_kernels(module):
     """The weights of every ``nn.Linear`` of ``module``: what Keras'
-    ``kernel_regularizer`` of a ``Dense`` layer penalizes."""
+    ``kernel_regularizer`` of a ``Dense`` layer penalizes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfashion.callbacks import dense_kernels
+    >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Linear(4, 3))
+    >>> [tuple(w.shape) for w in dense_kernels(net)]
+    [(3, 4)]
+    """
     return [m.weight for m in module.modules() if isinstance(m, nn.Linear)]
 
 
@@ -29,7 +38,7 @@ def l2_penalty(module, l2):
     Examples
     --------
     >>> import torch
-    >>> from skfashion.callbacks._regularization import l2_penalty
+    >>> from skfashion.callbacks import l2_penalty
     >>> layer = torch.nn.Linear(2, 1, bias=False)
     >>> _ = layer.weight.data.copy_(torch.tensor([[3.0, 4.0]]))
     >>> float(l2_penalty(layer, 0.01))

@@ -186,7 +186,7 @@ class ResumeCheckpoint(Callback):
     def _restore(self, net, state):
         net.module_.load_state_dict(state["module"])
         net.optimizer_.load_state_dict(state["optimizer"])
-        net._restore_fitted_state(json.loads(state["fitted"]))
+        net.set_fitted_state(json.loads(state["fitted"]))
         torch.set_rng_state(state["rng"])
         if state.get("cuda_rng") is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state(state["cuda_rng"], device=net.device_)
@@ -199,7 +199,7 @@ class ResumeCheckpoint(Callback):
         state = {
             "module": net.module_.state_dict(),
             "optimizer": net.optimizer_.state_dict(),
-            "fitted": json.dumps(net._fitted_state(), default=float),
+            "fitted": json.dumps(net.get_fitted_state(), default=float),
             "rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state(net.device_) if cuda else None,
             "callbacks": {
@@ -217,7 +217,15 @@ def saved_epochs(checkpoint_dir):
     """How many epochs the interrupted fits in ``checkpoint_dir`` have done:
     ``{file name: epochs}``, for saying how much a resumed run has left
     (unreadable files count as 0, as :class:`ResumeCheckpoint` starts them
-    over)."""
+    over).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfashion.callbacks import saved_epochs
+    >>> saved_epochs(tempfile.mkdtemp())
+    {}
+    """
     epochs = {}
     for path in sorted(Path(checkpoint_dir).glob("*.pt")):
         state = ResumeCheckpoint._read(path)
@@ -241,7 +249,18 @@ _NOT_HASHED = ("verbose", "checkpoint_dir", "callbacks", "warm_start")
 def checkpoint_path(dirname, net, X, y):
     """The checkpoint file of one fit in ``dirname``: named by the net's
     parameters and the data, so that parallel fits (a search's candidates and
-    folds) never share one."""
+    folds) never share one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import FashionMLP
+    >>> from skfashion.callbacks import checkpoint_path
+    >>> X, y = np.zeros((4, 784), np.float32), np.array([0, 1, 0, 1])
+    >>> a = checkpoint_path("ckpt", FashionMLP(), X, y)
+    >>> a == checkpoint_path("ckpt", FashionMLP(lr=0.1), X, y), a.suffix
+    (False, '.pt')
+    """
     params = sorted(
         (k, repr(v))
         for k, v in net.get_params(deep=False).items()

@@ -4,13 +4,13 @@ images a model gets wrong."""
 import numpy as np
 
 from ..datasets import class_name
+from ..utils import split_pipeline
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_mistakes"]
 
 
 def _history_records(estimator_or_history):
-    if hasattr(estimator_or_history, "steps"):  # a Pipeline: its last step
-        estimator_or_history = estimator_or_history.steps[-1][1]
+    _, estimator_or_history = split_pipeline(estimator_or_history)  # the last step
     history = getattr(estimator_or_history, "history_", estimator_or_history)
     try:
         records = list(history)

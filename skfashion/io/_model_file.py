@@ -22,11 +22,10 @@ from safetensors.torch import save_file
 from sklearn.base import TransformerMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNetClassifier
 
 from .._version import __version__
 from ..neural_network import FashionNetBase
-from ..utils import atomic_write, resolve_device, resolve_precision
+from ..utils import atomic_write, split_pipeline
 from ._storable import class_from_name, stored_name
 
 __all__ = ["is_model_file", "load_model", "save_model"]
@@ -266,13 +265,9 @@ def save_model(model, path):
     >>> bool((again.predict_proba(X) == pipe.predict_proba(X)).all())
     True
     """
-    steps = list(model.steps) if isinstance(model, Pipeline) else [(None, model)]
-    net = steps[-1][1]
-    if not isinstance(net, FashionNetBase):
-        raise ValueError(
-            "save_model needs a skfashion classifier, or a pipeline ending in "
-            f"one; got {type(net).__name__}."
-        )
+    steps, net = split_pipeline(
+        model, FashionNetBase, caller="save_model", kind="a skfashion classifier"
+    )
     check_is_fitted(net)
     spec = [_step_spec(name, step) for name, step in steps]
     for item in spec:  # what cannot be loaded is never written
@@ -289,7 +284,7 @@ def save_model(model, path):
         "version": FORMAT_VERSION,
         "skfashion": __version__,
         "steps": spec,
-        **net._fitted_state(),  # classes, input_max, split_seed, history
+        **net.get_fitted_state(),  # classes, input_max, split_seed, history
     }
     try:
         metadata = json.dumps(header, default=float)
@@ -398,19 +393,17 @@ def load_model(path):
         for spec, (_, step) in zip(header["steps"], steps, strict=True):
             _set_fitted(step, spec)
         net = steps[-1][1]
-        net._restore_fitted_state(header)
+        net.set_fitted_state(header)  # the classes build the network
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"{path}: malformed skfashion model header ({exc}).") from None
-    try:
-        net.device_ = resolve_device(net.device)
-    except ValueError:  # saved on a GPU, loaded where there is none
-        net.device_ = "cpu"
-    net.precision_ = resolve_precision(net.precision, net.device_)
+    net.resolve_placement(cpu_fallback=True)  # saved on a GPU, loaded on a CPU
+    history, net.history_ = net.history_, None  # skorch's initialize clears it
     try:
         with torch.random.fork_rng(devices=[]):  # initialize draws random weights
-            NeuralNetClassifier.initialize(net)  # the device is decided above
+            net.initialize_placed()
     except Exception as exc:  # parameters that build no network
         raise ValueError(f"{path}: cannot build the stored network ({exc}).") from None
+    net.history_ = history
     try:
         net.module_.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
@@ -418,7 +411,6 @@ def load_model(path):
         raise ValueError(
             f"{path}: the weights do not fit the stored architecture ({first})."
         ) from None
-    net._restore_fitted_state(header)  # again: skorch's initialize reset history
     net.module_.eval()
     if steps[0][0] is None:
         return net

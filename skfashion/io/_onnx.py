@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import atomic_write
+from ..utils import atomic_write, split_pipeline
 from ._quantize import check_calibration, quantize_int8
 
 __all__ = ["export_onnx"]
@@ -39,13 +39,12 @@ def _split(model):
     from ..neural_network import FashionNetBase
     from ..preprocessing import ImagePreprocessor
 
-    steps = list(model.steps) if isinstance(model, Pipeline) else [("model", model)]
-    clf = steps[-1][1]
-    if not isinstance(clf, FashionNetBase):
-        raise TypeError(
-            "export_onnx needs a fitted skfashion classifier, or a Pipeline ending "
-            f"in one; got {type(clf).__name__}."
-        )
+    steps, clf = split_pipeline(
+        model,
+        FashionNetBase,
+        caller="export_onnx",
+        kind="a fitted skfashion classifier",
+    )
     check_is_fitted(clf)
     for name, step in steps[:-1]:
         check_is_fitted(step)

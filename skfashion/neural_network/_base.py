@@ -23,8 +23,8 @@ from skorch.history import History
 from skorch.utils import to_numpy, to_tensor
 from torch import nn
 
-from ..callbacks._regularization import l2_penalty
-from ..utils import ArrayLoader, batch_weights, resolve_device
+from ..callbacks import l2_penalty
+from ..utils import ArrayLoader, batch_weights
 from ._components import PREDICT_BATCH_SIZE, ComponentsMixin
 from ._device import DeviceMixin
 from ._random import own_random_stream
@@ -129,7 +129,6 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        resolve_device(self.device)  # a CUDA device on a machine without one
 
     def _validate_training_data(self, X, y, sample_weight, *, reset, classes=None):
         """Checked float32 X (with the weights, if any, in skorch's dict of
@@ -155,12 +154,13 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         return (X if weights is None else {"X": X, "sample_weight": weights}), y
 
     # ----------------------------------------------------------- fitted state
-    def _fitted_state(self):
-        """What ``fit`` decided besides the weights, as plain data: the
-        classes, the largest input magnitude, the validation split's seed and
-        the history. ``save_model`` and ``ResumeCheckpoint`` store it and
-        :meth:`_restore_fitted_state` puts it back, so a new fitted attribute
-        is added here, once."""
+    def get_fitted_state(self):
+        """What ``fit`` decided besides the weights, as a dict of plain data:
+        the classes, the largest input magnitude, the validation split's seed
+        and the history. :func:`~skfashion.save_model` and
+        :class:`~skfashion.callbacks.ResumeCheckpoint` store it beside the
+        weights, :meth:`set_fitted_state` puts it back: a new fitted
+        attribute is added here, once."""
         return {
             "classes": [c.item() if hasattr(c, "item") else c for c in self.classes_],
             "input_max": getattr(self, "input_max_", None),
@@ -168,15 +168,16 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
             "history": self.history.to_list(),
         }
 
-    def _restore_fitted_state(self, state):
-        """Put back what :meth:`_fitted_state` returned (``state`` may hold
-        other keys too)."""
+    def set_fitted_state(self, state):
+        """Put back what :meth:`get_fitted_state` returned (other keys of
+        ``state`` are ignored); return ``self``."""
         self.label_encoder_ = LabelEncoder().fit(np.asarray(state["classes"]))
         if state.get("input_max") is not None:
             self.input_max_ = float(state["input_max"])
         if state.get("split_seed") is not None:
             self.split_seed_ = int(state["split_seed"])
         self.history = History(state.get("history") or [])
+        return self
 
     # --------------------------------------------------------- scikit-learn
     def fit(self, X, y, sample_weight=None, **fit_params):
@@ -260,12 +261,14 @@ class FashionNetBase(DeviceMixin, ComponentsMixin, NeuralNetClassifier):
         self, X, y, sample_weight, *, reset, epochs, method, fit_params, classes=None
     ):
         self._check_params()
+        if reset or not hasattr(self, "device_"):  # a missing CUDA device fails here
+            self.resolve_placement()
         X, y = self._validate_training_data(
             X, y, sample_weight, reset=reset, classes=classes
         )
         with own_random_stream(self, reset=reset):
             if reset:
-                self.initialize()
+                self.initialize_placed()
             self._train(X, y, epochs, method, fit_params)
         return self
 

@@ -3,10 +3,11 @@
 skorch reads its ``device`` parameter wherever it moves a module, a
 criterion, a batch or loaded tensors, and accepts only a concrete device
 there. skfashion keeps the user's parameter as given (``"auto"`` is never
-rewritten) and resolves it once, in ``initialize``, into the fitted
-attributes ``device_`` and ``precision_`` (:mod:`skfashion.utils` decides); this
+rewritten) and resolves it once per fit, in :meth:`DeviceMixin.resolve_placement`,
+into the fitted attributes ``device_`` and ``precision_`` (:mod:`skfashion.utils`
+decides); this
 mixin is all the plumbing that puts skorch's components, batches and loaded
-or unpickled tensors there. ``tests/test_common.py`` pins it against the
+or unpickled tensors there. ``tests/neural_network/test_common.py`` pins it against the
 skorch version we support (the private methods it overrides must exist).
 """
 
@@ -27,10 +28,41 @@ SKORCH_PRIVATE = ("_initialize_module", "_initialize_criterion")
 class DeviceMixin:
     """``device_`` and ``precision_`` for a skorch net; see the module."""
 
+    def resolve_placement(self, *, cpu_fallback=False):
+        """Set ``device_`` and ``precision_`` from the ``device`` and
+        ``precision`` parameters: the one place they are resolved.
+
+        ``fit`` calls it once, before anything is drawn or built; a loaded
+        model with ``cpu_fallback=True``, so that a model saved on a GPU runs
+        on the CPU of a machine without one.
+
+        Parameters
+        ----------
+        cpu_fallback : bool, default=False
+            Whether a device this machine lacks means the CPU (else a
+            ``ValueError`` names it).
+
+        Returns
+        -------
+        self : object
+        """
+        try:
+            self.device_ = resolve_device(self.device)
+        except ValueError:
+            if not cpu_fallback:
+                raise
+            self.device_ = "cpu"
+        self.precision_ = resolve_precision(self.precision, self.device_)
+        return self
+
     def initialize(self):
         """Resolve the device and precision, then build every component."""
-        self.device_ = resolve_device(self.device)
-        self.precision_ = resolve_precision(self.precision, self.device_)
+        self.resolve_placement()
+        return self.initialize_placed()
+
+    def initialize_placed(self):
+        """Build every component on the ``device_`` already resolved
+        (skorch's ``initialize``)."""
         return super().initialize()
 
     def load_params(self, *args, **kwargs):

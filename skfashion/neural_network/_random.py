@@ -6,8 +6,6 @@ import contextlib
 import torch
 from sklearn.utils import check_random_state
 
-from ..utils import resolve_device
-
 __all__ = ["own_random_stream"]
 
 
@@ -22,7 +20,7 @@ def own_random_stream(net, *, reset):
     call left it, so that E one-epoch calls draw what one E-epoch fit
     draws (shuffles, dropout, augmentation).
     """
-    device = torch.device(resolve_device(net.device))
+    device = torch.device(net.device_)
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         state = None if reset else getattr(net, "_rng_state_", None)

@@ -18,7 +18,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 from torch import nn
 
-from .._catalog import PRECISIONS
+from ..utils import PRECISIONS
 
 __all__ = [
     "NET_CONSTRAINTS",

@@ -12,17 +12,20 @@ import importlib
 _MODULES = {
     "ArrayLoader": "._loader",
     "PRECISIONS": "._hardware",
+    "UnsupportedModelError": "._pipeline",
     "atomic_write": "._files",
-    "batch_bounds": "._loader",
     "batch_weights": "._loader",
     "bf16_supported": "._hardware",
     "cpu_detail": "._hardware",
     "cpu_name": "._hardware",
     "describe_machine": "._hardware",
     "first_images": "._loader",
+    "move_files_into": "._files",
+    "move_into_place": "._files",
     "n_batches": "._loader",
     "resolve_device": "._hardware",
     "resolve_precision": "._hardware",
+    "split_pipeline": "._pipeline",
 }
 
 __all__ = sorted(_MODULES)

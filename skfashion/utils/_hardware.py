@@ -22,7 +22,9 @@ __all__ = [
     "resolve_precision",
 ]
 
-from .._catalog import PRECISIONS
+#: The values of every classifier's ``precision`` parameter (and
+#: ``--precision``): "auto" is decided by :func:`resolve_precision`.
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @functools.cache

@@ -13,7 +13,6 @@ from torch.utils.data import DataLoader
 
 __all__ = [
     "ArrayLoader",
-    "batch_bounds",
     "batch_weights",
     "first_images",
     "n_batches",
@@ -76,7 +75,7 @@ class ArrayLoader:
     def __len__(self):
         if self._loader is not None:
             return len(self._loader)
-        return len(batch_bounds(self._n_samples(), self.batch_size, self.drop_last))
+        return len(_batch_bounds(self._n_samples(), self.batch_size, self.drop_last))
 
     def _n_samples(self):
         return len(self.y) if self.y is not None else len(_first(self.X))
@@ -87,12 +86,12 @@ class ArrayLoader:
             return
         n = self._n_samples()
         order = torch.randperm(n) if self.shuffle else None
-        for start, end in batch_bounds(n, self.batch_size, self.drop_last):
+        for start, end in _batch_bounds(n, self.batch_size, self.drop_last):
             index = slice(start, end) if order is None else order[start:end]
             yield _take(self.X, index), (None if self.y is None else self.y[index])
 
 
-def batch_bounds(n, batch_size, drop_last=False):
+def _batch_bounds(n, batch_size, drop_last=False):
     """``(start, end)`` of each of :class:`ArrayLoader`'s batches of ``n``
     samples. A last batch of one sample is merged into the one before:
     BatchNorm cannot train on a single sample."""

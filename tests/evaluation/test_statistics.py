@@ -3,13 +3,14 @@
 import numpy as np
 import pytest
 
-from skfashion.cli._common import format_duration
-from skfashion.cli.report._clock import Clock, Job
-from skfashion.cli.report._files import in_words
+from skfashion.cli import _common
+from skfashion.cli.report import _clock
 from skfashion.evaluation import (
     confused_pairs,
     mcnemar,
+    mcnemar_in_words,
     per_class_recall,
+    recall_change_in_words,
     seed_summary,
 )
 
@@ -30,9 +31,9 @@ def test_mcnemar_exact():
     assert (test["a_only"], test["b_only"]) == (5, 0)
     assert test["p_value"] == pytest.approx(2 * 0.5**5)  # 0.0625, two-sided
     assert mcnemar(y, a, a)["p_value"] == 1.0
-    assert "may well be chance" in in_words(0.0625, "A", "B", 5, 0)
-    assert "almost certainly real" in in_words(1e-5, "A", "B", 0, 40)
-    assert in_words(1e-5, "A", "B", 0, 40).startswith("B's lead over A")
+    assert "may well be chance" in mcnemar_in_words(0.0625, "A", "B", 5, 0)
+    assert "almost certainly real" in mcnemar_in_words(1e-5, "A", "B", 0, 40)
+    assert mcnemar_in_words(1e-5, "A", "B", 0, 40).startswith("B's lead over A")
 
 
 def test_confused_pairs_and_recall():
@@ -51,20 +52,19 @@ def test_confused_pairs_and_recall():
 
 
 def test_durations():
-    assert format_duration(42) == "42 s"
-    assert format_duration(600) == "10 min"
-    assert format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"
+    assert _common.format_duration(42) == "42 s"
+    assert _common.format_duration(600) == "10 min"
+    assert _common.format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"
 
 
 def test_clock_follows_measured_speed(monkeypatch):
-    import skfashion.cli.report._clock as clock_module
 
     def job(name):
-        return Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
+        return _clock.Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
 
     now = [0.0]
-    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
-    clock = Clock([job("mlp"), job("mlp"), job("cnn")])
+    monkeypatch.setattr(_clock.time, "perf_counter", lambda: now[0])
+    clock = _clock.Clock([job("mlp"), job("mlp"), job("cnn")])
     assert clock.total_batches == 3 * 2 * 11
     estimate = job("mlp").estimate  # 0.2 + 2 * (10 * 0.1 + 100 * 0.001) + 0.1
     assert estimate == pytest.approx(2.5)
@@ -79,20 +79,20 @@ def test_clock_follows_measured_speed(monkeypatch):
     )
 
 
-def test_recall_change_in_words():
-    from skfashion.cli.report._files import _recall_change
-
+def test_recall_change_mcnemar_in_words():
     before = np.array([0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.9, 0.9, 0.9])
     after = before.copy()
     after[1] += 0.3  # Trouser rises most, then Shirt
     after[6] += 0.2
     after[4] = 0.0  # Coat falls to nothing
-    words = _recall_change(before, after)
+    words = recall_change_in_words(before, after)
     assert words.startswith("recall rises most on Trouser (50.0 → 80.0 %), Shirt")
     assert "falls most on Coat (80.0 → 0.0 %)" in words
     assert "Dress" not in words  # unchanged classes are not called gains
     # nothing falls: the least gain is named as such
-    assert "rises least on" in _recall_change(before, before + 0.01 * np.arange(10))
-    assert _recall_change(after, before).startswith("recall rises most on Coat")
+    assert "rises least on" in recall_change_in_words(
+        before, before + 0.01 * np.arange(10)
+    )
+    assert recall_change_in_words(after, before).startswith("recall rises most on Coat")
     # nothing changes: no invented gain
-    assert _recall_change(before, before) == "recall rises on no class."
+    assert recall_change_in_words(before, before) == "recall rises on no class."

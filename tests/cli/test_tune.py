@@ -18,7 +18,7 @@ pytest.importorskip("optuna_integration")
 
 from optuna.trial import TrialState  # noqa: E402
 
-from skfashion.cli.tune._config import ArgumentError, parse_duration  # noqa: E402
+from skfashion.cli.tune import _config  # noqa: E402
 from skfashion.tuning import PrunedCV, distributions, read_space  # noqa: E402
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -136,12 +136,12 @@ def test_budget_too_short_for_a_trial(fashion_train, tmp_path, capsys):
 
 
 def test_parse_duration():
-    assert parse_duration("15m") == 900
-    assert parse_duration("1h30m") == 5400
-    assert parse_duration("90s") == 90
-    assert parse_duration("1.5h") == 5400
-    with pytest.raises(ArgumentError):
-        parse_duration("15 minutes please")
+    assert _config.parse_duration("15m") == 900
+    assert _config.parse_duration("1h30m") == 5400
+    assert _config.parse_duration("90s") == 90
+    assert _config.parse_duration("1.5h") == 5400
+    with pytest.raises(_config.ArgumentError):
+        _config.parse_duration("15 minutes please")
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])

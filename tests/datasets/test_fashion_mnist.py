@@ -8,7 +8,6 @@ import sklearn.datasets._base as sk_base
 
 from skfashion import CLASS_NAMES, fetch_fashion_mnist
 from skfashion.datasets import _fashion_mnist, load_idx, save_idx
-from skfashion.datasets._fashion_mnist import FILES
 
 
 # ---------------------------------------------------------------- real data
@@ -113,7 +112,7 @@ def test_download_into_data_home(isolated_data, fake_files, monkeypatch):
     d = fetch_fashion_mnist(subset="all", data_home=home)
     assert d.data.shape == (30, 784)
     np.testing.assert_array_equal(d.images[:20], arrays["train-images-idx3-ubyte.gz"])
-    assert sorted(p.name for p in home.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in home.iterdir()) == sorted(_fashion_mnist.FILES)
     # the first mirror failed for each file, the second served it
     assert len(calls) == 8 and all(
         c.startswith(_fashion_mnist.MIRRORS[i % 2]) for i, c in enumerate(calls)

@@ -1,3 +1,6 @@
+"""Each classifier's own behaviour: labels, architectures, bad input, validation,
+reproducibility, pickling, precision, verbosity, skorch's parameters, learning
+on real images, FastFashionCNN's recipe."""
 import functools
 import io
 import pickle
@@ -7,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from cases import NAMES
-from cases import blobs as cases_blobs
+from cases import MAKERS, NAMES, tiny_cnn, tiny_mlp
 from cases import make as make_case
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -18,26 +20,8 @@ from sklearn.pipeline import make_pipeline
 from skorch.callbacks import EarlyStopping
 
 from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
-from skfashion.callbacks._regularization import dense_kernels
+from skfashion.callbacks import dense_kernels
 from skfashion.utils import bf16_supported, resolve_precision
-
-
-def tiny_mlp(**kw):
-    return make_case("mlp", **kw)
-
-
-def tiny_cnn(**kw):
-    return make_case("cnn", **kw)
-
-
-# every registered classifier, tiny (cases.py)
-MAKERS = {name: functools.partial(make_case, name) for name in NAMES}
-
-
-@pytest.fixture(scope="module")
-def blobs():
-    """Three well-separated classes of 6x6 'images' (36 features)."""
-    return cases_blobs()
 
 
 # ------------------------------------------------------------------- labels
@@ -128,70 +112,6 @@ def test_default_architectures_are_the_reports():
         (128, 64),
         (64, 10),
     ]
-
-
-def test_l2_penalty_is_keras_kernel_regularizer(blobs):
-    X, y = blobs
-    clf = tiny_mlp(hidden_units=(16, 8)).fit(X, y)
-    Xt = torch.as_tensor(X)
-    yt = torch.as_tensor(y)
-    with torch.no_grad():
-        y_pred = clf.module_.eval()(Xt)
-        with_l2 = float(clf.get_loss(y_pred, yt))
-        clf.l2 = 0
-        without = float(clf.get_loss(y_pred, yt))
-    kernels = [
-        m.weight for m in clf.module_.modules() if isinstance(m, torch.nn.Linear)
-    ]
-    expected = 1e-4 * sum(float((w.detach() ** 2).sum()) for w in kernels)
-    assert with_l2 - without == pytest.approx(expected, rel=1e-4)
-
-
-@pytest.mark.parametrize("make", MAKERS.values(), ids=MAKERS)
-def test_l2_gradient_is_the_penalty_gradient(make, blobs):
-    # the penalty's gradient is added in place after backward (the l2
-    # callback): it must equal autograd's gradient of l2 * sum(w ** 2)
-    # -- as every callback after it sees them (gradient clipping, say)
-    from skorch.callbacks import Callback
-
-    class Seen(Callback):
-        def on_grad_computed(self, net, named_parameters, **kwargs):
-            # frozen weights (FastFashionCNN's whitening) have no gradient
-            self.grads_ = [
-                None if p.grad is None else p.grad.clone() for _, p in named_parameters
-            ]
-
-    X, y = blobs
-    seen = Seen()
-    # the reference below is a plain cross-entropy of one forward pass: no
-    # random augmentation, no label smoothing (FastFashionCNN's defaults)
-    plain = {"flip": False, "crop_padding": 0, "label_smoothing": 0.0, "tta": False}
-    extra = plain if make.args == ("fast",) else {}
-    clf = make(l2=0.05, max_epochs=0, validation_split=None, callbacks=[seen], **extra)
-    clf.fit(X, y)
-    batch = (torch.as_tensor(X[:16]), torch.as_tensor(y[:16]))
-    for group in clf.optimizer_.param_groups:
-        group["lr"] = 0.0  # a whole step that leaves the weights as they are
-    clf.train_step(batch)
-    ours = seen.grads_
-    clf.optimizer_.zero_grad()
-    kernels = {id(w) for w in dense_kernels(clf.module_)}
-    clf.module_.train()
-    with torch.autocast(
-        "cpu", dtype=torch.bfloat16, enabled=clf.precision_ == "bfloat16"
-    ):
-        logits = clf.module_(batch[0])
-    loss = torch.nn.functional.cross_entropy(logits.float(), batch[1])
-    loss = loss + 0.05 * sum(w.square().sum() for w in dense_kernels(clf.module_))
-    loss.backward()
-    for p, grad in zip(clf.module_.parameters(), ours, strict=True):
-        if grad is None:
-            assert p.grad is None
-        else:
-            torch.testing.assert_close(grad, p.grad, rtol=1e-4, atol=1e-6)
-    assert len(kernels) == sum(
-        isinstance(m, torch.nn.Linear) for m in clf.module_.modules()
-    )
 
 
 def test_cnn_rejects_wrong_feature_count(blobs):
@@ -536,79 +456,6 @@ def test_fast_cnn_averages_mirror_images(blobs):
     assert not np.allclose(plain.numpy(), mean.numpy())
     with pytest.raises(ValueError, match="tta=True .* flip=False"):
         MAKERS["fast"](flip=False).fit(X, y)
-
-
-def test_fast_cnn_whitening():
-    from skfashion.modules import FastCNNModule
-
-    # correlated pixels: the whitened 2x2 patches have unit covariance
-    rng = np.random.RandomState(0)
-    base = rng.normal(size=(500, 1, 9, 9))
-    images = torch.nn.functional.avg_pool2d(torch.as_tensor(base), 2, 1)  # 8x8
-    images = (images.reshape(500, -1) * 0.2 + 0.5).float()
-    module = FastCNNModule(3, image_shape=(8, 8), widths=(4,), channels_last=False)
-    module.fit_whitening(images, eps=0.0)
-    with torch.no_grad():
-        out = module.whiten(images.reshape(-1, 1, 8, 8))[:, :4]  # then negated
-    out = out.permute(0, 2, 3, 1).reshape(-1, 4).double()
-    torch.testing.assert_close(
-        out.mean(0), torch.zeros(4, dtype=torch.float64), atol=1e-3, rtol=0
-    )
-    cov = torch.cov(out.T)
-    torch.testing.assert_close(
-        cov, torch.eye(4, dtype=torch.float64), atol=2e-2, rtol=0
-    )
-    # a fit sets it from its training images: the first layer is no longer
-    # its random initialisation, and the same in every fit
-    X = images.numpy()
-    y = np.arange(500) % 3
-    fits = [
-        MAKERS["fast"](image_shape=(8, 8), max_epochs=0).fit(X, y) for _ in range(2)
-    ]
-    fresh = FastCNNModule(3, image_shape=(8, 8), widths=(4, 8))
-    weights = [f.module_.whiten.weight.detach() for f in fits]
-    torch.testing.assert_close(weights[0], weights[1], rtol=0, atol=0)
-    assert not torch.allclose(weights[0], fresh.whiten.weight)
-    # whiten=False: an ordinary convolution, trained, not set from the data
-    plain = MAKERS["fast"](image_shape=(8, 8), max_epochs=0, whiten=False).fit(X, y)
-    assert plain.module_.whiten.weight.requires_grad
-    assert not torch.allclose(plain.module_.whiten.weight, weights[0])
-
-
-def test_lookahead_pulls_weights_to_their_average(blobs):
-    # a pull of 1 at every step keeps the weights where each epoch began:
-    # the average they are pulled to
-    X, y = blobs
-    kwargs = {"max_epochs": 2, "validation_split": None}
-    start = MAKERS["fast"](**{**kwargs, "max_epochs": 0}).fit(X, y)
-    frozen = MAKERS["fast"](
-        callbacks__lookahead__pull=1.0,
-        callbacks__lookahead__power=0.0,
-        callbacks__lookahead__every=1,
-        **kwargs,
-    ).fit(X, y)
-    trained = MAKERS["fast"](**kwargs).fit(X, y)
-    for key, value in start.module_.state_dict().items():
-        if value.is_floating_point():
-            torch.testing.assert_close(frozen.module_.state_dict()[key], value)
-    assert not torch.equal(
-        trained.module_.head[-1].weight, start.module_.head[-1].weight
-    )
-
-
-def test_augment_batch_shapes_and_content():
-    from skfashion.modules import augment_batch
-
-    x = torch.arange(2 * 36, dtype=torch.float32).reshape(2, 1, 6, 6)
-    same = augment_batch(x, flip=False, crop_padding=0)
-    assert torch.equal(same, x)
-    out = augment_batch(x, flip=True, crop_padding=2, erase_prob=1.0)
-    assert out.shape == x.shape
-    # every value comes from the image, the padding (0) or the erasing (0)
-    assert set(out.unique().tolist()) <= set(x.unique().tolist()) | {0.0}
-    row = torch.arange(8, dtype=torch.float32).reshape(1, 1, 1, 8)
-    shifted = augment_batch(row, flip=False, crop_padding=2)
-    assert shifted.shape == row.shape and shifted.max() > 0  # not shifted away
 
 
 def test_last_batch_of_one_sample_trains(blobs):

@@ -10,11 +10,9 @@ import pytest
 from skfashion import CLASS_NAMES, load_model
 from skfashion.cli import main
 from skfashion.cli import report as report_cli
-from skfashion.cli._common import move_into_place
-from skfashion.cli.report import _command as _report
-from skfashion.cli.report import _config, _steps
-from skfashion.cli.report._progress import OverallProgress
+from skfashion.cli.report import _config, _experiment, _outputs, _progress
 from skfashion.neural_network import CLASSIFIERS
+from skfashion.utils import move_into_place
 
 FILES = [
     "history.csv",
@@ -239,14 +237,14 @@ def test_unwritable_out(tmp_path, capsys):
 def test_interrupted_run_leaves_no_complete_looking_report(
     fashion_train, tmp_path, monkeypatch, capsys
 ):
-    real = _report.write_model_files
+    real = _outputs.write_model_folder
 
     def interrupt_on_cnn(folder, *args, **kwargs):
         if folder.name == "cnn":
             raise KeyboardInterrupt
         return real(folder, *args, **kwargs)
 
-    monkeypatch.setattr(_report, "write_model_files", interrupt_on_cnn)
+    monkeypatch.setattr(_outputs, "write_model_folder", interrupt_on_cnn)
     out = tmp_path / "report"
     assert main(["report", "--quick", "--out", str(out)]) == 130
     assert not out.exists()
@@ -274,7 +272,7 @@ def test_crash_leaves_nothing_and_keeps_previous_report(
     def crash(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(_report, "_evaluate", crash)
+    monkeypatch.setattr(_experiment, "evaluate", crash)
     with pytest.raises(RuntimeError, match="boom"):
         main(["report", "--quick", "--models", "mlp", "--out", str(out)])
     assert (out / "report.md").read_text() == "previous"
@@ -291,7 +289,7 @@ def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsy
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_report, "write_model_files", full)
+    monkeypatch.setattr(_outputs, "write_model_folder", full)
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--out", str(out)]
     assert main(argv) == 1
@@ -354,21 +352,21 @@ def test_ctrl_c_then_resume(fashion_train, tmp_path, monkeypatch, capsys):
 
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--epochs", "3", "--out", str(out)]
-    real = OverallProgress.on_epoch_end
+    real = _progress.OverallProgress.on_epoch_end
 
     def ctrl_c_after_epoch_2(self, net, **kwargs):
         real(self, net, **kwargs)
         if len(net.history) == 2:
             os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C
 
-    monkeypatch.setattr(OverallProgress, "on_epoch_end", ctrl_c_after_epoch_2)
+    monkeypatch.setattr(_progress.OverallProgress, "on_epoch_end", ctrl_c_after_epoch_2)
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert "--resume" in err and "report.checkpoints" in err
     assert not out.exists()
     checkpoints = tmp_path / "report.checkpoints"
     assert len(list(checkpoints.glob("*/*/*.pt"))) == 1
-    monkeypatch.setattr(OverallProgress, "on_epoch_end", real)
+    monkeypatch.setattr(_progress.OverallProgress, "on_epoch_end", real)
 
     # another run into the same folder leaves the interrupted run's checkpoints
     other = ["report", "--quick", "--models", "mlp", "--out", str(out)]
@@ -385,8 +383,8 @@ def test_ctrl_c_then_resume(fashion_train, tmp_path, monkeypatch, capsys):
         plans.append(real_plan(*args))
         return plans[-1]
 
-    real_plan = _report._plan
-    monkeypatch.setattr(_report, "_plan", plan)
+    real_plan = _experiment.plan
+    monkeypatch.setattr(_experiment, "plan", plan)
     assert main([*argv, "--resume"]) == 0
     # the resumed run counts the epochs done (the Ctrl-C came before the
     # second epoch's checkpoint) and estimates only what is left
@@ -463,10 +461,10 @@ def test_report_folder_is_readable_like_any_folder(fashion_train, tmp_path):
 def test_planned_batches_are_the_estimators(name, fashion_train):
     """The report counts an epoch's batches with the estimator's own
     iterators: the same numbers its fit records."""
-    data = _steps.Data(
+    data = _experiment.Data(
         fashion_train.data[:700], fashion_train.target[:700], None, None, 100
     )
-    train, valid = _steps._batches(name, data)
+    train, valid = _experiment._batches(name, data)
     clf = CLASSIFIERS[name](
         max_epochs=1, validation_split=slice(0, 100), **SMALL.get(name, {})
     )
@@ -537,7 +535,7 @@ def test_resume_reuses_every_finished_fit(
     _fixed_threads(monkeypatch)
     out = tmp_path / "report"
     argv = ["report", *RESUME_ARGV, "--out", str(out)]
-    trained, real_train, real_write = [], _report._train, _report.write_report
+    trained, real_train, real_write = [], _experiment.train, _outputs.write_run_files
     stop_at = {"between seeds": ("mlp", 1), "between models": ("fast", 0)}.get(where)
 
     def train(job, *args):
@@ -551,8 +549,8 @@ def test_resume_reuses_every_finished_fit(
             raise KeyboardInterrupt
         return real_write(*args)
 
-    monkeypatch.setattr(_report, "_train", train)
-    monkeypatch.setattr(_report, "write_report", write)
+    monkeypatch.setattr(_experiment, "train", train)
+    monkeypatch.setattr(_outputs, "write_run_files", write)
     assert main(argv) == 130
     assert main([*argv, "--resume"]) == 130  # again, at the same point
     assert not out.exists()

@@ -13,7 +13,7 @@ import torch
 from cases import NAMES, TINY, TRAINING, blobs, make
 from skorch.callbacks import Callback, EarlyStopping
 
-from skfashion.callbacks._resume import checkpoint_path
+from skfashion.callbacks import checkpoint_path
 
 EPOCHS = 4
 

@@ -169,21 +169,25 @@ def test_predict_command_runs_onnx(fashion_train, tmp_path, capsys):
     assert classes(from_onnx) == classes(from_torch)
 
 
-def test_predict_names_the_size_an_onnx_graph_takes(tmp_path, capsys):
-    """A graph for 6x6 images given a photo (made 28x28): one line saying
-    what the model takes, not onnxruntime's message."""
+def test_predict_sizes_photos_for_the_graph(tmp_path, capsys):
+    """A graph for 6x6 images given a photo: predict converts it to 6x6, as
+    serve does; rows of another size get one line saying what the graph
+    takes, not onnxruntime's message."""
     from PIL import Image
 
     from skfashion.cli import main
+    from skfashion.io import load_predictor
 
     X, y = blobs(pixels=True)
     export_onnx(make("mlp", pipeline=True).fit(X, y), tmp_path / "model.onnx")
     picture = tmp_path / "shoe.png"
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(picture)
-    assert main(["predict", "--model", str(tmp_path / "model.onnx"), str(picture)]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
-    assert "takes 6x6 images (36 pixels), got 28x28 images (784 pixels)" in err
+    assert main(["predict", "--model", str(tmp_path / "model.onnx"), str(picture)]) == 0
+    assert capsys.readouterr().out.startswith(f"{picture}: ")
+    predictor = load_predictor(tmp_path / "model.onnx")
+    assert predictor.side == 6 and predictor.pixels(picture).shape == (36,)
+    with pytest.raises(ValueError, match=r"takes 6x6 images \(36 pixels\), got 28x28"):
+        predictor.predict_proba(np.zeros((1, 784)))
 
 
 SNIPPET = Path(__file__).parents[1] / "docs" / "user_guide" / "onnx_snippet.py"
