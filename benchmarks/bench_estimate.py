@@ -13,15 +13,16 @@ import time
 import numpy as np
 
 from skfashion import fetch_fashion_mnist
-from skfashion.cli._common import pipeline, time_batches
-from skfashion.cli._common._clock import batch_ends
+from skfashion.cli._common import _run, _timing
+
+PIPELINES = _run.RunBuilder()  # the report's pipelines, device and precision "auto"
 
 N_BATCHES = {"quick": {"mlp": 300, "cnn": 60}, "full": {"mlp": 1700, "cnn": 300}}
 
 
 def _measure(name, X, y, n):
-    ends = batch_ends()
-    pipe = pipeline(
+    ends = _timing.batch_ends()
+    pipe = PIPELINES.pipeline(
         name,
         max_epochs=1,
         validation_split=None,
@@ -39,12 +40,8 @@ def run(quick=True):
     X, y = fetch_fashion_mnist(subset="train", return_X_y=True)
     rows = []
     for name, n in N_BATCHES["quick" if quick else "full"].items():
-        per_batch, _, _ = time_batches(
-            lambda name=name: pipeline(
-                name, max_epochs=1, validation_split=None, random_state=0
-            ),
-            X,
-            y,
+        per_batch, _, _ = PIPELINES.time(
+            name, X, y, validation_split=None, random_state=0
         )
         epoch, steady = _measure(name, X, y, n)
         rows.append(

@@ -2,7 +2,7 @@
 # Run the given tests N times in a row beside a busy core, stopping at the
 # first failure: the routine every test that starts processes, sends
 # signals, uses threads or waits on time goes through (docs/contributing.rst).
-# Usage: N=10 bash scripts/stress.sh tests/test_tune.py::test_x [more tests...]
+# Usage: N=10 bash scripts/stress.sh tests/cli/test_tune.py::test_x [more tests...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${N:-10}"

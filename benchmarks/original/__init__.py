@@ -18,12 +18,12 @@ import tempfile
 import venv
 from pathlib import Path
 
-from skfashion._catalog import ORIGINAL
+from skfashion import _catalog
 
 TENSORFLOW = "tensorflow-cpu==2.21.0"
 SCRIPT = Path(__file__).with_name("keras_models.py")
 # the original report's single-run test accuracies, as skfashion report has them
-REPORT = {name: m["test_accuracy"] for name, m in ORIGINAL.items()}
+REPORT = {name: m["test_accuracy"] for name, m in _catalog.ORIGINAL.items()}
 
 
 def cache_dir():

@@ -3,7 +3,9 @@
 Everything ``skfashion report`` computes from predictions, usable from Python:
 the calibration error and reliability diagrams, training curves, confusion
 matrices and mistakes, accuracy over seeds with its interval, McNemar's test
-between two classifiers, the most confused classes and the recall of each.
+between two classifiers, the most confused classes and the recall of each;
+and the report's own summaries of them (``temperature_calibration``,
+``summarize_fits``, ``compare_models``), with what they say in words.
 """
 
 from ._calibration import (
@@ -13,16 +15,28 @@ from ._calibration import (
 )
 from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
 from ._stats import confused_pairs, mcnemar, per_class_recall, seed_summary
+from ._summary import (
+    compare_models,
+    mcnemar_in_words,
+    recall_change_in_words,
+    summarize_fits,
+    temperature_calibration,
+)
 
 __all__ = [
     "calibration_bins",
+    "compare_models",
     "confused_pairs",
     "expected_calibration_error",
     "mcnemar",
+    "mcnemar_in_words",
     "per_class_recall",
     "plot_confusion_matrix",
     "plot_history",
     "plot_mistakes",
     "plot_reliability",
+    "recall_change_in_words",
     "seed_summary",
+    "summarize_fits",
+    "temperature_calibration",
 ]

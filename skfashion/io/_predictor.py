@@ -10,6 +10,7 @@ import numpy as np
 
 from ..datasets import class_name
 from ..preprocessing import ImagePreprocessor, preprocess_image
+from ..utils import split_pipeline
 
 __all__ = ["OnnxModel", "Predictor", "load_predictor"]
 
@@ -143,9 +144,9 @@ class Predictor:
                 f"can only serve a fitted classifier with predict_proba, got "
                 f"{type(model).__name__}"
             )
-        steps = getattr(model, "steps", None)
+        steps, _ = split_pipeline(model)
         side = None
-        if steps and isinstance(steps[0][1], ImagePreprocessor):
+        if isinstance(steps[0][1], ImagePreprocessor):
             side = steps[0][1].size
             if len(steps) == 1:
                 raise TypeError("the pipeline holds only an ImagePreprocessor")
@@ -191,8 +192,7 @@ class Predictor:
 
     def describe(self):
         """One line: what is served."""
-        inner = getattr(self.model, "steps", [(None, self.model)])[-1][1]
-        kind = type(inner).__name__
+        kind = type(split_pipeline(self.model)[1]).__name__
         if self.platform == "onnxruntime":
             kind = "ONNX graph"
         return (

@@ -7,7 +7,7 @@ parameter); they can be used, trained and exported on their own too.
 
 from ._cnn import CNNModule
 from ._fast import FastCNNModule
-from ._layers import ACTIVATIONS, augment_batch, keras_init_, n_parameters
+from ._layers import ACTIVATIONS, augment_batch, keras_init_
 from ._mlp import MLPModule
 
 __all__ = [
@@ -17,5 +17,4 @@ __all__ = [
     "MLPModule",
     "augment_batch",
     "keras_init_",
-    "n_parameters",
 ]

@@ -1,12 +1,10 @@
 """What the networks share: Keras' initialisation and BatchNorm settings,
 activations by name, pooling, dense stacks and batch augmentation."""
 
-import math
-
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "augment_batch", "keras_init_", "n_parameters"]
+__all__ = ["ACTIVATIONS", "augment_batch", "keras_init_"]
 
 #: Activation functions by name, for the ``*_activation`` parameters.
 ACTIVATIONS = {
@@ -97,8 +95,3 @@ def augment_batch(x, *, flip=True, crop_padding=2, erase_prob=0.0):
         chosen = (torch.rand(n, 1, 1, device=x.device) < erase_prob) & inside
         x = x.masked_fill(chosen[:, None], 0.0)
     return x
-
-
-def n_parameters(module):
-    """Number of trainable parameters of a module."""
-    return sum(math.prod(p.shape) for p in module.parameters() if p.requires_grad)

@@ -9,7 +9,6 @@ from ._pruned_cv import (
     distributions,
     fold_epochs,
     read_space,
-    suggest,
 )
 
 __all__ = [
@@ -18,5 +17,4 @@ __all__ = [
     "distributions",
     "fold_epochs",
     "read_space",
-    "suggest",
 ]

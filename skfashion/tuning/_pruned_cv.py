@@ -29,7 +29,6 @@ __all__ = [
     "distributions",
     "fold_epochs",
     "read_space",
-    "suggest",
 ]
 
 #: The default search space of each registered classifier: what is tuned,
@@ -261,7 +260,7 @@ class PrunedCV:
         import optuna
 
         dists, decode = distributions(self.space)
-        params = decode({name: suggest(trial, name, d) for name, d in dists.items()})
+        params = decode({name: _suggest(trial, name, d) for name, d in dists.items()})
         estimator = clone(self.estimator).set_params(**params)
         epochs = estimator.max_epochs
         cv = check_cv(self.cv, self.y, classifier=True)
@@ -301,7 +300,7 @@ def fold_epochs(trials):
     return int(sum(t.user_attrs.get("fold_epochs", 0) for t in trials))
 
 
-def suggest(trial, name, distribution):
+def _suggest(trial, name, distribution):
     """``trial.suggest_*`` for an Optuna distribution."""
     from optuna.distributions import CategoricalDistribution, IntDistribution
 

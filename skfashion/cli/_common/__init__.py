@@ -1,6 +1,6 @@
-"""What the commands share: argument errors, signals, durations, output
-folders, data and pipelines. Imports nothing heavy, so that ``--help`` stays
-quick."""
+"""What the commands share: their arguments, signals, durations, output
+folders, and the run builder of the long commands (data, pipelines, their
+speed). Imports nothing heavy, so that ``--help`` stays quick."""
 
 from ._args import (
     ArgumentError,
@@ -8,10 +8,10 @@ from ._args import (
     add_model_argument,
     check_device,
 )
-from ._clock import format_duration, time_batches
-from ._experiment import FashionData, load_data, pct, pipeline
-from ._folders import keep_partial, make_workdir, move_files_into, move_into_place
+from ._folders import keep_partial, make_workdir
+from ._run import FashionData, RunBuilder, pct
 from ._signals import interruptible, signals_to
+from ._timing import format_duration, time_batches
 
 __all__ = [
     "ArgumentError",
@@ -22,12 +22,9 @@ __all__ = [
     "format_duration",
     "interruptible",
     "keep_partial",
-    "load_data",
     "make_workdir",
-    "move_files_into",
-    "move_into_place",
     "pct",
-    "pipeline",
+    "RunBuilder",
     "signals_to",
     "time_batches",
 ]

@@ -32,7 +32,7 @@ def check_device(device):
 def add_machine_arguments(parser):
     """``--device``, ``--precision`` and ``--data-home``: where a long
     command trains, in which precision, on which copy of the data."""
-    from ..._catalog import PRECISIONS
+    from skfashion.utils import PRECISIONS
 
     parser.add_argument(
         "--device", default="auto", help="auto, cpu or cuda (default: auto)"

@@ -1,4 +1,5 @@
-"""Output folders: written aside, then put in place, never half-written."""
+"""Output folders: made beside their place, kept in part when a run is
+interrupted (:func:`skfashion.utils.move_into_place` puts them in place)."""
 
 import os
 import shutil
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from ._args import ArgumentError
 
-__all__ = ["keep_partial", "make_workdir", "move_files_into", "move_into_place"]
+__all__ = ["keep_partial", "make_workdir"]
 
 
 def make_workdir(out):
@@ -25,32 +26,6 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-def move_into_place(work, out):
-    """Replace the folder ``out`` by ``work`` (the previous one is removed)."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-        os.replace(work, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(work, out)
-
-
-def move_files_into(work, out, last="report.md"):
-    """Move each file of ``work`` into ``out``, replacing those of the same
-    name and ``last`` last (a reader who sees it sees every file), then
-    remove ``work``: for a folder that holds other files too (a study)."""
-    try:
-        files = sorted(work.iterdir(), key=lambda p: p.name == last)
-        for path in files:
-            target = out / path.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            path.replace(target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def keep_partial(work, out):

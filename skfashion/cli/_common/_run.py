@@ -1,11 +1,12 @@
 """What the long commands (``report``, ``tune``) build their runs from: the
-data, the pipeline of a model, the machine, numbers in words."""
+data, the pipeline of a model on the chosen device and precision, and its
+speed on this machine."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FashionData", "load_data", "pct", "pipeline"]
+__all__ = ["FashionData", "RunBuilder", "pct"]
 
 
 @dataclass
@@ -18,30 +19,49 @@ class FashionData:
     y_test: np.ndarray
 
 
-def load_data(data_home=None, n_train=None, n_test=None):
-    """The training and test images, the first ``n_train`` and ``n_test`` of
-    them (all by default)."""
-    from skfashion import fetch_fashion_mnist
+@dataclass(frozen=True)
+class RunBuilder:
+    """The data and pipelines of one run: which copy of the data and how
+    much of it, where and in which precision every pipeline trains."""
 
-    train = fetch_fashion_mnist(subset="train", data_home=data_home)
-    test = fetch_fashion_mnist(subset="test", data_home=data_home)
-    return FashionData(
-        train.data[:n_train],
-        train.target[:n_train],
-        test.data[:n_test],
-        test.target[:n_test],
-    )
+    data_home: str | None = None
+    device: str = "auto"
+    precision: str = "auto"
+    n_train: int | None = None  # the first n_train training images; all if None
+    n_test: int | None = None
 
+    def load(self):
+        """The training and test images (:class:`FashionData`)."""
+        from skfashion import fetch_fashion_mnist
 
-def pipeline(name, **params):
-    """``PixelScaler`` and the classifier ``name`` (a short name of the
-    catalog) with these parameters."""
-    from sklearn.pipeline import make_pipeline
+        train = fetch_fashion_mnist(subset="train", data_home=self.data_home)
+        test = fetch_fashion_mnist(subset="test", data_home=self.data_home)
+        return FashionData(
+            train.data[: self.n_train],
+            train.target[: self.n_train],
+            test.data[: self.n_test],
+            test.target[: self.n_test],
+        )
 
-    from skfashion import PixelScaler
-    from skfashion.neural_network import CLASSIFIERS
+    def pipeline(self, name, **params):
+        """``PixelScaler`` and the classifier ``name`` (a short name of the
+        catalog) on this run's device and precision, with ``params``."""
+        from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(PixelScaler(), CLASSIFIERS[name](**params))
+        from skfashion import PixelScaler
+        from skfashion.neural_network import CLASSIFIERS
+
+        params = {"device": self.device, "precision": self.precision, **params}
+        return make_pipeline(PixelScaler(), CLASSIFIERS[name](**params))
+
+    def time(self, name, X, y, **params):
+        """Seconds per training batch, per fit and per predicted sample of
+        the pipeline of ``name`` (:func:`time_batches`, one epoch a fit)."""
+        from ._timing import time_batches
+
+        return time_batches(
+            lambda: self.pipeline(name, **{**params, "max_epochs": 1}), X, y
+        )
 
 
 def pct(x):

@@ -1,10 +1,13 @@
 """``skfashion report``: re-run the original report in one command.
 
 ``_config.py`` turns the command line into a frozen configuration,
-``_steps.py`` is the experiment (load, time, train, evaluate), ``_files.py``
-and ``_template.py`` write its results, ``_clock.py`` and ``_progress.py``
-estimate and show its duration, ``_checkpoints.py`` keeps what an
-interrupted run finished, and ``_command.py`` runs it all.
+``_experiment.py`` is the experiment (load, plan, train, evaluate, compare;
+its numbers are :mod:`skfashion.evaluation`'s), ``_outputs.py`` writes its
+results through one writer per kind of file (``_tables.py``,
+``_figures.py``, ``_saved_models.py``, ``_markdown.py`` with
+``_template.py``), ``_clock.py`` and ``_progress.py`` estimate and show its
+duration, ``_checkpoints.py`` keeps what an interrupted run finished, and
+``_command.py`` runs it all.
 """
 
 from .._common import add_machine_arguments

@@ -67,7 +67,7 @@ class RunCheckpoints:
     def epochs_done(self, name, seed):
         """Epochs the fit of ``name`` with ``seed`` finished before it was
         interrupted (0 if it has no checkpoint; all if it finished)."""
-        from skfashion.callbacks._resume import saved_epochs
+        from skfashion.callbacks import saved_epochs
 
         finished = self.finished_numbers(name, seed)
         if finished is not None:

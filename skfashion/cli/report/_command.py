@@ -1,14 +1,16 @@
 """``skfashion report``: re-run the original report's experiment in one command.
 
 ``run`` adds what a command needs around the experiment's steps
-(``_steps.py``): the estimate of the duration, progress, Ctrl-C, and the
-output folder written aside and moved into place.
+(``_experiment.py``) and its writers (``_outputs.py``): the estimate of the
+duration, progress, Ctrl-C, and the output folder written aside and moved
+into place. Those two are imported when a report runs, not for ``--help``.
 """
 
-import itertools
 import shutil
 import sys
 import time
+
+from skfashion.utils import move_into_place
 
 from .._common import (
     ArgumentError,
@@ -16,22 +18,9 @@ from .._common import (
     interruptible,
     keep_partial,
     make_workdir,
-    move_into_place,
 )
 from ._checkpoints import RunCheckpoints
-from ._config import MODELS, config_from_args
-from ._files import comparison, write_model_files, write_recall_figure, write_report
-from ._steps import (
-    _announce,
-    _environment,
-    _evaluate,
-    _Interrupted,
-    _load,
-    _one_line,
-    _plan,
-    _reused,
-    _train,
-)
+from ._config import TITLES, config_from_args
 
 __all__ = ["HELP", "run"]
 
@@ -102,6 +91,8 @@ def run(args, parser):
         return 2
     if note:
         print(note)
+    from ._experiment import Interrupted
+
     started = time.perf_counter()
     with interruptible() as stop:
         try:
@@ -109,7 +100,7 @@ def run(args, parser):
             _run(config, work, checkpoints, stop, started)
             move_into_place(work, config.out)
             checkpoints.remove()
-        except (KeyboardInterrupt, _Interrupted):
+        except (KeyboardInterrupt, Interrupted):
             print(_interrupted(stop, work, config.out, checkpoints), file=sys.stderr)
             return stop.exit_code
         except OSError as exc:  # a full disk, say: what finished is kept
@@ -147,45 +138,44 @@ def _run(config, work, checkpoints, stop, started):
     into ``work``."""
     from tqdm.auto import tqdm
 
-    data = _load(config)
-    clock = _plan(config, data, checkpoints)
-    _announce(clock, config, tqdm.write)
+    from . import _experiment as experiment
+    from ._outputs import write_run_files
+
+    data = experiment.load(config)
+    clock = experiment.plan(config, data, checkpoints)
+    experiment.announce(clock, config, tqdm.write)
     fits, evaluations = _train_all(config, data, clock, checkpoints, stop, work)
-    comparisons = [
-        comparison(a, b, MODELS, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred)
-        for a, b in itertools.combinations(config.models, 2)
-    ]
-    write_recall_figure(work / "recall.png", MODELS, evaluations)
     total = time.perf_counter() - started
-    write_report(
-        work,
-        {
-            "titles": MODELS,
-            "evaluations": evaluations,
-            "comparisons": comparisons,
-            "environment": _environment(fits[config.models[0]][0].pipe[-1]),
-            "time": {
-                "estimated_seconds": round(clock.estimate, 1),
-                "actual_seconds": round(total, 1),
-                "estimated": format_duration(clock.estimate),
-                "actual": format_duration(total),
-            },
-            "protocol": {
-                "n_train": len(data.y) - data.n_valid,
-                "n_valid": data.n_valid,
-                "n_test": len(data.y_test),
-                "epochs": dict(config.epochs),
-                "random_states": {m: list(s) for m, s in config.seeds.items()},
-                "quick": config.quick,
-            },
+    run = {
+        "titles": TITLES,
+        "evaluations": evaluations,
+        "comparisons": experiment.compare(fits, config.models, data),
+        "environment": experiment.environment(fits[config.models[0]][0].pipe[-1]),
+        "time": {
+            "estimated_seconds": round(clock.estimate, 1),
+            "actual_seconds": round(total, 1),
+            "estimated": format_duration(clock.estimate),
+            "actual": format_duration(total),
         },
-    )
+        "protocol": {
+            "n_train": len(data.y) - data.n_valid,
+            "n_valid": data.n_valid,
+            "n_test": len(data.y_test),
+            "epochs": dict(config.epochs),
+            "random_states": {m: list(s) for m, s in config.seeds.items()},
+            "quick": config.quick,
+        },
+    }
+    write_run_files(work, run)
 
 
 def _train_all(config, data, clock, checkpoints, stop, work):
     """Every fit of the clock's plan, under one progress bar; each model's
     files are written as soon as its last seed is done."""
     from tqdm.auto import tqdm
+
+    from . import _experiment as experiment
+    from ._outputs import write_model_folder
 
     fits, evaluations = {}, {}
     bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
@@ -197,21 +187,20 @@ def _train_all(config, data, clock, checkpoints, stop, work):
     ) as bar:
         for i, job in enumerate(clock.jobs):
             clock.start(i)
-            fit = _reused(job, checkpoints)
+            fit = experiment.reuse(job, checkpoints)
             if fit is None:
                 folder = checkpoints.job_folder(job.name, job.seed)
-                fit = _train(job, data, config, bar, clock, lambda: bool(stop), folder)
+                fit = experiment.train(
+                    job, data, config, bar, clock, lambda: bool(stop), folder
+                )
                 checkpoints.keep_fit(fit)
             fits.setdefault(job.name, []).append(fit)
             if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
-                ev = evaluations[job.name] = _evaluate(fits[job.name], data)
-                write_model_files(
-                    work / job.name,
-                    MODELS[job.name],
-                    fits[job.name],
-                    ev,
-                    data,
-                    onnx=config.onnx,
+                ev = evaluations[job.name] = experiment.evaluate(fits[job.name], data)
+                folder = work / job.name
+                title = TITLES[job.name]
+                write_model_folder(
+                    folder, title, fits[job.name], ev, data, onnx=config.onnx
                 )
-                tqdm.write(_one_line(job.name, ev))
+                tqdm.write(experiment.one_line(job.name, ev))
     return fits, evaluations

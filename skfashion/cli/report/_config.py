@@ -5,11 +5,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..._catalog import ORIGINAL, TITLES
-from .._common import ArgumentError, check_device
+from .._common import ArgumentError, RunBuilder, check_device
 
-__all__ = ["MODELS", "N_VALID", "QUICK", "ReportConfig", "config_from_args"]
+__all__ = [
+    "N_VALID",
+    "ORIGINAL",
+    "QUICK",
+    "TITLES",
+    "ReportConfig",
+    "config_from_args",
+]
 
-MODELS = TITLES  # the models the report runs, by short name, with their titles
 N_VALID = 5000  # the original: the first 5,000 training images validate
 QUICK = {"n_train": 600, "n_valid": 100, "n_test": 300}
 
@@ -30,6 +36,18 @@ class ReportConfig:
     data_home: str = None
     onnx: str | None = None  # None, "float32" or "int8"
 
+    @property
+    def run(self):
+        """The run's data and pipelines (:class:`RunBuilder`)."""
+        sizes = QUICK if self.quick else {}
+        return RunBuilder(
+            data_home=self.data_home,
+            device=self.device,
+            precision=self.precision,
+            n_train=sizes.get("n_train"),
+            n_test=sizes.get("n_test"),
+        )
+
     def settings(self):
         """What decides the run's training: its checkpoints are kept by these."""
         return {
@@ -47,11 +65,11 @@ def config_from_args(args):
     """The run's :class:`ReportConfig`, or an ArgumentError naming what is
     wrong with the command line."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in MODELS]
+    unknown = [m for m in models if m not in TITLES]
     if unknown or not models:
         raise ArgumentError(
             f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(MODELS)}"
+            f"choose from {', '.join(TITLES)}"
         )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")

@@ -1,25 +1,52 @@
-"""The report's experiment, step by step: load, time, train each model,
-evaluate. Built only from skfashion's public API, scikit-learn and SciPy, so
-it doubles as the reference example of how to use the package."""
+"""The report's experiment, step by step: load, plan (time each model),
+train each fit, evaluate each model, compare them. Its numbers come from
+:mod:`skfashion.evaluation`; built only from skfashion's public API and
+scikit-learn, so it doubles as the reference example of how to use the
+package. Imported when a report runs, never for ``--help``."""
 
 import contextlib
 import os
 import sys
 import time
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
+from sklearn.metrics import accuracy_score
+from tqdm.contrib import DummyTqdmFile
 
-from .._common import FashionData, format_duration, load_data, pipeline, time_batches
+from skfashion.evaluation import (
+    compare_models,
+    summarize_fits,
+    temperature_calibration,
+)
+from skfashion.neural_network import CLASSIFIERS
+from skfashion.utils import cpu_name, describe_machine, n_batches, resolve_device
+
+from .._common import FashionData, format_duration
 from ._clock import Clock, Job
-from ._config import N_VALID, QUICK
+from ._config import N_VALID, QUICK, TITLES
+from ._progress import OverallProgress
 
-__all__ = ["Data", "Fit", "calibration"]
+__all__ = [
+    "Data",
+    "Fit",
+    "Interrupted",
+    "announce",
+    "compare",
+    "environment",
+    "evaluate",
+    "load",
+    "one_line",
+    "plan",
+    "reuse",
+    "train",
+]
 
 LONG_RUN = 30 * 60  # seconds: say what would be faster
 
 
-class _Interrupted(Exception):
+class Interrupted(Exception):
     """Training stopped on a signal (skorch ends a fit quietly)."""
 
 
@@ -28,19 +55,6 @@ class Data(FashionData):
     """The report's data: the first ``n_valid`` training images validate."""
 
     n_valid: int
-
-
-def _load(config):
-    sizes = QUICK if config.quick else {}
-    data = load_data(config.data_home, sizes.get("n_train"), sizes.get("n_test"))
-    n_valid = QUICK["n_valid"] if config.quick else N_VALID
-    return Data(data.X, data.y, data.X_test, data.y_test, n_valid)
-
-
-def _pipeline(name, config, **params):
-    """PixelScaler and the classifier with the report's protocol."""
-    params = {"device": config.device, "precision": config.precision, **params}
-    return pipeline(name, **params)
 
 
 @dataclass
@@ -55,7 +69,14 @@ class Fit:
     numbers: dict
 
 
-def _plan(config, data, checkpoints):
+def load(config):
+    """The run's images; the first ``n_valid`` training images validate."""
+    data = config.run.load()
+    n_valid = QUICK["n_valid"] if config.quick else N_VALID
+    return Data(data.X, data.y, data.X_test, data.y_test, n_valid)
+
+
+def plan(config, data, checkpoints):
     """Every fit of the run, each timed on a few batches of its model; the
     fits an interrupted run finished cost nothing (and are not timed)."""
     jobs = []
@@ -64,25 +85,14 @@ def _plan(config, data, checkpoints):
         if all(numbers is not None for numbers in done.values()):
             timing = (0.0, 0.0, 0.0)
         else:
-            timing = _time_model(name, config, data)
+            X, y = data.X[data.n_valid :], data.y[data.n_valid :]
+            timing = config.run.time(name, X, y, validation_split=None, random_state=0)
         batches = _batches(name, data)
         for seed in config.seeds[name]:
             job = _job(name, seed, config, data, checkpoints, batches, timing)
             job.finished = done[seed] is not None
             jobs.append(job)
     return Clock(jobs)
-
-
-def _time_model(name, config, data):
-    """Seconds per training batch, per fit and per predicted sample."""
-    X, y = data.X[data.n_valid :], data.y[data.n_valid :]
-    return time_batches(
-        lambda: _pipeline(
-            name, config, max_epochs=1, validation_split=None, random_state=0
-        ),
-        X,
-        y,
-    )
 
 
 def _job(name, seed, config, data, checkpoints, batches, timing):
@@ -103,22 +113,9 @@ def _job(name, seed, config, data, checkpoints, batches, timing):
     )
 
 
-def _reused(job, checkpoints):
-    """The fit an interrupted run finished and kept, or None."""
-    kept = checkpoints.finished_fit(job.name, job.seed)
-    if kept is None:
-        return None
-    pipe, proba, numbers = kept
-    y_pred = pipe.classes_[proba.argmax(axis=1)]
-    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
-
-
 def _batches(name, data):
     """The training and validation batches of one epoch, as the estimator's
     own iterators make them."""
-    from skfashion.neural_network import CLASSIFIERS
-    from skfashion.utils import n_batches
-
     net = CLASSIFIERS[name]()
     valid = slice(0, data.n_valid)
     train = slice(data.n_valid, None)
@@ -128,16 +125,20 @@ def _batches(name, data):
     )
 
 
-def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
+def reuse(job, checkpoints):
+    """The fit an interrupted run finished and kept, or None."""
+    kept = checkpoints.finished_fit(job.name, job.seed)
+    if kept is None:
+        return None
+    pipe, proba, numbers = kept
+    y_pred = pipe.classes_[proba.argmax(axis=1)]
+    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
+
+
+def train(job, data, config, bar, clock, interrupted, checkpoint_dir):
     """Fit one pipeline with the report's protocol and predict the test set."""
-    from sklearn.metrics import accuracy_score
-    from tqdm.contrib import DummyTqdmFile
-
-    from ._progress import OverallProgress
-
-    pipe = _pipeline(
+    pipe = config.run.pipeline(
         job.name,
-        config,
         max_epochs=job.epochs,
         random_state=job.seed,
         validation_split=slice(0, data.n_valid),
@@ -151,7 +152,7 @@ def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
         pipe.fit(data.X, data.y)
     train_seconds = time.perf_counter() - start
     if interrupted():  # skorch stops training quietly on Ctrl-C
-        raise _Interrupted
+        raise Interrupted
     # the saved model keeps no terminal objects: its callbacks were display only
     pipe[-1].set_params(callbacks=None).initialize_callbacks()
     start = time.perf_counter()
@@ -163,7 +164,7 @@ def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
     numbers = {
         "random_state": job.seed,
         "test_accuracy": float(accuracy_score(data.y_test, y_pred)),
-        **calibration(
+        **temperature_calibration(
             pipe, proba, data.X[valid], data.y[valid], data.X_test, data.y_test
         ),
         "valid_accuracy": float(history[-1, "valid_acc"]),
@@ -175,62 +176,29 @@ def _train(job, data, config, bar, clock, interrupted, checkpoint_dir):
     return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
 
 
-def calibration(pipe, proba, X_valid, y_valid, X_test, y_test):
-    """The test set's expected calibration error (15 bins), as predicted and
-    after temperature scaling fitted on the validation images (scikit-learn's
-    ``CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")``)."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-
-    from skfashion import expected_calibration_error
-
-    scaled = CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")
-    scaled.fit(X_valid, y_valid)
-    beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
-    classes = pipe.classes_
-    return {
-        "ece": expected_calibration_error(y_test, proba, classes=classes),
-        "ece_temperature": expected_calibration_error(
-            y_test, scaled.predict_proba(X_test), classes=classes
-        ),
-        "temperature": round(float(1 / beta), 4),
-    }
-
-
-def _evaluate(fits, data):
+def evaluate(fits, data):
     """The numbers of one model's fits: accuracy over the seeds, and the
     first seed's confusion matrix, recall and most confused pairs."""
-    from sklearn.metrics import confusion_matrix
-
-    from skfashion import CLASS_NAMES
-    from skfashion.evaluation import confused_pairs, per_class_recall, seed_summary
-
-    runs = [f.numbers for f in fits]
-    cm = confusion_matrix(data.y_test, fits[0].y_pred, labels=range(len(CLASS_NAMES)))
-    return {
-        "summary": seed_summary([r["test_accuracy"] for r in runs]),
-        "valid_accuracy": float(np.mean([r["valid_accuracy"] for r in runs])),
-        "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
-        "predict_seconds": float(np.mean([r["predict_seconds"] for r in runs])),
-        "ece": float(np.mean([r["ece"] for r in runs])),
-        "ece_temperature": float(np.mean([r["ece_temperature"] for r in runs])),
-        "runs": runs,
-        "confusion_matrix": cm.tolist(),
-        "recall": per_class_recall(cm).tolist(),
-        "most_confused": confused_pairs(cm, CLASS_NAMES),
-    }
+    return summarize_fits([f.numbers for f in fits], data.y_test, fits[0].y_pred)
 
 
-def _environment(estimator):
-    from skfashion.utils import describe_machine
+def compare(fits, models, data):
+    """McNemar's test of every pair of models, on their first seeds."""
+    return [
+        compare_models(
+            a, b, data.y_test, fits[a][0].y_pred, fits[b][0].y_pred, titles=TITLES
+        )
+        for a, b in combinations(models, 2)
+    ]
 
+
+def environment(estimator):
+    """The machine and libraries, as the report's table shows them."""
     return describe_machine(estimator)
 
 
-def _announce(clock, config, write):
+def announce(clock, config, write):
     """The expected duration, before training; what helps when it is long."""
-    from skfashion.utils import cpu_name, resolve_device
-
     seconds = {
         m: sum(j.estimate for j in clock.jobs if j.name == m) for m in config.models
     }
@@ -240,15 +208,15 @@ def _announce(clock, config, write):
         f"Expected duration: about {format_duration(total)} ({per_model}), timed "
         "on the first batches of each model on this machine."
     )
-    device = resolve_device(config.device)
-    if total > LONG_RUN and device == "cpu":
+    if total > LONG_RUN and resolve_device(config.device) == "cpu":
         write(
             f"That is long on this CPU ({cpu_name()}, {os.cpu_count()} cores): a GPU "
             "(--device cuda), --models mlp or --quick is faster. Continuing."
         )
 
 
-def _one_line(name, ev):
+def one_line(name, ev):
+    """One model's result, as printed when its last fit is done."""
     s = ev["summary"]
     spread = f" ± {100 * s['std']:.2f}" if s["n"] > 1 else ""
     return (

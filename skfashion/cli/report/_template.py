@@ -1,4 +1,4 @@
-"""The Markdown of ``report.md``: one template, filled by ``_files.py``."""
+"""The Markdown of ``report.md``: one template, filled by ``_markdown.py``."""
 
 from string import Template
 

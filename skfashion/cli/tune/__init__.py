@@ -1,9 +1,10 @@
 """``skfashion tune``: a pruned, resumable Optuna search of one model.
 
 ``_config.py`` turns the command line into a frozen configuration,
-``_study.py`` opens the Optuna study, ``_search.py`` runs the search, the
-refit and the test, ``_files.py`` writes the tuning report, and
-``_command.py`` runs it all.
+``_study.py`` opens the Optuna study, ``_experiment.py`` runs the search,
+the refit and the test (on the data and pipelines of ``cli/_common``'s
+``RunBuilder``, as the report does), ``_outputs.py`` writes the tuning
+report, and ``_command.py`` runs it all.
 """
 
 from ..._catalog import TITLES

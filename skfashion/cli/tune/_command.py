@@ -33,7 +33,7 @@ def run(args, parser):
     except OSError as exc:
         print(f"skfashion tune: error: {exc}", file=sys.stderr)
         return 1
-    from ._search import search
+    from ._experiment import search
 
     started = time.time()
     with interruptible() as stop:

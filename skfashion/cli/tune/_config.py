@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._common import ArgumentError, check_device
+from .._common import ArgumentError, RunBuilder, check_device
 
 __all__ = [
     "DEFAULT_TRIALS",
@@ -50,6 +50,18 @@ class TuneConfig:
     device: str = "auto"
     precision: str = "auto"
     data_home: str = None
+
+    @property
+    def run(self):
+        """The run's data and pipelines (:class:`RunBuilder`)."""
+        sizes = QUICK if self.quick else {}
+        return RunBuilder(
+            data_home=self.data_home,
+            device=self.device,
+            precision=self.precision,
+            n_train=sizes.get("n_train"),
+            n_test=sizes.get("n_test"),
+        )
 
 
 def parse_duration(text):

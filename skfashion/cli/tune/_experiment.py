@@ -11,16 +11,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._common import (
-    FashionData,
-    format_duration,
-    load_data,
-    move_files_into,
-    pipeline,
-    time_batches,
-)
-from ._config import PRUNER, QUICK, REPORT_SECONDS, TuneError
-from ._files import write_tuning_report
+from skfashion.utils import move_files_into
+
+from .._common import FashionData, format_duration
+from ._config import PRUNER, REPORT_SECONDS, TuneError
+from ._outputs import write_tuning_report
 from ._study import fail_dead_trials, finished, owned
 
 __all__ = ["search"]
@@ -38,8 +33,7 @@ class TuneData(FashionData):
 
 
 def load(config):
-    sizes = QUICK if config.quick else {}
-    data = load_data(config.data_home, sizes.get("n_train"), sizes.get("n_test"))
+    data = config.run.load()
     return TuneData(data.X, data.y, data.X_test, data.y_test)
 
 
@@ -50,8 +44,6 @@ def _fixed(config):
         "max_epochs": config.epochs,
         "validation_split": None,
         "random_state": config.seed,
-        "device": config.device,
-        "precision": config.precision,
     }
 
 
@@ -61,7 +53,7 @@ def estimator(config, **params):
 
 
 def _pipeline(config, **params):
-    return pipeline(config.model, **{**_fixed(config), **params})
+    return config.run.pipeline(config.model, **{**_fixed(config), **params})
 
 
 @dataclass
@@ -102,8 +94,8 @@ class Budget:
 def _estimate(config, data):
     """Seconds of a complete trial and of the refit, timed on a few batches
     of the default parameters on this machine."""
-    per_batch, setup, per_sample = time_batches(
-        lambda: _pipeline(config, max_epochs=1), data.X, data.y
+    per_batch, setup, per_sample = config.run.time(
+        config.model, data.X, data.y, **_fixed(config)
     )
     from skfashion.utils import n_batches
 

@@ -1,4 +1,4 @@
-"""The Markdown of the tuning report: one template, filled by ``_files.py``."""
+"""The Markdown of the tuning report: one template, filled by ``_outputs.py``."""
 
 from string import Template
 

@@ -1,0 +1,155 @@
+"""report.md: the template of ``_template.py`` filled in with a run."""
+
+from itertools import combinations
+
+import numpy as np
+
+from skfashion.evaluation import recall_change_in_words
+
+from .._common import pct
+from ._tables import ORIGINAL_ACCURACY
+from ._template import MODEL_SECTION, REPORT
+
+__all__ = ["write_markdown"]
+
+
+def write_markdown(folder, run):
+    """report.md of a finished run."""
+    (folder / "report.md").write_text(_markdown(run))
+
+
+def _accuracy_row(title, name, ev):
+    s = ev["summary"]
+    acc = pct(s["mean"]) + (f" ± {100 * s['std']:.2f}" if s["n"] > 1 else "")
+    ci = "—" if s["ci95"] is None else " – ".join(pct(v) for v in s["ci95"])
+    original = pct(ORIGINAL_ACCURACY[name]) if name in ORIGINAL_ACCURACY else "—"
+    return (
+        f"| {title} | {acc} | {ci} | {s['n']} | {original} | "
+        f"{pct(ev['valid_accuracy'])} | {ev['train_seconds']:.0f} s |"
+    )
+
+
+def _calibration_md(titles, evaluations):
+    """The calibration table: ECE as predicted and after temperature scaling."""
+    rows = [
+        "| model | ECE (test) | ECE after temperature scaling | temperature |",
+        "|---|---|---|---|",
+    ]
+    for name, ev in evaluations.items():
+        temps = ", ".join(f"{r['temperature']:.2f}" for r in ev["runs"])
+        rows.append(
+            f"| {titles[name]} | {pct(ev['ece'])} | "
+            f"{pct(ev['ece_temperature'])} | {temps} |"
+        )
+    return "\n".join(rows)
+
+
+def _comparisons_md(titles, comparisons):
+    if not comparisons:
+        return "One model only: nothing to compare."
+    lines = [
+        "McNemar's exact test on the first seed's predictions: of the test "
+        "images that exactly one model of a pair gets right, how many each "
+        "gets; if the two were equally good, each such image would be a coin "
+        "flip.",
+        "",
+        "| models | right only by the first | right only by the second | p-value |",
+        "|---|---|---|---|",
+    ]
+    for c in comparisons:
+        lines.append(
+            f"| {titles[c['a']]} vs {titles[c['b']]} | {c['a_only']} | "
+            f"{c['b_only']} | {c['p_value']:.2g} |"
+        )
+    lines.append("")
+    lines += [f"- {c['words']}" for c in comparisons]
+    return "\n".join(lines)
+
+
+def _discussion(titles, evaluations):
+    lines = []
+    if "mlp" in evaluations:
+        lines.append(
+            "The original's dense network confused T-shirt/top ↔ Shirt 103 and 96 "
+            "times and Pullover → Shirt 64 times; this run's most confused pairs "
+            "are listed above."
+        )
+    for a, b in combinations(evaluations, 2):
+        ra, rb = (np.array(evaluations[m]["recall"]) for m in (a, b))
+        words = recall_change_in_words(ra, rb)
+        lines.append(f"From {titles[a]} to {titles[b]}, {words}")
+    return "\n\n".join(lines) or "—"
+
+
+def _seeds_text(random_states):
+    """'(random states 0, 1, 2)', or per model when they differ."""
+    distinct = {tuple(v) for v in random_states.values()}
+    if len(distinct) == 1:
+        return "(random states " + ", ".join(map(str, next(iter(distinct)))) + ")"
+    return (
+        "(random states "
+        + "; ".join(f"{m} " + ", ".join(map(str, v)) for m, v in random_states.items())
+        + ")"
+    )
+
+
+def _model_sections(titles, evaluations, n_test):
+    """One section of report.md per model: its figures and confused pairs."""
+    sections = []
+    for name, ev in evaluations.items():
+        confused = "\n".join(
+            f"- {p['true']} → {p['predicted']}: {p['count']} "
+            f"(and {p['reverse_count']} the other way)"
+            for p in ev["most_confused"]
+        )
+        sections.append(
+            MODEL_SECTION.substitute(
+                title=titles[name], name=name, n_test=f"{n_test:,}", confused=confused
+            )
+        )
+    return "".join(sections)
+
+
+def _epochs_text(epochs):
+    """'10 epochs', or each model's when they differ."""
+    if len(set(epochs.values())) == 1:
+        n = next(iter(epochs.values()))
+        return f"{n} epoch{'s' * (n != 1)}"
+    return ", ".join(f"{n} epochs ({m})" for m, n in epochs.items())
+
+
+ACCURACY_HEADER = (
+    "| model | test accuracy | 95 % interval | seeds | original report "
+    "(2020, one run) | validation | training per fit |\n"
+    "|---|---|---|---|---|---|---|"
+)
+QUICK_NOTE = " **Quick mode: a smoke test on a few hundred images, not a result.**"
+
+
+def _markdown(run):
+    """report.md: the template filled in with the run."""
+    titles, evaluations, protocol = run["titles"], run["evaluations"], run["protocol"]
+    fast = "fast" in evaluations
+    return REPORT.substitute(
+        fast_sentence=", beside `FastFashionCNN` with its own modern recipe"
+        if fast
+        else "",
+        n_valid=f"{protocol['n_valid']:,}",
+        n_train=f"{protocol['n_train']:,}",
+        n_test=f"{protocol['n_test']:,}",
+        epochs=_epochs_text(protocol["epochs"]),
+        quick=QUICK_NOTE if protocol["quick"] else "",
+        accuracy_header=ACCURACY_HEADER,
+        accuracy_rows="\n".join(
+            _accuracy_row(titles[n], n, ev) for n, ev in evaluations.items()
+        ),
+        seeds=_seeds_text(protocol["random_states"]),
+        comparisons=_comparisons_md(titles, run["comparisons"]),
+        calibration=_calibration_md(titles, evaluations),
+        recall_png="recall.png",
+        model_sections=_model_sections(titles, evaluations, protocol["n_test"]),
+        discussion=_discussion(titles, evaluations),
+        estimated=run["time"]["estimated"],
+        actual=run["time"]["actual"],
+        environment="\n".join(f"| {k} | {v} |" for k, v in run["environment"].items()),
+    )
