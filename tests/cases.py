@@ -6,6 +6,7 @@ fails until it has tiny settings here).
 """
 
 import functools
+
 import numpy as np
 from sklearn.pipeline import make_pipeline
 

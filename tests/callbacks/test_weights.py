@@ -1,25 +1,8 @@
 """The callbacks that act on the weights: PatchWhitening and Lookahead."""
-import functools
-import io
-import pickle
 
-import joblib
 import numpy as np
-import pandas as pd
-import pytest
 import torch
-from cases import MAKERS, NAMES, tiny_cnn, tiny_mlp
-from cases import make as make_case
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.metrics import classification_report, confusion_matrix
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from skorch.callbacks import EarlyStopping
-
-from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
-from skfashion.callbacks import dense_kernels
-from skfashion.utils import bf16_supported, resolve_precision
+from cases import MAKERS
 
 
 def test_fast_cnn_whitening():

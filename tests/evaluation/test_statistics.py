@@ -79,7 +79,7 @@ def test_clock_follows_measured_speed(monkeypatch):
     )
 
 
-def test_recall_change_mcnemar_in_words():
+def test_recall_change_in_words():
     before = np.array([0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.9, 0.9, 0.9])
     after = before.copy()
     after[1] += 0.3  # Trouser rises most, then Shirt

@@ -1,42 +1,23 @@
 """save_model and load_model for every estimator, alone and in a pipeline:
 what a fit decided comes back, and what could not be loaded is never written."""
 
-import inspect
 import pickle
-import threading
-import warnings
 
-import joblib
 import numpy as np
-import pandas as pd
 import pytest
-import sklearn
 import torch
 from cases import (
     CASE_IDS,
     CASES,
-    NAMES,
-    TINY,
-    TRAINING,
     blobs,
     data_for,
     final,
     make,
-    step_name,
 )
 from safetensors import safe_open
-from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import accuracy_score, make_scorer
-from sklearn.model_selection import GridSearchCV
-from sklearn.utils.class_weight import compute_sample_weight
 from skorch.callbacks import Callback, EarlyStopping
 
-import skfashion
 from skfashion import load_model, plot_history, save_model
-from skfashion.callbacks import ProgressBar
-from skfashion.modules import CNNModule, FastCNNModule, MLPModule
-from skfashion.neural_network import CLASSIFIERS, _validation
-from skfashion.preprocessing import ImagePreprocessor, PixelScaler
 
 
 # ------------------------------------------------------------ save / load

@@ -190,7 +190,7 @@ def test_predict_sizes_photos_for_the_graph(tmp_path, capsys):
         predictor.predict_proba(np.zeros((1, 784)))
 
 
-SNIPPET = Path(__file__).parents[1] / "docs" / "user_guide" / "onnx_snippet.py"
+SNIPPET = Path(__file__).parents[2] / "docs" / "user_guide" / "onnx_snippet.py"
 
 
 def test_docs_snippet_needs_neither_torch_nor_skfashion(fashion_train, tmp_path):

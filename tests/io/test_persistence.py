@@ -139,7 +139,7 @@ def test_deeply_nested_header_is_a_value_error(data, tmp_path, where):
         load_model(crafted)
 
 
-FORMAT2 = Path(__file__).parent / "data" / "format2"
+FORMAT2 = Path(__file__).parents[1] / "data" / "format2"
 
 
 def _header(path):

@@ -25,7 +25,7 @@ def test_every_classifier_has_check_settings():
 # the sample twice, because duplicating a sample changes the batches (their
 # composition, their count and the shuffling order). Weights of all ones
 # (check_sample_weights_invariance) are bit-identical to no weights, and
-# test_contracts.py checks what weights must do instead.
+# neural_network/test_contracts.py checks what weights must do instead.
 SAMPLE_WEIGHT_REASON = (
     "mini-batch SGD: weight 2 changes the loss, duplicating a sample changes "
     "the batches, so the two are not equivalent"

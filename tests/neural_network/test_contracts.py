@@ -7,7 +7,6 @@ as skorch's own tests do.
 """
 
 import inspect
-import pickle
 import threading
 import warnings
 
@@ -29,7 +28,6 @@ from cases import (
     make,
     step_name,
 )
-from safetensors import safe_open
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import GridSearchCV
@@ -37,8 +35,6 @@ from sklearn.utils.class_weight import compute_sample_weight
 from skorch.callbacks import Callback, EarlyStopping
 
 import skfashion
-from skfashion import load_model, plot_history, save_model
-from skfashion.callbacks import ProgressBar
 from skfashion.modules import CNNModule, FastCNNModule, MLPModule
 from skfashion.neural_network import CLASSIFIERS, _validation
 from skfashion.preprocessing import ImagePreprocessor, PixelScaler

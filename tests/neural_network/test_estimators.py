@@ -1,7 +1,7 @@
 """Each classifier's own behaviour: labels, architectures, bad input, validation,
 reproducibility, pickling, precision, verbosity, skorch's parameters, learning
 on real images, FastFashionCNN's recipe."""
-import functools
+
 import io
 import pickle
 
@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from cases import MAKERS, NAMES, tiny_cnn, tiny_mlp
-from cases import make as make_case
+from cases import MAKERS, tiny_cnn, tiny_mlp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import classification_report, confusion_matrix
@@ -20,7 +19,6 @@ from sklearn.pipeline import make_pipeline
 from skorch.callbacks import EarlyStopping
 
 from skfashion import CLASS_NAMES, FashionCNN, FashionMLP, PixelScaler
-from skfashion.callbacks import dense_kernels
 from skfashion.utils import bf16_supported, resolve_precision
 
 

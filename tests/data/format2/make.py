@@ -1,4 +1,4 @@
-"""Write the format-2 model files that ``tests/test_persistence.py`` loads.
+"""Write the format-2 model files that ``tests/io/test_persistence.py`` loads.
 
 Run once with skfashion 0.1.0 (commit a8f2978, before the package moved its
 classes into public subpackages): ``python tests/data/format2/make.py``. The
