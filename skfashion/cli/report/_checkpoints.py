@@ -18,6 +18,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+
+from skfashion import load_model, save_model
+from skfashion.callbacks import saved_epochs
+from skfashion.utils import atomic_write
+
 __all__ = ["FIT_FILES", "RunCheckpoints"]
 
 #: What a finished fit keeps, the last written last.
@@ -67,8 +73,6 @@ class RunCheckpoints:
     def epochs_done(self, name, seed):
         """Epochs the fit of ``name`` with ``seed`` finished before it was
         interrupted (0 if it has no checkpoint; all if it finished)."""
-        from skfashion.callbacks import saved_epochs
-
         finished = self.finished_numbers(name, seed)
         if finished is not None:
             return finished["epochs"]
@@ -77,11 +81,6 @@ class RunCheckpoints:
     def keep_fit(self, fit):
         """Keep a finished fit (its ``pipe``, test ``proba`` and ``numbers``)
         in the folder of its ``name`` and ``seed``."""
-        import numpy as np
-
-        from skfashion import save_model
-        from skfashion.utils import atomic_write
-
         folder = self.job_folder(fit.name, fit.seed)
         folder.mkdir(parents=True, exist_ok=True)
         save_model(fit.pipe, folder / FIT_FILES[0])
@@ -101,10 +100,6 @@ class RunCheckpoints:
     def finished_fit(self, name, seed):
         """``(pipe, proba, numbers)`` of a fit kept by :meth:`keep_fit`, or
         None if it did not finish (or its files cannot be read)."""
-        import numpy as np
-
-        from skfashion import load_model
-
         numbers = self.finished_numbers(name, seed)
         if numbers is None:
             return None

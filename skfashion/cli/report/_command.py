@@ -19,7 +19,6 @@ from .._common import (
     keep_partial,
     make_workdir,
 )
-from ._checkpoints import RunCheckpoints
 from ._config import TITLES, config_from_args
 
 __all__ = ["HELP", "run"]
@@ -81,6 +80,8 @@ def _describe(settings):
 
 
 def run(args, parser):
+    from ._checkpoints import RunCheckpoints  # numpy and skfashion: not for --help
+
     try:
         config = config_from_args(args)
         checkpoints = RunCheckpoints(config.out, config.settings())

@@ -15,7 +15,6 @@ import time
 
 from .._common import ArgumentError, format_duration, interruptible
 from ._config import TuneError, config_from_args
-from ._study import finished, open_study
 
 __all__ = ["HELP", "run"]
 
@@ -23,6 +22,15 @@ HELP = "tune a model's hyper-parameters with a pruned, resumable Optuna search"
 
 
 def run(args, parser):
+    try:  # Optuna: not for --help
+        from ._study import finished, open_study
+    except ImportError as exc:
+        print(
+            f'skfashion tune: error: {exc.name or exc}: pip install "skfashion[tune]"',
+            file=sys.stderr,
+        )
+        return 2
+
     try:
         config = config_from_args(args)
         config.out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from skfashion.utils import move_files_into
+from optuna.exceptions import ExperimentalWarning
+from optuna.trial import TrialState
+from sklearn.metrics import accuracy_score
+from tqdm.auto import tqdm
+
+from skfashion import PixelScaler
+from skfashion.tuning import PrunedCV, distributions
+from skfashion.utils import cpu_name, move_files_into, n_batches
 
 from .._common import FashionData, format_duration
 from ._config import PRUNER, REPORT_SECONDS, TuneError
@@ -27,8 +34,6 @@ class TuneData(FashionData):
 
     @property
     def X_scaled(self):
-        from skfashion import PixelScaler
-
         return PixelScaler().fit_transform(self.X)
 
 
@@ -70,8 +75,6 @@ class Budget:
     margin: float = 1.25
 
     def refit_reserve(self, study):
-        from optuna.trial import TrialState
-
         candidates = [best_trial(study)]
         candidates += study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         per = [
@@ -97,7 +100,6 @@ def _estimate(config, data):
     per_batch, setup, per_sample = config.run.time(
         config.model, data.X, data.y, **_fixed(config)
     )
-    from skfashion.utils import n_batches
 
     net = estimator(config)
     n = len(data.y)
@@ -113,8 +115,6 @@ def _estimate(config, data):
 
 
 def _announce(config, data, study, trial_s, refit_s, write):
-    from skfashion.utils import cpu_name
-
     done = len(finished(study))
     what = (
         f"Tuning {config.model} on {len(data.y):,} images: {config.cv}-fold "
@@ -149,8 +149,6 @@ class _Progress:
     of complete, pruned and running trials and the best score so far."""
 
     def __init__(self, config, study, started):
-        from tqdm.auto import tqdm
-
         self.config, self.study, self.started = config, study, started
         self.by_trials = config.trials is not None
         total = config.trials if self.by_trials else round(config.budget)
@@ -179,8 +177,6 @@ class _Progress:
         self.step()
 
     def _counts(self):
-        from optuna.trial import TrialState
-
         states = [t.state for t in self.study.get_trials(deepcopy=False)]
         text = (
             f"{states.count(TrialState.COMPLETE)} complete, "
@@ -207,8 +203,6 @@ def trial_score(trial):
 def best_trial(study):
     """The best complete trial; if none completed (a budget too short), the
     trial with the best last score."""
-    from optuna.trial import TrialState
-
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if complete:
         return max(complete, key=lambda t: t.value)
@@ -239,8 +233,6 @@ def _interrupt_check(stop, progress):
 
 
 def _optimize(config, study, data, budget, stop):
-    from skfashion.tuning import PrunedCV
-
     if config.trials is not None and len(finished(study)) >= config.trials:
         return
     if time.time() >= budget.deadline(study):
@@ -266,10 +258,6 @@ def _optimize(config, study, data, budget, stop):
 
 
 def _refit(config, study, data, stop):
-    from sklearn.metrics import accuracy_score
-
-    from skfashion.tuning import distributions
-
     best = best_trial(study)
     if best is None:
         raise TuneError(
@@ -290,13 +278,10 @@ def _refit(config, study, data, stop):
 
 def search(config, study, stop, started):
     """Run the whole tuning; return the summary written to tuning.json."""
-    from tqdm.auto import tqdm
-
     data = load(config)
     trial_s, refit_s = _estimate(config, data)
     _announce(config, data, study, trial_s, refit_s, tqdm.write)
     budget = Budget(config, started, refit_s)
-    from optuna.exceptions import ExperimentalWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)

@@ -3,18 +3,25 @@ and three figures (optimization history, parameter importances, learning
 curves). Written into a temporary folder that ``search`` moves into place."""
 
 import json
+import os
 import time
 import warnings
+from pathlib import Path
 
-from .._common import pct
+import matplotlib.pyplot as plt
+from optuna.trial import TrialState
+from optuna.visualization import matplotlib as vis
+
+from skfashion import save_model
+from skfashion.utils import describe_machine
+
+from .._common import format_duration, pct
 from ._template import REPORT
 
 __all__ = ["write_tuning_report"]
 
 
 def write_tuning_report(folder, config, study, pipe, summary, started):
-    from skfashion import save_model
-
     save_model(pipe, folder / "model.safetensors")
     trials = study.trials_dataframe(
         attrs=("number", "state", "value", "params", "user_attrs", "duration")
@@ -49,9 +56,6 @@ def shown_storage(config):
     """The study's storage as the report names it: a file in the report's
     folder by its name (the report moves with its folder), other storages
     as given."""
-    import os
-    from pathlib import Path
-
     url = config.storage
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
     if "://" in path:
@@ -65,8 +69,6 @@ def shown_storage(config):
 
 
 def _counts(study):
-    from optuna.trial import TrialState
-
     states = [t.state for t in study.get_trials(deepcopy=False)]
     counts = {s.name.lower(): states.count(s) for s in TrialState}
     fold_epochs = sum(
@@ -78,9 +80,6 @@ def _counts(study):
 def _figures(folder, study):
     """The three figures; a figure Optuna cannot draw yet (too few complete
     trials) is replaced by a line in the report saying why."""
-    import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as vis
-
     made = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna's experimental notes
@@ -107,9 +106,6 @@ def _figures(folder, study):
 def _learning_curves(path, study):
     """Each trial's cross-validated accuracy after each epoch: complete trials
     as lines, pruned ones faded and ending in a cross where they stopped."""
-    import matplotlib.pyplot as plt
-    from optuna.trial import TrialState
-
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for t in study.get_trials(deepcopy=False):
         if not t.intermediate_values:
@@ -134,14 +130,10 @@ def _learning_curves(path, study):
 
 
 def _machine(net):
-    from skfashion.utils import describe_machine
-
     return describe_machine(net, packages=("skfashion", "torch", "optuna"))
 
 
 def _markdown(config, s, figures):
-    from .._common import format_duration
-
     counts, m = s["trials"], s["machine"]
     return REPORT.substitute(
         model=config.model,

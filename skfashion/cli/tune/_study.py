@@ -2,9 +2,21 @@
 machines, created or resumed, and the trials that were cut short."""
 
 import os
+import socket
 import time
 import warnings
 from pathlib import Path
+
+import optuna
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import (
+    JournalStorage,
+    RDBStorage,
+    RetryHeartbeatStaleTrialCallback,
+    fail_stale_trials,
+)
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 
 from .._common import ArgumentError
 from ._config import PRUNER
@@ -15,14 +27,6 @@ __all__ = ["fail_dead_trials", "finished", "open_study", "owned"]
 def _storage(url):
     """An Optuna storage for a URL (database, with heartbeats so that the
     trials of a killed process are failed and retried) or a journal file."""
-    import optuna
-    from optuna.storages import (
-        JournalStorage,
-        RDBStorage,
-        RetryHeartbeatStaleTrialCallback,
-    )
-    from optuna.storages.journal import JournalFileBackend
-
     if "://" not in url:
         return JournalStorage(JournalFileBackend(url))
     engine = {}
@@ -62,8 +66,6 @@ def _create_sqlite_whole(path):
     script calling ``optuna.load_study`` -- never meets a half-created
     database (whose schema it would try to create too, and fail on a
     unique constraint)."""
-    import optuna
-
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,8 +86,6 @@ def _create_sqlite_whole(path):
 def open_study(config):
     """Create the study, or load it with --resume; refuse to touch an
     existing study without --resume."""
-    import optuna
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = _storage(config.storage)
     names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
@@ -143,24 +143,18 @@ def _retry_interrupted(study):
     """Queue again, once, the parameters of each failed trial (a Ctrl-C, a
     SIGTERM): no trial that was cut short is lost. Trials that Optuna's
     heartbeat already retried (a killed process) are not queued twice."""
-    from optuna.exceptions import ExperimentalWarning
-    from optuna.storages import RetryHeartbeatStaleTrialCallback as Retry
-    from optuna.trial import TrialState
-
     retried = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         for t in study.get_trials(deepcopy=False):
             retried.add(t.user_attrs.get("retry_of"))
-            retried.add(Retry.retried_trial_number(t))
+            retried.add(RetryHeartbeatStaleTrialCallback.retried_trial_number(t))
     for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
         if trial.number not in retried:
             study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
 
 
 def finished(study):
-    from optuna.trial import TrialState
-
     return study.get_trials(
         deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
     )
@@ -170,8 +164,6 @@ def finished(study):
 def _process_token(pid=None):
     """This machine, a process and when it started: what names the process
     that runs a trial (a pid alone may be reused)."""
-    import socket
-
     pid = os.getpid() if pid is None else pid
     return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
 
@@ -190,8 +182,6 @@ def _start_time(pid):
 def _alive(token):
     """Whether the process named by ``token`` still runs; True for another
     machine's (its heartbeat tells) or a token that cannot be read."""
-    import socket
-
     host, _, rest = str(token).partition(":")
     pid, _, started = rest.partition(":")
     if host != socket.gethostname() or not pid.isdigit():
@@ -222,10 +212,6 @@ def fail_dead_trials(study):
     any, a heartbeat older than the grace period (Optuna's
     ``fail_stale_trials``). ``_retry_interrupted`` then queues their
     parameters again; a finished run lists no trial as running."""
-    from optuna.exceptions import ExperimentalWarning
-    from optuna.storages import fail_stale_trials
-    from optuna.trial import TrialState
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         fail_stale_trials(study)
