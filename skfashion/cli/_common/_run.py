@@ -30,6 +30,20 @@ class RunBuilder:
     n_train: int | None = None  # the first n_train training images; all if None
     n_test: int | None = None
 
+    @classmethod
+    def of(cls, config, *, quick_sizes):
+        """The builder of a command's configuration: its ``data_home``,
+        ``device`` and ``precision``, and with ``quick`` the ``n_train``
+        and ``n_test`` of ``quick_sizes``."""
+        sizes = quick_sizes if config.quick else {}
+        return cls(
+            data_home=config.data_home,
+            device=config.device,
+            precision=config.precision,
+            n_train=sizes.get("n_train"),
+            n_test=sizes.get("n_test"),
+        )
+
     def load(self):
         """The training and test images (:class:`FashionData`)."""
         from skfashion import fetch_fashion_mnist

@@ -39,14 +39,7 @@ class ReportConfig:
     @property
     def run(self):
         """The run's data and pipelines (:class:`RunBuilder`)."""
-        sizes = QUICK if self.quick else {}
-        return RunBuilder(
-            data_home=self.data_home,
-            device=self.device,
-            precision=self.precision,
-            n_train=sizes.get("n_train"),
-            n_test=sizes.get("n_test"),
-        )
+        return RunBuilder.of(self, quick_sizes=QUICK)
 
     def settings(self):
         """What decides the run's training: its checkpoints are kept by these."""

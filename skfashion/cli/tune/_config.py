@@ -54,14 +54,7 @@ class TuneConfig:
     @property
     def run(self):
         """The run's data and pipelines (:class:`RunBuilder`)."""
-        sizes = QUICK if self.quick else {}
-        return RunBuilder(
-            data_home=self.data_home,
-            device=self.device,
-            precision=self.precision,
-            n_train=sizes.get("n_train"),
-            n_test=sizes.get("n_test"),
-        )
+        return RunBuilder.of(self, quick_sizes=QUICK)
 
 
 def parse_duration(text):
