@@ -14,6 +14,7 @@ class PredictConfig:
     """What ``skfashion predict`` was asked for."""
 
     model: str
+    allow_pickle: bool
     images: tuple
     top: int
     json: bool
@@ -34,7 +35,9 @@ def _error(message):
 
 
 def run(args, parser):
-    config = PredictConfig(args.model, tuple(args.images), args.top, args.json)
+    config = PredictConfig(
+        args.model, args.allow_pickle, tuple(args.images), args.top, args.json
+    )
     if config.top < 1:
         _error("--top must be at least 1")
         return 2
@@ -43,6 +46,7 @@ def run(args, parser):
     try:
         predictor = load_predictor(
             config.model,
+            allow_pickle=config.allow_pickle,
             warn=lambda m: print(f"skfashion predict: warning: {m}", file=sys.stderr),
         )
     except ValueError as exc:

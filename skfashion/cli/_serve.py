@@ -28,6 +28,7 @@ class ServeConfig:
     keyword arguments of :func:`skfashion.serve.make_app`."""
 
     model: str
+    allow_pickle: bool
     host: str
     port: int
     access_log: bool
@@ -43,7 +44,9 @@ class ServeConfig:
             "max_batch": args.max_batch,
             "max_delay": args.batch_delay_ms / 1000,
         }
-        return cls(args.model, args.host, args.port, args.access_log, app)
+        return cls(
+            args.model, args.allow_pickle, args.host, args.port, args.access_log, app
+        )
 
     @property
     def limits(self):
@@ -132,7 +135,10 @@ def run(args, parser):
         if not 0 <= config.port <= 65535:
             raise ValueError(f"--port must be in [0, 65535], got {config.port}")
         predictor = load_predictor(
-            config.model, warn=lambda m: _say(f"warning: {m}"), spinning=False
+            config.model,
+            allow_pickle=config.allow_pickle,
+            warn=lambda m: _say(f"warning: {m}"),
+            spinning=False,
         )
         app = make_app(predictor, **config.app)
     except ImportError as exc:

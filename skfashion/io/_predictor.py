@@ -222,9 +222,15 @@ def _find(path):
     return path
 
 
-def _load_pickle(path, warn):
+def _load_pickle(path, warn, allow_pickle):
     import joblib
 
+    if not allow_pickle:
+        raise ValueError(
+            f"{path} is a pickle, and loading a pickle runs code from it: "
+            "refused (load it with allow_pickle=True, or --allow-pickle on the "
+            "command line, only if you trust it; model.safetensors files are safe)"
+        )
     warn(
         f"{path} is a pickle, and loading a pickle runs code from it: use only "
         "pickles you trust (model.safetensors files are safe)"
@@ -238,19 +244,23 @@ def _load_pickle(path, warn):
     return model
 
 
-def load_predictor(path, *, warn=None, spinning=True):
+def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
     """Load any model ``skfashion predict`` and ``skfashion serve`` take.
 
     A safe model file (written by :func:`~skfashion.save_model`; never runs
     code from the file), an ONNX graph (written by
     :func:`~skfashion.export_onnx`), a ``.pkl``/``.joblib`` pickle (which
-    runs code when loaded: ``warn`` is told first), or a folder holding one
-    of them (a report's model folder), where the safe file is preferred.
+    runs code when loaded: refused unless ``allow_pickle``, and ``warn`` is
+    told first), or a folder holding one of them (a report's model folder),
+    where the safe file is preferred.
 
     Parameters
     ----------
     path : str or path-like
         The model file or its folder.
+    allow_pickle : bool, default=False
+        Whether a pickle may be loaded (and its code run). A file that is
+        not named ``*.pkl``/``*.joblib`` is never unpickled.
     warn : callable, default=None
         Called with one line before a pickle is loaded; ``None`` issues a
         :class:`UserWarning`.
@@ -264,7 +274,8 @@ def load_predictor(path, *, warn=None, spinning=True):
     Raises
     ------
     ValueError
-        If ``path`` holds no model, or one that cannot be read or served.
+        If ``path`` holds no model, one that cannot be read or served, or
+        a pickle without ``allow_pickle``.
 
     Examples
     --------
@@ -286,7 +297,7 @@ def load_predictor(path, *, warn=None, spinning=True):
     elif path.suffix.lower() == ".onnx":
         model = OnnxModel(path, spinning=spinning)
     elif path.suffix.lower() in PICKLE_SUFFIXES:
-        model = _load_pickle(path, warn)
+        model = _load_pickle(path, warn, allow_pickle)
     else:
         raise ValueError(
             f"{path}: not a model file (expected a .safetensors file written by "

@@ -85,7 +85,15 @@ def test_predict_cli_on_png_test_images(trained, fashion_test, capsys):
     bad = folder / "readme.txt"
     bad.write_text("hello")
     code = main(
-        ["predict", "--model", str(folder / "model.pkl"), "--json", str(bad), *paths]
+        [
+            "predict",
+            "--allow-pickle",
+            "--model",
+            str(folder / "model.pkl"),
+            "--json",
+            str(bad),
+            *paths,
+        ]
     )
     assert code == 1  # one file failed; the others were classified
     captured = capsys.readouterr()
@@ -115,14 +123,40 @@ def test_predict_cli_text_output_and_bad_model(trained, tmp_path, capsys):
     _, folder = trained
     img = tmp_path / "x.png"
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(img)
-    assert main(["predict", "--model", str(folder / "model.pkl"), str(img)]) == 0
+    pickle = ["predict", "--allow-pickle", "--model"]
+    assert main([*pickle, str(folder / "model.pkl"), str(img)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{img}: ") and out.count("%") == 3
     junk = tmp_path / "junk.pkl"
     junk.write_bytes(b"garbage")
-    assert main(["predict", "--model", str(junk), str(img)]) == 2
+    assert main([*pickle, str(junk), str(img)]) == 2
     assert "junk.pkl: not a readable model file" in capsys.readouterr().err
-    assert main(["predict", "--model", str(tmp_path / "none.pkl"), str(img)]) == 2
+    assert main([*pickle, str(tmp_path / "none.pkl"), str(img)]) == 2
+
+
+def test_predict_refuses_pickles_unless_allowed(trained, tmp_path, capsys, monkeypatch):
+    """A pickle -- named, or the only model of a folder -- is refused
+    unread without --allow-pickle, in one line that names the option."""
+    import shutil
+
+    import joblib
+
+    _, folder = trained
+    img = tmp_path / "x.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(img)
+    only_pickle = tmp_path / "report-model"
+    only_pickle.mkdir()
+    shutil.copy(folder / "model.pkl", only_pickle / "model.pkl")
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("unpickled without --allow-pickle")
+
+    monkeypatch.setattr(joblib, "load", no_unpickling)
+    for model in (folder / "model.pkl", only_pickle):
+        assert main(["predict", "--model", str(model), str(img)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--allow-pickle" in err
+        assert "model.pkl is a pickle, and loading a pickle runs code" in err
 
 
 def test_image_preprocessor_in_a_pipeline(trained, fashion_test):

@@ -52,11 +52,14 @@ def test_a_pickle_warns_before_it_runs(model, tmp_path):
     pipe, X = model
     joblib.dump(pipe, tmp_path / "model.pkl")
     said = []
-    predictor = load_predictor(tmp_path, warn=said.append)
+    with pytest.raises(ValueError, match="is a pickle.*refused.*allow_pickle=True"):
+        load_predictor(tmp_path, warn=said.append)
+    assert said == []  # refused before anything is read
+    predictor = load_predictor(tmp_path, allow_pickle=True, warn=said.append)
     assert len(said) == 1 and "loading a pickle runs code" in said[0]
     np.testing.assert_array_equal(predictor.classes_, pipe.classes_)
     with pytest.warns(UserWarning, match="runs code"):
-        load_predictor(tmp_path / "model.pkl")
+        load_predictor(tmp_path / "model.pkl", allow_pickle=True)
 
 
 def test_named_top_k(model):

@@ -204,6 +204,15 @@ def test_serve_command_errors_are_one_line(tmp_path):
     assert done.stderr == f"skfashion serve: error: {missing}: no such model file\n"
 
 
+def test_serve_refuses_a_pickle_unless_allowed(mlp_folder, tmp_path):
+    import joblib
+
+    joblib.dump(mlp_folder[0], tmp_path / "model.pkl")
+    done = _serve_command("--model", str(tmp_path), "--port", "0")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "model.pkl is a pickle" in done.stderr and "--allow-pickle" in done.stderr
+
+
 def test_serve_warns_when_others_can_reach_it(mlp_folder):
     _, folder = mlp_folder
     with serving(folder, "--host", "0.0.0.0") as (proc, url, printed):

@@ -47,13 +47,20 @@ def add_machine_arguments(parser):
 
 
 def add_model_argument(parser):
-    """``--model``, as ``predict`` and ``serve`` take it."""
+    """``--model`` and ``--allow-pickle``, as ``predict`` and ``serve`` take
+    them."""
     parser.add_argument(
         "--model",
         required=True,
         help=(
             "a model file (model.safetensors from save_model, model.onnx from "
-            "export_onnx, or a .pkl/.joblib pickle, which runs code when loaded) "
-            "or a folder holding one, e.g. report/cnn"
+            "export_onnx, or with --allow-pickle a .pkl/.joblib pickle) or a "
+            "folder holding one, e.g. report/cnn"
         ),
+    )
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a .pkl/.joblib pickle: it runs code from the file (only "
+        "for files you trust)",
     )
