@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._timing import time_batches
+
 __all__ = ["FashionData", "RunBuilder", "pct"]
 
 
@@ -71,8 +73,6 @@ class RunBuilder:
     def time(self, name, X, y, **params):
         """Seconds per training batch, per fit and per predicted sample of
         the pipeline of ``name`` (:func:`time_batches`, one epoch a fit)."""
-        from ._timing import time_batches
-
         return time_batches(
             lambda: self.pipeline(name, **{**params, "max_epochs": 1}), X, y
         )
