@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._version import __version__
 from ..neural_network import FashionNetBase
 from ..utils import atomic_write, split_pipeline
-from ._storable import class_from_name, stored_name
+from ._storable import LEGACY_NAMES, class_from_name, stored_name
 
 __all__ = ["is_model_file", "load_model", "save_model"]
 
@@ -200,6 +200,58 @@ def _build(spec):
     return cls(**{k: _decode(v) for k, v in spec["params"].items()})
 
 
+#: callbacks that create, read or write files when a net is built or trained
+_FILE_CALLBACKS = {
+    "skorch.callbacks.Checkpoint",
+    "skorch.callbacks.TrainEndCheckpoint",
+    "skorch.callbacks.LoadInitState",
+    "skfashion.callbacks.ResumeCheckpoint",
+}
+#: parameters that do not come back from a file (with their ``name__*``):
+#: how batches are loaded (classes, worker processes), compilation, paths
+_NOT_RESTORED = (
+    "iterator_train",
+    "iterator_valid",
+    "dataset",
+    "compile",
+    "checkpoint_dir",
+    "torch_load_kwargs",
+)
+
+
+def _callback_name(item):
+    """(the name skorch gives it, its class name) of a stored callback."""
+    if isinstance(item, dict) and isinstance(item.get("tuple"), list):
+        name, inner = (item["tuple"] + [None, None])[:2]
+        return name, inner.get("callback") if isinstance(inner, dict) else None
+    kind = item.get("callback") if isinstance(item, dict) else None
+    return (kind.rpartition(".")[2] if isinstance(kind, str) else None), kind
+
+
+def _for_prediction(params):
+    """A classifier's stored parameters less what has effects beyond the
+    model: callbacks that touch files (and their settings), batch loaders
+    and their worker counts, compilation and paths; these come back at the
+    class's defaults."""
+    callbacks = params.get("callbacks")
+    dropped = set()
+    if isinstance(callbacks, list):
+        kept = []
+        for item in callbacks:
+            name, kind = _callback_name(item)
+            if LEGACY_NAMES.get(kind, kind) in _FILE_CALLBACKS:
+                dropped.add(name)
+            else:
+                kept.append(item)
+        params = {**params, "callbacks": kept}
+    return {
+        key: value
+        for key, value in params.items()
+        if key.partition("__")[0] not in _NOT_RESTORED
+        and not (key.startswith("callbacks__") and key.split("__")[1] in dropped)
+    }
+
+
 def _step_spec(name, step):
     """What a file says of one pipeline step: its public class name, its
     parameters and its fitted input description."""
@@ -334,12 +386,75 @@ def _read(path):
             f"{path}: a safetensors file, but not one written by skfashion's "
             "save_model."
         ) from None
-    if header.get("version", 0) > FORMAT_VERSION:
+    version = header.get("version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(
+            f"{path}: malformed skfashion model header (field 'version': "
+            f"{version!r} is not an integer)."
+        )
+    if version > FORMAT_VERSION:
         raise ValueError(
             f"{path}: written by a newer skfashion ({header.get('skfashion')}); "
             "upgrade skfashion to read it."
         )
     return header, tensors
+
+
+def _checked_steps(header, path):
+    """The header's ``steps``: a list of objects naming their class, the
+    transformers first and a skfashion classifier last (else ValueError
+    naming the file and the field)."""
+
+    def malformed(field, problem):
+        return ValueError(
+            f"{path}: malformed skfashion model header (field {field!r}: {problem})."
+        )
+
+    specs = header.get("steps")
+    if not isinstance(specs, list) or not specs:
+        raise malformed("steps", "not a list of one or more steps")
+    for i, spec in enumerate(specs):
+        field = f"steps[{i}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("params"), dict):
+            raise malformed(field, "not an object with 'class' and 'params'")
+        if not isinstance(spec.get("class"), str):
+            raise malformed(f"{field}.class", "not a class name")
+        try:
+            cls = _step_class(spec["class"])
+        except ValueError as exc:
+            raise malformed(f"{field}.class", exc) from None
+        last = i == len(specs) - 1
+        if last != issubclass(cls, FashionNetBase):
+            raise malformed(
+                f"{field}.class",
+                f"{spec['class']} cannot be "
+                + ("the last step: a classifier must" if last else "a transformer"),
+            )
+    return [dict(spec) for spec in specs]
+
+
+def _check_shapes(net, tensors, path):
+    """The layer sizes the header gives against the weights' shapes, before
+    any of the network is allocated (a crafted size could ask gigabytes)."""
+    try:
+        expected = net.module_shapes()
+    except Exception as exc:  # parameters that build no network
+        raise ValueError(f"{path}: cannot build the stored network ({exc}).") from None
+    stored = {name: tuple(t.shape) for name, t in tensors.items()}
+    if expected != stored:
+        missing = sorted(expected.keys() - stored.keys())
+        extra = sorted(stored.keys() - expected.keys())
+        wrong = [k for k in expected.keys() & stored.keys() if expected[k] != stored[k]]
+        if missing or extra:
+            what = (
+                f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
+            )
+        else:
+            k = sorted(wrong)[0]
+            what = f"{k!r} has shape {list(stored[k])}, the header {list(expected[k])}"
+        raise ValueError(
+            f"{path}: the weights do not fit the stored architecture ({what})."
+        )
 
 
 def _set_fitted(step, spec):
@@ -385,17 +500,19 @@ def load_model(path):
     ValueError: no-such-file.safetensors: not a readable skfashion model file ...
     """
     header, tensors = _read(path)
+    specs = _checked_steps(header, path)
     try:
-        for spec in header["steps"]:  # every name, before anything is built
-            _step_class(spec["class"])
+        for spec in specs:  # every name, before anything is built
             _check_names(spec["params"])
-        steps = [(spec["name"], _build(spec)) for spec in header["steps"]]
-        for spec, (_, step) in zip(header["steps"], steps, strict=True):
+        specs[-1] = {**specs[-1], "params": _for_prediction(specs[-1]["params"])}
+        steps = [(spec["name"], _build(spec)) for spec in specs]
+        for spec, (_, step) in zip(specs, steps, strict=True):
             _set_fitted(step, spec)
         net = steps[-1][1]
         net.set_fitted_state(header)  # the classes build the network
-    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise ValueError(f"{path}: malformed skfashion model header ({exc}).") from None
+    _check_shapes(net, tensors, path)
     net.resolve_placement(cpu_fallback=True)  # saved on a GPU, loaded on a CPU
     history, net.history_ = net.history_, None  # skorch's initialize clears it
     try:

@@ -127,6 +127,22 @@ class ComponentsMixin:
         check_batch_norm(self)
         return self
 
+    def module_shapes(self):
+        """The shapes of the network's tensors (``module_.state_dict()``) that
+        these parameters and the fitted classes and input build, worked out on
+        PyTorch's ``meta`` device: nothing is allocated, so a file's layer
+        sizes can be checked against its weights before the network is built.
+
+        Returns
+        -------
+        shapes : dict of str to tuple of int
+            Each tensor's name and shape.
+        """
+        params = {**self._module_kwargs(), **self.get_params_for("module")}
+        with torch.device("meta"):
+            module = self.initialized_instance(self.module, params)
+        return {name: tuple(t.shape) for name, t in module.state_dict().items()}
+
     def _module_kwargs(self):
         """What the module is built with: what the data decide
         (``_module_data``) and the estimator's architecture parameters
