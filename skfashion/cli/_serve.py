@@ -2,7 +2,9 @@
 
 import gc
 import ipaddress
+import logging
 import os
+import resource
 import socket
 import sys
 from dataclasses import dataclass
@@ -19,6 +21,18 @@ FLAGS = {
     "max_images": ("--max-images", 1),
     "max_batch": ("--max-batch", 1),
     "max_delay": ("--batch-delay-ms", 1e-3),
+    "max_queue": ("--max-queue", 1),
+    "queue_timeout": ("--queue-timeout", 1),
+    "picture_workers": ("--picture-workers", 1),
+    "picture_timeout": ("--picture-timeout", 1),
+}
+#: the connections' limits (ConnectionLimits) as the command line names them
+CONNECTION_FLAGS = {
+    "max_connections": ("--max-connections", 1),
+    "idle_timeout": ("--idle-timeout", 1),
+    "request_timeout": ("--request-timeout", 1),
+    "max_head_bytes": ("--max-header-kb", 1024),
+    "max_headers": ("--max-headers", 1),
 }
 
 
@@ -33,24 +47,143 @@ class ServeConfig:
     port: int
     access_log: bool
     app: dict
+    connections: dict
 
     @classmethod
     def from_args(cls, args):
         app = {
             "name": args.name,
-            "token": args.token or None,
+            "token": args.token,
+            "allowed_hosts": args.allowed_host or _default_hosts(args.host),
             "max_upload_bytes": int(args.max_upload_mb * 2**20),
             "max_images": args.max_images,
             "max_batch": args.max_batch,
             "max_delay": args.batch_delay_ms / 1000,
+            "max_queue": args.max_queue,
+            "queue_timeout": args.queue_timeout,
+            "picture_workers": args.picture_workers,
+            "picture_timeout": args.picture_timeout,
+        }
+        connections = {
+            "max_connections": (
+                _default_connections()
+                if args.max_connections is None
+                else args.max_connections
+            ),
+            "idle_timeout": args.idle_timeout,
+            "request_timeout": args.request_timeout,
+            "max_head_bytes": int(args.max_header_kb * 1024),
+            "max_headers": args.max_headers,
         }
         return cls(
-            args.model, args.allow_pickle, args.host, args.port, args.access_log, app
+            args.model,
+            args.allow_pickle,
+            args.host,
+            args.port,
+            args.access_log,
+            app,
+            connections,
         )
 
     @property
     def limits(self):
-        return {k: v for k, v in self.app.items() if k in FLAGS}
+        limits = {k: v for k, v in self.app.items() if k in FLAGS}
+        if limits["picture_workers"] is None:
+            del limits["picture_workers"]
+        return {**limits, **self.connections}
+
+
+def _default_hosts(host):
+    """The Host headers a server on ``host`` answers by default: its own
+    address and this machine's names (a DNS rebinding attack sends another
+    name)."""
+    hosts = ["localhost", "127.0.0.1", "[::1]"]
+    if host not in ("0.0.0.0", "::", ""):
+        hosts.append(f"[{host}]" if ":" in host else host)
+    else:  # every address: the machine's own names too
+        hosts += [socket.gethostname(), socket.getfqdn()]
+    return list(dict.fromkeys(hosts))
+
+
+def _default_connections():
+    """Most connections open at once: 1,000, or what the open-file limit
+    leaves room for (raised to its hard limit first, as servers do), less
+    64 files for the model, the logs and the server itself."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return max(1, min(1000, soft - 64))
+
+
+#: the limits' options: flag, type, default, metavar, help
+LIMIT_OPTIONS = [
+    ("--max-upload-mb", float, 10.0, "MB", "largest request body (default: 10)"),
+    ("--max-images", int, 16, "N", "per request (16)"),
+    ("--max-batch", int, 64, "N", "per model call (64)"),
+    (
+        "--batch-delay-ms",
+        float,
+        0.0,
+        "MS",
+        "how long a batch waits for more requests (default: 0, only those "
+        "waiting while the model ran)",
+    ),
+    ("--max-queue", int, 4096, "N", "images waiting for the model (default: 4096)"),
+    (
+        "--queue-timeout",
+        float,
+        10.0,
+        "S",
+        "seconds a request may wait for the model before 503 (default: 10)",
+    ),
+    (
+        "--picture-workers",
+        int,
+        None,
+        "N",
+        "threads decoding pictures (default: the CPUs, at most 4)",
+    ),
+    (
+        "--picture-timeout",
+        float,
+        10.0,
+        "S",
+        "seconds a request's pictures may take to decode (default: 10)",
+    ),
+    (
+        "--max-connections",
+        int,
+        None,
+        "N",
+        "open connections (default: 1000, fewer if the open-file limit is lower)",
+    ),
+    (
+        "--idle-timeout",
+        float,
+        5.0,
+        "S",
+        "seconds a connection may stay open without a request (default: 5)",
+    ),
+    (
+        "--request-timeout",
+        float,
+        30.0,
+        "S",
+        "seconds a request may take to arrive, headers and body (default: 30)",
+    ),
+    (
+        "--max-header-kb",
+        float,
+        16.0,
+        "KB",
+        "largest request line and headers together (default: 16)",
+    ),
+    ("--max-headers", int, 100, "N", "most headers in a request (default: 100)"),
+]
 
 
 def add_parser(sub):
@@ -72,29 +205,24 @@ def add_parser(sub):
     p.add_argument(
         "--token",
         default=os.environ.get(TOKEN_VARIABLE),
-        help=f"bearer token every model route needs (default: ${TOKEN_VARIABLE})",
+        help=f"bearer token every model route needs (default: ${TOKEN_VARIABLE}; "
+        "an empty one is refused)",
     )
     p.add_argument(
-        "--max-upload-mb",
-        type=float,
-        default=10.0,
-        metavar="MB",
-        help="largest request body (default: 10)",
+        "--allowed-host",
+        action="append",
+        metavar="HOST",
+        help="a Host header to answer, repeatable; '*': any (default: the "
+        "address listened on, localhost, 127.0.0.1 and [::1]; with --host "
+        "0.0.0.0 the machine's names too)",
     )
-    p.add_argument(
-        "--max-images", type=int, default=16, metavar="N", help="per request (16)"
+    limits = p.add_argument_group(
+        "limits", "what one request or connection may cost (see the Serving page)"
     )
-    p.add_argument(
-        "--max-batch", type=int, default=64, metavar="N", help="per model call (64)"
-    )
-    p.add_argument(
-        "--batch-delay-ms",
-        type=float,
-        default=0.0,
-        metavar="MS",
-        help="how long a batch waits for more requests (default: 0, only "
-        "those waiting while the model ran)",
-    )
+    for flag, kind, default, metavar, text in LIMIT_OPTIONS:
+        limits.add_argument(
+            flag, type=kind, default=default, metavar=metavar, help=text
+        )
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.set_defaults(run=run)
     return p
@@ -131,7 +259,12 @@ def run(args, parser):
         from skfashion.io import load_predictor
         from skfashion.serve import check_limits, make_app
 
-        check_limits(config.limits, names=FLAGS)
+        check_limits(config.limits, names=FLAGS | CONNECTION_FLAGS)
+        if config.app["token"] is not None and not config.app["token"].strip():
+            raise ValueError(
+                f"the token (--token or ${TOKEN_VARIABLE}) is empty: give one, "
+                "or unset it to serve without"
+            )
         if not 0 <= config.port <= 65535:
             raise ValueError(f"--port must be in [0, 65535], got {config.port}")
         predictor = load_predictor(
@@ -195,13 +328,20 @@ def _started(url, name):
 def _serve(app, sock, url, config):
     import uvicorn
 
+    from skfashion.serve import ConnectionLimits, guarded_protocol
+
+    limits = ConnectionLimits(**config.connections)
     server_config = uvicorn.Config(
         app,
+        http=guarded_protocol(limits),
         log_level="warning",
         access_log=config.access_log,
+        timeout_keep_alive=limits.idle_timeout,
         timeout_graceful_shutdown=30,
         lifespan="on",
     )
+    if config.access_log:  # the warning level would silence it
+        logging.getLogger("uvicorn.access").setLevel(logging.INFO)
     server = _server(server_config, lambda: _started(url, config.app["name"]))
     with sock:
         server.run(sockets=[sock])

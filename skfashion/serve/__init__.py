@@ -4,8 +4,9 @@
 page where a person drops photos, ``/predict`` for picture uploads, the
 Open Inference Protocol (v2) that KServe, Triton and MLServer clients
 speak, and Prometheus metrics. :class:`DynamicBatcher` lets concurrent
-requests share calls of the model. Needs the ``serve`` extra: ``pip install
-"skfashion[serve]"``.
+requests share calls of the model; :func:`guarded_protocol` bounds what a
+connection may cost uvicorn (:class:`ConnectionLimits`). Needs the
+``serve`` extra: ``pip install "skfashion[serve]"``.
 """
 
 from ._batcher import DynamicBatcher, Overloaded
@@ -13,15 +14,26 @@ from ._limits import LIMITS, check_limits
 
 try:
     from ._app import make_app
+    from ._protocol import ConnectionLimits, guarded_protocol
 except ImportError as exc:  # FastAPI, uvicorn, ... are an extra
     _missing = exc
 
-    def make_app(*args, **kwargs):
+    def _needs_the_extra(*args, **kwargs):
         """Needs the serve extra (see the module's docstring)."""
         raise ImportError(
             f'skfashion.serve needs the serve extra: pip install "skfashion[serve]" '
             f"({_missing})"
         )
 
+    make_app = ConnectionLimits = guarded_protocol = _needs_the_extra
 
-__all__ = ["LIMITS", "DynamicBatcher", "Overloaded", "check_limits", "make_app"]
+
+__all__ = [
+    "LIMITS",
+    "ConnectionLimits",
+    "DynamicBatcher",
+    "Overloaded",
+    "check_limits",
+    "guarded_protocol",
+    "make_app",
+]

@@ -3,6 +3,7 @@
 
 import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,6 @@ from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from .._version import __version__
@@ -20,7 +20,7 @@ from . import _v2
 from ._batcher import DynamicBatcher, NotRunning, Overloaded
 from ._errors import ClientError
 from ._guard import Guard, Metrics
-from ._images import pixels_of_upload, view_png
+from ._images import PicturePool
 from ._limits import LIMITS, check_limits
 
 __all__ = ["make_app"]
@@ -34,11 +34,16 @@ def make_app(
     *,
     name="skfashion",
     token=None,
+    allowed_hosts=None,
     max_upload_bytes=10 * 2**20,
     max_images=16,
     max_batch=64,
     max_delay=0.0,
     max_pixels=25_000_000,
+    max_queue=4096,
+    queue_timeout=10.0,
+    picture_workers=None,
+    picture_timeout=10.0,
 ):
     """A FastAPI application that serves a fitted classifier.
 
@@ -63,7 +68,14 @@ def make_app(
         The model's name in the v2 routes.
     token : str, default=None
         If given, every route but the health checks and the pages (which
-        hold no model data) needs ``Authorization: Bearer <token>``.
+        hold no model data) needs ``Authorization: Bearer <token>``. An
+        empty one is refused (it would read as none).
+    allowed_hosts : list of str, default=None
+        The ``Host`` headers (names or addresses, without the port) to
+        answer; another is answered 400 (a DNS rebinding attack sends its
+        own). None or ``"*"`` in the list: any. Whatever it is, a
+        browser's request from another site (an ``Origin`` other than the
+        Host) is refused with 403: the server allows no cross-origin calls.
     max_upload_bytes : int, default=10 MiB
         Largest request body (at most 1 GiB).
     max_images : int, default=16
@@ -76,7 +88,22 @@ def make_app(
         runs).
     max_pixels : int, default=25,000,000
         Largest picture accepted (width times height), judged from its
-        header before decoding: decompression bombs are refused unread.
+        header before decoding: decompression bombs are refused unread
+        (and so is a side over 16,384 pixels).
+    max_queue : int, default=4096
+        Most images waiting for the model; a request beyond it is answered
+        503 at once (with ``Retry-After``).
+    queue_timeout : float, default=10.0
+        Seconds a request may wait for the model; one still waiting then is
+        answered 503 without being computed (and so is one whose client
+        left).
+    picture_workers : int, default=None
+        Threads decoding uploaded pictures (at most that many at once, 16
+        requests each waiting); None: the CPUs, at most 4.
+    picture_timeout : float, default=10.0
+        Seconds a request's pictures may take to decode from its arrival,
+        waiting for a thread included (then 503, or 413 if its own pictures
+        took that long).
 
     Returns
     -------
@@ -94,30 +121,25 @@ def make_app(
     ...     client.get("/v2/models/skfashion").json()["class_names"]
     ['T-shirt/top', 'Trouser']
     """
-    arguments = locals()
-    check_limits({name: arguments[name] for name in LIMITS})
+    if picture_workers is None:
+        picture_workers = min(4, os.cpu_count() or 1)
+    _check_arguments(locals())
     served = model if isinstance(model, Predictor) else Predictor(model)
     metrics = Metrics()
     batcher = DynamicBatcher(
         served.predict_proba,
         max_batch=max_batch,
         max_delay=max_delay,
-        max_queue=max(64 * max_batch, 4096),
+        max_queue=max_queue,
+        timeout=queue_timeout,
     )
     batcher.on_batch = metrics.batch_size.observe
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        async with batcher:
-            # the first call is slow (allocations, kernels): not a client's
-            await batcher.predict(np.zeros((1, served.n_features), np.float32))
-            yield
-
+    pictures = PicturePool(picture_workers, 16 * picture_workers, picture_timeout)
     app = FastAPI(
         title="skfashion serve",
         version=__version__,
         description=f"Serves a Fashion-MNIST classifier: {served.describe()}.",
-        lifespan=lifespan,
+        lifespan=_lifespan(served, batcher, pictures),
     )
     app.state.served, app.state.batcher, app.state.metrics = served, batcher, metrics
     limits = {"max_images": max_images, "max_pixels": max_pixels}
@@ -125,10 +147,36 @@ def make_app(
     _add_v2_routes(app, served, name, max_images)  # the busiest first
     _add_health_routes(app)
     _serve_lean(app, HOT_ROUTES)
-    _add_page_routes(app, served, limits)
+    _add_page_routes(app, served, pictures, limits)
     _add_metrics_route(app, metrics)
-    app.add_middleware(Guard, metrics=metrics, token=token, max_body=max_upload_bytes)
+    guard = {"metrics": metrics, "token": token, "max_body": max_upload_bytes}
+    app.add_middleware(Guard, allowed_hosts=allowed_hosts, **guard)
     return app
+
+
+def _check_arguments(arguments):
+    token = arguments["token"]
+    if token is not None and (not isinstance(token, str) or not token.strip()):
+        raise ValueError(f"token must be a non-empty string or None, got {token!r}")
+    check_limits({name: arguments[name] for name in LIMITS if name in arguments})
+
+
+def _lifespan(served, batcher, pictures):
+    """The workers' lives: started before the first request, stopped after
+    the last one."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        pictures.start()
+        try:
+            async with batcher:
+                # the first call is slow (allocations, kernels): not a client's
+                await batcher.predict(np.zeros((1, served.n_features), np.float32))
+                yield
+        finally:
+            pictures.stop()
+
+    return lifespan
 
 
 async def _predict(batcher, X):
@@ -173,16 +221,7 @@ def _add_error_handlers(app):
     app.add_exception_handler(Exception, crash)
 
 
-def _decode_all(uploads, served, max_pixels):
-    """(name, bytes) pairs -> pixel rows and their views (in a thread)."""
-    rows = [
-        pixels_of_upload(data, name=name, side=served.side, max_pixels=max_pixels)
-        for name, data in uploads
-    ]
-    return np.stack(rows), [view_png(row, served.side) for row in rows]
-
-
-def _add_page_routes(app, served, limits):
+def _add_page_routes(app, served, pictures, limits):
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -206,8 +245,8 @@ def _add_page_routes(app, served, limits):
         uploads = [
             (f.filename or f"file {i + 1}", await f.read()) for i, f in enumerate(files)
         ]
-        X, views = await run_in_threadpool(
-            _decode_all, uploads, served, limits["max_pixels"]
+        X, views = await pictures.decode(
+            uploads, side=served.side, max_pixels=limits["max_pixels"]
         )
         proba = await _predict(app.state.batcher, X)
         return {"predictions": _described(served, uploads, proba, views, top)}
@@ -292,7 +331,31 @@ INFER_OPENAPI = {
 }
 
 
+async def _body(request, limit):
+    """The body, refused with 413 (unread, or as soon as it is over) if it
+    is over ``limit`` bytes."""
+    length = request.headers.get("content-length")
+    if length is not None and int(length) > limit:  # a number: the guard saw
+        raise ClientError(413, _too_large(int(length), limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ClientError(413, _too_large(size, limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size, limit):
+    return (
+        f"the body ({size:,} bytes) is over the limit of {limit:,} bytes for the "
+        "images one request may hold"
+    )
+
+
 def _add_v2_routes(app, served, name, max_images):
+    limit = _v2.body_limit(served.n_features, max_images)
+
     def checked(model_name):
         if model_name != name:
             raise ClientError(
@@ -315,7 +378,7 @@ def _add_v2_routes(app, served, name, max_images):
         # cost more than the rest of the request
         checked(request.path_params["model_name"])
         request_id, X, outputs = _v2.parse_infer(
-            await request.body(),
+            await _body(request, limit),
             served,
             max_images,
             request.headers.get("inference-header-content-length"),

@@ -9,6 +9,9 @@ import numpy as np
 
 __all__ = ["DynamicBatcher", "NotRunning", "Overloaded"]
 
+#: the clock of the queue's deadlines
+_now = time.monotonic
+
 
 class Overloaded(RuntimeError):
     """More images are waiting than the batcher's ``max_queue``."""
@@ -48,6 +51,11 @@ class DynamicBatcher:
         Most images waiting; beyond it :meth:`predict` raises
         :class:`Overloaded` at once instead of queueing (memory stays
         bounded under any load).
+    timeout : float, default=None
+        Seconds a request may wait for its batch: one that waited longer
+        raises :class:`Overloaded` without being computed. None: no limit.
+        A request whose caller stopped waiting (its task cancelled: a
+        client that left) is dropped from the queue uncomputed too.
     inline_below : float, default=0.0005
         Seconds: a model whose calls take less (a moving average) runs in
         the event loop, not in a thread. 0: always in a thread.
@@ -78,12 +86,14 @@ class DynamicBatcher:
         max_batch=64,
         max_delay=0.0,
         max_queue=4096,
+        timeout=None,
         inline_below=0.0005,
     ):
         self.predict_proba = predict_proba
         self.max_batch = max_batch
         self.max_delay = max_delay
         self.max_queue = max_queue
+        self.timeout = timeout
         self.inline_below = inline_below
         self.batch_sizes = collections.deque(maxlen=1000)
         self.on_batch = None  # called with each batch's size (metrics)
@@ -134,16 +144,39 @@ class DynamicBatcher:
             raise Overloaded(
                 f"{self._waiting} images are waiting; try again in a moment"
             )
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._waiting += len(X)
-        self._pending.append((X, future))
+        self._pending.append((X, future, _now()))
         self._arrived.set()
         return await future
+
+    def _live(self):
+        """Drop the requests at the head of the queue that nobody awaits
+        any more, or that waited past the timeout; True if one is left."""
+        pending, now = self._pending, None
+        while pending:
+            X, future, queued = pending[0]
+            if not future.done():
+                if self.timeout is None:
+                    return True
+                now = _now() if now is None else now
+                if now - queued <= self.timeout:
+                    return True
+                future.set_exception(
+                    Overloaded(
+                        f"the request waited over {self.timeout:g} s for the "
+                        "model; try again in a moment"
+                    )
+                )
+            pending.popleft()
+            self._waiting -= len(X)
+        return False
 
     async def _next(self, timeout=None):
         """Wait until a request is queued (or the batcher stops); False if
         ``timeout`` seconds passed first."""
-        while not self._pending and not self._closing:
+        while not self._live() and not self._closing:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), timeout)
@@ -162,9 +195,9 @@ class DynamicBatcher:
         deadline = loop.time() + self.max_delay
         while size < self.max_batch:
             left = deadline - loop.time()
-            if not self._pending and (left <= 0 or not await self._next(left)):
+            if not self._live() and (left <= 0 or not await self._next(left)):
                 break
-            if not self._pending or size + len(self._pending[0][0]) > self.max_batch:
+            if not self._live() or size + len(self._pending[0][0]) > self.max_batch:
                 break
             items.append(self._pending.popleft())
             size += len(items[-1][0])
@@ -188,13 +221,13 @@ class DynamicBatcher:
         while items := await self._gather():
             error = proba = None
             try:
-                proba = await self._call(np.concatenate([x for x, _ in items]))
+                proba = await self._call(np.concatenate([x for x, _, _ in items]))
             except Exception as exc:  # each request of the batch gets the error
                 error = exc
             else:
                 self._record(len(proba))
             start = 0
-            for x, future in items:
+            for x, future, _ in items:
                 if not future.done():  # a client that left cancels its future
                     if error is not None:
                         future.set_exception(error)

@@ -1,10 +1,13 @@
-"""What every request passes through: the token, the size limit, and the
-metrics (a plain ASGI middleware: cheaper than Starlette's base class)."""
+"""What every request passes through: the Host and Origin checks, the token,
+the size limit, the security headers and the metrics (a plain ASGI
+middleware: cheaper than Starlette's base class)."""
 
 import hmac
 import json
 import re
 import time
+
+from starlette.requests import ClientDisconnect
 
 from ._errors import ClientError
 
@@ -25,8 +28,35 @@ _ROUTES = [
     (re.compile(r"^/static/"), "/static"),
 ]
 _PLAIN = {"/", "/predict", "/metrics", "/v2", "/docs", "/openapi.json"}
-#: reachable without the token: health checks, and the pages (no model data)
-OPEN_ROUTES = {"/v2/health/{state}", "/", "/static", "/docs", "/openapi.json"}
+#: reachable without the token: health checks, and the page (no model data;
+#: it asks for the token); /docs and its schema need it when there is one
+OPEN_ROUTES = {"/v2/health/{state}", "/", "/static"}
+_PAGE = {"/", "/static"}
+#: on every answer: no MIME sniffing, no framing (clickjacking), no referrer
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+#: on the page's answers: its own scripts, styles and the data: views only
+PAGE_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
+        b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+]
+#: a message quoting what a client sent shows at most this many characters
+MAX_QUOTED = 200
+
+
+def quoted(value):
+    """``repr(value)``, cut to :data:`MAX_QUOTED` characters: an error names
+    what was sent without echoing megabytes of it back."""
+    text = repr(value)
+    if len(text) <= MAX_QUOTED:
+        return text
+    return f"{text[:MAX_QUOTED]}... ({len(text):,} characters)"
 
 
 def route_of(path):
@@ -134,30 +164,68 @@ class Guard:
     refusal comes first, as JSON naming both sizes, like every error.)
     """
 
-    def __init__(self, app, *, metrics, token=None, max_body=10 * 2**20):
+    def __init__(
+        self, app, *, metrics, token=None, max_body=10 * 2**20, allowed_hosts=None
+    ):
         self.app = app
         self.metrics = metrics
-        self.token = None if token is None else f"Bearer {token}".encode()
+        self.token = None if token is None else token.encode()
         self.max_body = max_body
+        hosts = None if allowed_hosts is None or "*" in allowed_hosts else allowed_hosts
+        self.hosts = None if hosts is None else {h.lower().encode() for h in hosts}
+
+    def _check_host(self, headers):
+        """Refuse a Host this server does not answer to (DNS rebinding), and a
+        browser's request from another site (no CORS: the page is the only
+        site that may call the model from a browser)."""
+        host = headers.get(b"host", b"")
+        if self.hosts is not None:
+            name = host.lower()
+            if not name.startswith(b"["):
+                name = name.partition(b":")[0]
+            else:
+                name = name.partition(b"]")[0] + b"]"
+            if name not in self.hosts:
+                raise ClientError(
+                    400,
+                    f"the Host header {quoted(host.decode('latin-1'))} is not one "
+                    "this server answers to (skfashion serve --allowed-host)",
+                )
+        origin = headers.get(b"origin")
+        if origin is not None and origin.partition(b"://")[2] != host.lower():
+            raise ClientError(
+                403,
+                f"a request from another site ({quoted(origin.decode('latin-1'))}) "
+                "is refused: this server allows no cross-origin requests",
+            )
+
+    def _check_token(self, headers):
+        given = headers.get(b"authorization")
+        if given is None:
+            raise ClientError(
+                401,
+                "this server needs a token: send 'Authorization: Bearer TOKEN'",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        scheme, _, credentials = given.strip().partition(b" ")
+        # the scheme is case-insensitive (RFC 9110); the token is not
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(
+            credentials.strip(), self.token
+        ):
+            raise ClientError(401, "wrong token", {"WWW-Authenticate": "Bearer"})
 
     def _check(self, scope, route):
-        """Refuse a request without the token or with too long a body;
-        True if its body must be counted as it arrives (no Content-Length)."""
+        """Refuse a request from a Host or Origin not allowed, without the
+        token or with too long a body; True if its body must be counted as
+        it arrives (no Content-Length)."""
         headers = dict(scope["headers"])
+        self._check_host(headers)
         if self.token is not None and route not in OPEN_ROUTES:
-            given = headers.get(b"authorization")
-            if given is None:
-                raise ClientError(
-                    401,
-                    "this server needs a token: send 'Authorization: Bearer TOKEN'",
-                    {"WWW-Authenticate": "Bearer"},
-                )
-            if not hmac.compare_digest(given, self.token):
-                raise ClientError(401, "wrong token", {"WWW-Authenticate": "Bearer"})
+            self._check_token(headers)
         length = headers.get(b"content-length")
         if length is None:
             return True
-        if not length.isdigit():
+        if not length.isdigit() or len(length) > 19:
             raise ClientError(400, "the Content-Length header is not a number")
         if int(length) > self.max_body:
             raise ClientError(413, self._too_large(int(length)))
@@ -183,11 +251,13 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start, route, status = time.perf_counter(), route_of(scope["path"]), 500
+        extra = SECURITY_HEADERS + PAGE_HEADERS if route in _PAGE else SECURITY_HEADERS
 
         async def record_send(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         try:
@@ -198,5 +268,7 @@ class Guard:
             if counted:
                 receive = self._limited(receive)
             await self.app(scope, receive, record_send)
+        except ClientDisconnect:
+            status = 499  # nginx's: the client closed the connection, no answer
         finally:
             self.metrics.observe(route, status, time.perf_counter() - start)

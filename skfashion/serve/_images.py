@@ -1,18 +1,25 @@
 """Uploaded pictures -> the pixels a model receives, refusing what is not a
 picture or too large a one before decoding it."""
 
+import asyncio
 import base64
+import concurrent.futures
 import io
+import time
 
 import numpy as np
 
 from ..preprocessing import preprocess_image
 from ._errors import ClientError
 
-__all__ = ["FORMATS", "pixels_of_upload", "view_png"]
+__all__ = ["FORMATS", "MAX_SIDE", "PicturePool", "pixels_of_upload", "view_png"]
 
 #: the picture formats accepted (Pillow's names): photos, scans, screenshots
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+#: the longest side accepted (WebP's own limit, above any camera's): a
+#: decoder's cost grows with the rows as well as the pixels, and a 48 KB PNG
+#: of 1 x 25,000,000 pixels took seconds to decode
+MAX_SIDE = 16384
 
 
 def _decode(data, name, max_pixels):
@@ -24,6 +31,12 @@ def _decode(data, name, max_pixels):
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             # the header tells the size: refuse a decompression bomb unread
             width, height = image.size
+            if max(width, height) > MAX_SIDE:
+                raise ClientError(
+                    413,
+                    f"{name}: {width}x{height} pixels has a side over the limit of "
+                    f"{MAX_SIDE:,} pixels",
+                )
             if width * height > max_pixels:
                 raise ClientError(
                     413,
@@ -48,14 +61,93 @@ def pixels_of_upload(data, *, name, side, max_pixels):
 
     Raises :class:`ClientError` for an empty file (400), something that is
     not a picture (415), a truncated or corrupt one (400), or one of more
-    than ``max_pixels`` pixels (413, judged from its header, before any
-    decoding).
+    than ``max_pixels`` pixels or a side over :data:`MAX_SIDE` (413, judged
+    from its header, before any decoding). Its cost: a few bytes and
+    nanoseconds a pixel, whatever the picture's shape.
     """
     image = _decode(data, name, max_pixels)
     try:
         return preprocess_image(image, size=side)
     except (ValueError, OSError) as exc:  # a mode Pillow cannot convert
         raise ClientError(400, f"{name}: not a usable picture ({exc})") from None
+
+
+class PicturePool:
+    """Decode the pictures of requests in a few threads, within a deadline.
+
+    Decoding takes the CPU (Pillow releases the GIL), so at most
+    ``workers`` pictures are decoded at once, whatever the number of
+    requests; at most ``max_waiting`` requests wait for a thread (more are
+    refused with 503 at once), and a request's pictures must be decoded
+    within ``timeout`` seconds of its arrival, waiting included: a request
+    still waiting then is refused with 503 (the server is busy), one whose
+    pictures took that long with 413 before its next picture. A picture's
+    own cost is bounded by ``max_pixels`` and :data:`MAX_SIDE`.
+
+    Parameters
+    ----------
+    workers : int
+        Threads decoding pictures.
+    max_waiting : int
+        Requests that may wait for a thread.
+    timeout : float
+        Seconds a request's pictures may take, from its arrival.
+    """
+
+    def __init__(self, workers, max_waiting, timeout):
+        self.workers = workers
+        self.max_waiting = max_waiting
+        self.timeout = timeout
+        self._executor = None
+        self._queued = 0
+
+    def start(self):
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            self.workers, thread_name_prefix="skfashion-pictures"
+        )
+
+    def stop(self):
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def decode(self, uploads, *, side, max_pixels):
+        """``(name, bytes)`` pairs -> the pixel rows and their views."""
+        if self._queued >= self.max_waiting + self.workers:
+            raise ClientError(
+                503,
+                f"the server is busy: {self._queued} requests' pictures are "
+                "being decoded; try again in a moment",
+                {"Retry-After": "1"},
+            )
+        deadline = time.monotonic() + self.timeout
+        self._queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._decode_all, uploads, side, max_pixels, deadline
+            )
+        finally:
+            self._queued -= 1
+
+    def _decode_all(self, uploads, side, max_pixels, deadline):
+        if time.monotonic() > deadline:
+            raise ClientError(
+                503,
+                f"the server is busy: the pictures waited over {self.timeout:g} s "
+                "to be decoded; try again in a moment",
+                {"Retry-After": "1"},
+            )
+        rows = []
+        for name, data in uploads:
+            if time.monotonic() > deadline:
+                raise ClientError(
+                    413,
+                    f"{name}: the pictures before it took over {self.timeout:g} s "
+                    "to decode; send fewer or smaller pictures",
+                )
+            rows.append(
+                pixels_of_upload(data, name=name, side=side, max_pixels=max_pixels)
+            )
+        return np.stack(rows), [view_png(row, side) for row in rows]
 
 
 def view_png(pixels, side):

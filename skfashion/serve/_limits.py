@@ -15,13 +15,23 @@ class _Rule:
     low_open: bool = False
 
 
-#: Each limit of :func:`make_app`: the values it may take.
+#: Each limit of :func:`make_app` and of :class:`ConnectionLimits`: the
+#: values it may take.
 LIMITS = {
     "max_upload_bytes": _Rule(0, 2**30, low_open=True),
     "max_images": _Rule(1),
     "max_batch": _Rule(1),
     "max_delay": _Rule(0, 1, integer=False),
     "max_pixels": _Rule(1),
+    "max_queue": _Rule(1),
+    "queue_timeout": _Rule(0, 3600, integer=False, low_open=True),
+    "picture_workers": _Rule(1, 64),
+    "picture_timeout": _Rule(0, 3600, integer=False, low_open=True),
+    "max_connections": _Rule(1),
+    "idle_timeout": _Rule(0, 3600, integer=False, low_open=True),
+    "request_timeout": _Rule(0, 3600, integer=False, low_open=True),
+    "max_head_bytes": _Rule(1024, 2**20),
+    "max_headers": _Rule(8, 10000),
 }
 
 
@@ -74,6 +84,12 @@ def check_limits(limits, *, names=None):
             f"{shown('max_images')[0]} ({images}) must not exceed "
             f"{shown('max_batch')[0]} ({batch}): a request's images go to the "
             "model together"
+        )
+    queue = limits.get("max_queue")
+    if queue is not None and batch is not None and queue < batch:
+        raise ValueError(
+            f"{shown('max_queue')[0]} ({queue}) must be at least "
+            f"{shown('max_batch')[0]} ({batch}): a batch comes from the queue"
         )
 
 

@@ -8,8 +8,10 @@ import orjson
 
 from .._version import __version__
 from ._errors import ClientError
+from ._guard import quoted
 
 __all__ = [
+    "body_limit",
     "dumps",
     "infer_response",
     "loads",
@@ -31,6 +33,19 @@ DATATYPES = {
 }
 
 
+#: bytes a value may take in JSON ("1.2345678901234567e-05, " and indents)
+_VALUE_BYTES = 32
+#: bytes of a request's JSON besides its values
+_HEAD_BYTES = 65536
+
+
+def body_limit(n_features, max_images):
+    """The largest body an inference request can need: the JSON of
+    ``max_images`` images of ``n_features`` values (or their bytes), and
+    its head. A larger one is refused before it is read or parsed."""
+    return _HEAD_BYTES + _VALUE_BYTES * n_features * max_images
+
+
 def loads(body):
     """JSON -> Python, quickly (orjson); a body orjson refuses is read again
     by the standard library, which takes NaN and Infinity (so that the
@@ -42,6 +57,10 @@ def loads(body):
             return json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ClientError(400, f"the body is not JSON ({exc})") from None
+        except RecursionError:
+            raise ClientError(
+                400, "the body is not JSON this server reads (nested too deep)"
+            ) from None
 
 
 def dumps(answer):
@@ -87,11 +106,13 @@ def _tensor(request, served, max_images):
     tensor = inputs[0]
     if not isinstance(tensor, dict) or tensor.get("name") != INPUT:
         name = tensor.get("name") if isinstance(tensor, dict) else tensor
-        raise ClientError(400, f"unknown input {name!r}: the model takes {INPUT!r}")
-    datatype, shape = tensor.get("datatype"), tensor.get("shape")
-    if datatype not in DATATYPES:
         raise ClientError(
-            400, f"datatype {datatype!r} is not one of {', '.join(DATATYPES)}"
+            400, f"unknown input {quoted(name)}: the model takes {INPUT!r}"
+        )
+    datatype, shape = tensor.get("datatype"), tensor.get("shape")
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
+        raise ClientError(
+            400, f"datatype {quoted(datatype)} is not one of {', '.join(DATATYPES)}"
         )
     n = served.n_features
     if (
@@ -101,7 +122,9 @@ def _tensor(request, served, max_images):
         or shape[1] != n
         or shape[0] < 1
     ):
-        raise ClientError(400, f"shape {shape} is not [n_images, {n}] with n >= 1")
+        raise ClientError(
+            400, f"shape {quoted(shape)} is not [n_images, {n}] with n >= 1"
+        )
     if shape[0] > max_images:
         raise ClientError(
             413, f"{shape[0]} images in one request; the limit is {max_images}"
@@ -111,11 +134,20 @@ def _tensor(request, served, max_images):
 
 def _binary(tensor, datatype, shape, tail):
     """The tensor's values sent after the JSON (Triton's binary extension)."""
-    size = (tensor.get("parameters") or {}).get("binary_data_size")
+    parameters = tensor.get("parameters")
+    if not isinstance(parameters, dict):
+        raise ClientError(
+            400,
+            "the input's 'parameters' must be an object with 'binary_data_size' "
+            "when its values follow the JSON",
+        )
+    size = parameters.get("binary_data_size")
     dtype = np.dtype(DATATYPES[datatype]).newbyteorder("<")
     if not isinstance(size, int) or size != len(tail):
         raise ClientError(
-            400, f"binary_data_size {size!r} does not match the {len(tail)} bytes sent"
+            400,
+            f"binary_data_size {quoted(size)} does not match the {len(tail)} bytes "
+            "sent",
         )
     if size != shape[0] * shape[1] * dtype.itemsize:
         raise ClientError(
@@ -145,7 +177,17 @@ def _values(tensor, datatype, shape, tail=None):
     if tail is not None:
         data = _binary(tensor, datatype, shape, tail)
     else:
-        data = _from_json(tensor.get("data"), datatype)
+        # its length checked before anything is converted
+        data = tensor.get("data")
+        if not isinstance(data, list):
+            raise ClientError(400, "'data' is not a list of numbers")
+        if len(data) not in (shape[0], shape[0] * shape[1]):
+            raise ClientError(
+                400,
+                f"shape {shape} needs {shape[0] * shape[1]} values (or {shape[0]} "
+                f"lists of {shape[1]}), got a list of {len(data)}",
+            )
+        data = _from_json(data, datatype)
     if data.dtype.kind not in "iuf":
         raise ClientError(400, "'data' must hold numbers only")
     if data.size != shape[0] * shape[1]:
@@ -171,11 +213,16 @@ def _split(body, header_length):
     """The JSON part of a body and the binary part after it, if any."""
     if header_length is None:
         return body, None
-    if not header_length.isdigit() or int(header_length) > len(body):
+    if (
+        not header_length.isascii()
+        or not header_length.isdigit()
+        or len(header_length) > 19
+        or int(header_length) > len(body)
+    ):
         raise ClientError(
             400,
-            f"Inference-Header-Content-Length {header_length!r} is not a size "
-            f"within the body's {len(body)} bytes",
+            f"Inference-Header-Content-Length {quoted(header_length)} is not a "
+            f"size within the body's {len(body)} bytes",
         )
     return body[: int(header_length)], body[int(header_length) :]
 
@@ -196,13 +243,21 @@ def parse_infer(body, served, max_images, header_length=None):
     if not isinstance(wanted, list) or not all(isinstance(o, dict) for o in wanted):
         raise ClientError(400, "'outputs' must be a list of {'name': ...} objects")
     names = [o.get("name") for o in wanted]
-    unknown = [o for o in names if o not in OUTPUTS]
+    unknown = [o for o in names if not isinstance(o, str) or o not in OUTPUTS]
     if unknown:
         raise ClientError(
-            400, f"unknown output {unknown[0]!r}: the model gives {', '.join(OUTPUTS)}"
+            400,
+            f"unknown output {quoted(unknown[0])}: the model gives "
+            f"{', '.join(OUTPUTS)}",
         )
     request_id = request.get("id")
-    return (request_id if isinstance(request_id, str) else None), X, names
+    if not isinstance(request_id, str):
+        return None, X, names
+    try:
+        request_id.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 not
+        raise ClientError(400, "'id' is not a valid Unicode string") from None
+    return request_id, X, names
 
 
 def infer_response(served, name, request_id, proba, outputs):

@@ -4,6 +4,7 @@ every bad input, the token, the metrics and the batcher."""
 import asyncio
 import io
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from skfashion import CLASS_NAMES, preprocess_image  # noqa: E402
 from skfashion.serve import DynamicBatcher, Overloaded, make_app  # noqa: E402
 
 INFER = "/v2/models/skfashion/infer"
+#: seconds a test waits at most for a thread it released
+PATIENCE = 60
 
 
 def tensor(X, datatype="UINT8", name="images"):
@@ -153,6 +156,12 @@ def _bomb():
     return buffer.getvalue()
 
 
+def _wide():
+    buffer = io.BytesIO()
+    Image.new("L", (20_000, 1)).save(buffer, format="PNG")  # 20,000 px, 90 bytes
+    return buffer.getvalue()
+
+
 def _truncated():
     return png(np.random.RandomState(0).randint(0, 255, (64, 64)))[:300]
 
@@ -275,6 +284,74 @@ def _bad_requests():
     )
     yield "wrong method", ("GET", INFER, {}), 405, "GET is not allowed"
     yield "unknown route", ("GET", "/nowhere", {}), 404, "no route /nowhere"
+    # small inputs that were 500s
+    deep = b'{"inputs": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    yield "nested 5000 deep", ("POST", INFER, {"content": deep}), 400, "nested"
+    listed = {"inputs": [{**good["inputs"][0], "datatype": ["FP32"]}]}
+    yield "datatype a list", ("POST", INFER, {"json": listed}), 400, "datatype ['FP32']"
+    head = json.dumps(
+        {"inputs": [{**good["inputs"][0], "data": None, "parameters": [1]}]}
+    ).encode()
+    yield (
+        "parameters a list",
+        (
+            "POST",
+            INFER,
+            {
+                "content": head + X.tobytes(),
+                "headers": {"Inference-Header-Content-Length": str(len(head))},
+            },
+        ),
+        400,
+        "'parameters' must be an object",
+    )
+    # b"\xb2" is "²" in Latin-1: a digit to str.isdigit, not to int()
+    for label, value in [("superscript two", b"\xb2"), ("5000 digits", b"9" * 5000)]:
+        yield (
+            f"header length of {label}",
+            (
+                "POST",
+                INFER,
+                {
+                    "content": head + X.tobytes(),
+                    "headers": {"Inference-Header-Content-Length": value},
+                },
+            ),
+            400,
+            "Inference-Header-Content-Length",
+        )
+    surrogate = json.dumps(good).replace("{", '{"id": "\\ud800", ', 1).encode()
+    yield "lone surrogate id", ("POST", INFER, {"content": surrogate}), 400, "'id'"
+    # bounded before it is parsed: a JSON body larger than 16 images can need
+    yield (
+        "v2 body over its limit",
+        ("POST", INFER, {"content": b"[" + b"0," * 300_000 + b"0]"}),
+        413,
+        "for the images one request may hold",
+    )
+    yield (
+        "a side over 16,384",
+        ("POST", "/predict", {"files": {"files": ("w.png", _wide())}}),
+        413,
+        "side over the limit of 16,384",
+    )
+    # what a browser on another site sends: refused (no CORS)
+    yield (
+        "cross-site post",
+        (
+            "POST",
+            INFER,
+            {
+                "content": json.dumps(good).encode(),
+                "headers": {
+                    "Origin": "http://evil.example",
+                    "Content-Type": "text/plain",
+                },
+            },
+        ),
+        403,
+        "another site",
+    )
 
 
 BAD = list(_bad_requests())
@@ -327,10 +404,11 @@ def test_token_guards_every_route_but_health_and_pages(mlp_folder):
             "/v2/health/ready",
             "/",
             "/static/app.js",
-            "/docs",
         ):
             assert client.get(url).status_code == 200, url
         closed = [
+            ("GET", "/docs"),
+            ("GET", "/openapi.json"),
             ("GET", "/metrics"),
             ("GET", "/v2/models/skfashion"),
             ("GET", "/v2"),
@@ -348,6 +426,12 @@ def test_token_guards_every_route_but_health_and_pages(mlp_folder):
             assert wrong.json() == {"error": "wrong token"}
         right = {"Authorization": "Bearer s3cret"}
         assert client.get("/metrics", headers=right).status_code == 200
+        # the scheme is case-insensitive (RFC 9110), the token is not
+        lower = {"Authorization": "bearer s3cret"}
+        assert client.get("/metrics", headers=lower).status_code == 200
+        upper = {"Authorization": "Bearer S3CRET"}
+        assert client.get("/metrics", headers=upper).status_code == 401
+        assert client.get("/docs", headers=right).status_code == 200
         answer = client.post(INFER, json=tensor(np.zeros((1, 784))), headers=right)
         assert answer.status_code == 200
 
@@ -493,3 +577,171 @@ def test_batcher_refuses_beyond_its_queue_and_drains_on_stop():
 
     asyncio.run(main())
     assert sum(calls) == 8
+
+
+def test_batcher_drops_requests_nobody_awaits_or_past_their_deadline(monkeypatch):
+    """A request whose caller left (its task cancelled) or that waited past
+    ``timeout`` is not computed; the others are, each its own answer."""
+    from skfashion.serve import _batcher
+
+    calls = []
+    gate = threading.Event()
+
+    def predict(X):
+        calls.append(X[:, 0].tolist())
+        gate.wait(PATIENCE)  # the first call holds the model while others queue
+        return X
+
+    clock = [0.0]
+    monkeypatch.setattr(_batcher, "_now", lambda: clock[0])  # moved by hand
+
+    async def main():
+        async with DynamicBatcher(predict, max_batch=1, timeout=5) as batcher:
+            first = asyncio.ensure_future(batcher.predict(np.full((1, 1), 1.0)))
+            while not calls:  # the model is busy with the first request
+                await asyncio.sleep(0.001)
+            gone = asyncio.ensure_future(batcher.predict(np.full((1, 1), 2.0)))
+            late = asyncio.ensure_future(batcher.predict(np.full((1, 1), 3.0)))
+            await asyncio.sleep(0)
+            gone.cancel()  # its client left
+            clock[0] = 6.0  # past the deadline of those queued at 0
+            kept = asyncio.ensure_future(batcher.predict(np.full((1, 1), 4.0)))
+            await asyncio.sleep(0)
+            gate.set()
+            answers = await first, await kept
+            with pytest.raises(Overloaded, match="waited over 5 s"):
+                await late
+            return answers
+
+    first, kept = asyncio.run(main())
+    assert first.tolist() == [[1.0]] and kept.tolist() == [[4.0]]
+    assert calls == [[1.0], [4.0]]  # neither 2 (gone) nor 3 (late) computed
+
+
+def _picture(side=8):
+    return png(np.full((side, side), 200, np.uint8))
+
+
+def test_picture_pool_bounds_a_request_by_its_deadline(monkeypatch):
+    """Each picture starts within the request's budget or is refused: 503
+    if the request waited that long for a thread, 413 naming the picture if
+    the ones before it took that long. The clock is moved by hand."""
+    from skfashion.serve import _images
+
+    clock = [0.0]
+    monkeypatch.setattr(_images.time, "monotonic", lambda: clock[0])
+    real = _images.pixels_of_upload
+
+    def slow(data, **kwargs):  # each picture "takes" 4 s
+        clock[0] += 4
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(_images, "pixels_of_upload", slow)
+    pool = _images.PicturePool(workers=1, max_waiting=1, timeout=10)
+    pool.start()
+    uploads = [(f"p{i}.png", _picture()) for i in range(4)]
+
+    async def decode(uploads):
+        return await pool.decode(uploads, side=28, max_pixels=10**6)
+
+    try:
+        X, views = asyncio.run(decode(uploads[:2]))  # 8 s: within 10
+        assert X.shape == (2, 784) and len(views) == 2
+        with pytest.raises(_images.ClientError) as info:
+            asyncio.run(decode(uploads))  # the third starts at 8 s, the fourth 12
+        assert info.value.status == 413 and info.value.message.startswith("p3.png")
+
+        def waited(*args):
+            clock[0] += 11  # a request that waited 11 s for the thread
+            return real_decode_all(*args)
+
+        real_decode_all = _images.PicturePool._decode_all.__get__(pool)
+        monkeypatch.setattr(pool, "_decode_all", waited)
+        with pytest.raises(_images.ClientError) as info:
+            asyncio.run(decode(uploads[:1]))
+        assert info.value.status == 503 and "waited over 10 s" in info.value.message
+    finally:
+        pool.stop()
+
+
+def test_picture_pool_refuses_beyond_its_queue():
+    from skfashion.serve import _images
+
+    gate = threading.Event()
+    pool = _images.PicturePool(workers=1, max_waiting=1, timeout=PATIENCE)
+    pool._decode_all = lambda *args: gate.wait(PATIENCE) and (None, None)
+    pool.start()
+
+    async def main():
+        busy = [
+            asyncio.ensure_future(pool.decode([], side=28, max_pixels=1))
+            for _ in range(2)
+        ]  # one decoding, one waiting: the limit
+        await asyncio.sleep(0)
+        with pytest.raises(_images.ClientError, match="server is busy") as info:
+            await pool.decode([], side=28, max_pixels=1)
+        gate.set()
+        await asyncio.gather(*busy)
+        return info.value
+
+    try:
+        refused = asyncio.run(main())
+    finally:
+        pool.stop()
+    assert refused.status == 503 and refused.headers == {"Retry-After": "1"}
+
+
+# -- what every request passes through ---------------------------------------
+
+
+def test_hosts_and_other_sites_are_refused(mlp_folder):
+    pipe, _ = mlp_folder
+    app = make_app(pipe, allowed_hosts=["localhost", "[::1]"])
+    with TestClient(app, base_url="http://localhost:8000") as client:
+        assert client.get("/v2/health/live").status_code == 200
+        for host in ("localhost", "LOCALHOST:80", "[::1]:8000"):
+            ok = client.get("/v2/health/live", headers={"Host": host})
+            assert ok.status_code == 200, host
+        # DNS rebinding: a page of evil.example, its name now this machine's
+        rebound = client.get("/v2/models/skfashion", headers={"Host": "evil.example"})
+        assert rebound.status_code == 400
+        assert (
+            "'evil.example' is not one this server answers" in rebound.json()["error"]
+        )
+        good = json.dumps(tensor(np.zeros((1, 784)))).encode()
+        same = {"Origin": "http://localhost:8000"}
+        assert client.post(INFER, content=good, headers=same).status_code == 200
+        other = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+        refused = client.post(INFER, content=good, headers=other)
+        assert refused.status_code == 403
+        assert "access-control-allow-origin" not in refused.headers
+        preflight = client.options(INFER, headers={"Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_every_answer_has_the_security_headers(mlp_client):
+    _, client = mlp_client
+    for url in ("/", "/static/app.js", "/v2/health/live", "/nowhere"):
+        headers = client.get(url).headers
+        assert headers["x-content-type-options"] == "nosniff", url
+        assert headers["x-frame-options"] == "DENY", url
+        assert headers["referrer-policy"] == "no-referrer", url
+    policy = client.get("/").headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+def test_errors_quote_what_was_sent_briefly(mlp_client):
+    _, client = mlp_client
+    huge = {"inputs": [{**tensor(np.zeros((1, 784)))["inputs"][0]}]}
+    huge["inputs"][0]["datatype"] = "A" * 200_000
+    response = client.post(INFER, json=huge)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith("datatype 'AAAA") and "200,002 characters" in error
+    assert len(error) < 400
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_an_empty_token_is_refused(mlp_folder, token):
+    with pytest.raises(ValueError, match="token must be a non-empty string"):
+        make_app(mlp_folder[0], token=token)

@@ -186,6 +186,12 @@ def _serve_command(*args):
         (["--max-batch", "0"], "--max-batch must be a positive integer, got 0"),
         (["--batch-delay-ms", "-1"], "--batch-delay-ms must be in [0, 1000]"),
         (["--port", "70000"], "--port must be in [0, 65535], got 70000"),
+        (["--token", ""], "the token (--token or $SKFASHION_SERVE_TOKEN) is empty"),
+        (["--max-connections", "0"], "--max-connections must be a positive integer"),
+        (["--request-timeout", "0"], "--request-timeout must be in (0, 3600]"),
+        (["--max-header-kb", "0.5"], "--max-header-kb must be in [1, 1024]"),
+        (["--max-queue", "32"], "--max-queue (32) must be at least --max-batch (64)"),
+        (["--picture-workers", "0"], "--picture-workers must be in [1, 64], got 0"),
     ],
 )
 def test_serve_command_checks_its_limits(mlp_folder, args, message, capsys):
@@ -220,3 +226,44 @@ def test_serve_warns_when_others_can_reach_it(mlp_folder):
     text = "".join(printed)
     assert "warning: listening on 0.0.0.0: anyone, with no token, who can reach" in text
     assert f"serving {folder} as 'skfashion': FashionMLP, 28x28 pictures" in text
+
+
+def _raw(url, data, wait=True):
+    """Send raw bytes; what comes back until the server closes or answers."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as conn:
+        conn.sendall(data)
+        if not wait:
+            return b""
+        return conn.recv(65536)
+
+
+def test_serve_options_bound_connections_and_log_requests(mlp_folder):
+    """The command's own limits over its sockets: the access log, a lower
+    case bearer, the default Host list, a head too large, a client that
+    leaves mid-body (counted as 499, not as the server's error)."""
+    _, folder = mlp_folder
+    with serving(
+        folder, "--access-log", "--token", "t0ken", "--max-header-kb", "4"
+    ) as (proc, url, printed):
+        bearer = {"Authorization": "bearer t0ken"}
+        with httpx.Client(base_url=url, timeout=60) as http:
+            assert http.get("/v2/models/skfashion", headers=bearer).status_code == 200
+            evil = http.get("/v2/health/live", headers={"Host": "evil.example:80"})
+            assert evil.status_code == 400 and "--allowed-host" in evil.json()["error"]
+            big = http.get("/v2/health/live", headers={"X-Big": "a" * 5000})
+            assert big.status_code == 431
+        head = (
+            f"POST {INFER} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Authorization: Bearer t0ken\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        _raw(url, head.encode(), wait=False)  # 1 byte of 1,000, then gone
+        with httpx.Client(base_url=url, timeout=60, headers=bearer) as http:
+            deadline = time.monotonic() + 60
+            while 'status="499"' not in (text := http.get("/metrics").text):
+                assert time.monotonic() < deadline, text
+                time.sleep(0.1)
+    assert 'status="500"' not in text
+    log = "".join(printed)
+    assert '"GET /v2/models/skfashion HTTP/1.1" 200' in log
+    assert "Traceback" not in log

@@ -1,0 +1,188 @@
+"""What one connection may cost a server with skfashion's protocol, over real
+sockets: idle and slow connections are closed, large heads refused, open
+connections bounded -- and ordinary requests, keep-alive ones included,
+answered as before. uvicorn runs in a thread here with a one-line ASGI
+application: the limits are the protocol's, whatever the application."""
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+
+uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("httptools")
+
+from skfashion.serve import ConnectionLimits, guarded_protocol  # noqa: E402
+
+#: seconds a test waits at most for what must happen within a limit: a
+#: busy 2-core machine may be slow, never this slow
+PATIENCE = 30
+
+
+async def _echo(scope, receive, send):
+    """Answer 200 with the size of the body read."""
+    if scope["type"] != "http":
+        return
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = str(size).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@contextlib.contextmanager
+def _server(**limits):
+    limits = ConnectionLimits(**limits)
+    sock = socket.create_server(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        _echo,
+        http=guarded_protocol(limits),
+        timeout_keep_alive=limits.idle_timeout,
+        log_level="critical",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
+    thread.start()
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(PATIENCE)
+        sock.close()
+
+
+def _connect(port):
+    conn = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+    conn.settimeout(PATIENCE)
+    return conn
+
+
+def _answer(conn):
+    """Everything the server sends until it closes the connection."""
+    chunks = []
+    while chunk := conn.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _request(path="/", headers=(), body=b""):
+    head = [f"POST {path} HTTP/1.1", "Host: localhost"]
+    head += [f"{k}: {v}" for k, v in headers]
+    head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def test_ordinary_and_keep_alive_requests_are_answered():
+    with _server() as port, _connect(port) as conn:
+        for size in (0, 10, 200_000):
+            conn.sendall(_request(body=b"x" * size))
+            answer = conn.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(
+                str(size).encode()
+            )
+
+
+def test_an_idle_connection_is_closed():
+    with _server(idle_timeout=0.5) as port:
+        fresh = _connect(port)  # never sends a byte
+        used = _connect(port)  # sends one request, then nothing
+        used.sendall(_request())
+        assert used.recv(65536).startswith(b"HTTP/1.1 200")
+        start = time.monotonic()
+        assert _answer(fresh) == b""  # closed, without an answer
+        assert _answer(used) == b""
+        assert time.monotonic() - start < PATIENCE
+
+
+@pytest.mark.parametrize("where", ["head", "body"])
+def test_a_request_sent_slowly_is_cut_with_a_408(where):
+    request = _request(body=b"x" * 100)
+    cut = request.index(b"\r\n\r\n") - 10 if where == "head" else len(request) - 50
+    with _server(request_timeout=1.0, idle_timeout=60) as port, _connect(port) as conn:
+        conn.sendall(request[:cut])
+        start = time.monotonic()
+        answer = b""
+        # a byte every 0.1 s: each arrival is activity, the deadline holds
+        for byte in request[cut:]:
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:  # the server closed the connection
+                break
+            time.sleep(0.1)
+            if time.monotonic() - start > PATIENCE:
+                break
+        answer = _answer(conn)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"did not arrive within 1 s" in answer
+
+
+@pytest.mark.parametrize(
+    "request_, status, phrase",
+    [
+        (_request(headers=[("X-Big", "a" * 8000)]), 431, b"over 4,096 bytes"),
+        (
+            _request(headers=[(f"X-{i}", "a") for i in range(30)]),
+            431,
+            b"over 20 headers",
+        ),
+        (_request(path="/" + "a" * 5000), 414, b"URL is over 4,096 bytes"),
+        # a header of 1 MiB arriving in pieces is refused as it comes
+        (
+            _request(headers=[("X-Big", "a" * 2**20)]),
+            431,
+            b"over 4,096 bytes",
+        ),
+    ],
+    ids=["a large header", "many headers", "a long URL", "a header of 1 MiB"],
+)
+def test_a_large_head_is_refused(request_, status, phrase):
+    with _server(max_head_bytes=4096, max_headers=20) as port, _connect(port) as conn:
+        try:
+            conn.sendall(request_)
+        except OSError:  # closed before all was sent: the answer came first
+            pass
+        answer = _answer(conn)
+    assert answer.startswith(f"HTTP/1.1 {status}".encode()), answer[:200]
+    assert phrase in answer
+    assert answer.count(b"HTTP/1.1") == 1  # one answer, no parser error after it
+
+
+def test_connections_beyond_the_limit_are_refused_at_once():
+    with _server(max_connections=4, idle_timeout=60) as port:
+        held = [_connect(port) for _ in range(4)]
+        for conn in held:  # each accepted: it is answered
+            conn.sendall(_request())
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        with _connect(port) as extra:
+            answer = _answer(extra)
+        assert answer.startswith(b"HTTP/1.1 503") and b"4 connections" in answer
+        held.pop().close()
+        deadline = time.monotonic() + PATIENCE
+        while True:  # the freed place is taken by the next client
+            with _connect(port) as again:
+                again.sendall(_request())
+                answer = again.recv(65536)
+            if answer.startswith(b"HTTP/1.1 200") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        for conn in held:
+            conn.close()
