@@ -140,7 +140,7 @@ def test_a_signal_lets_requests_in_flight_finish(mlp_folder, fashion_test, signa
         host, port = url.removeprefix("http://").rsplit(":", 1)
         with socket.create_connection((host, int(port)), timeout=60) as sock:
             head = (
-                f"POST {INFER} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                f"POST {INFER} HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode()
             sock.sendall(head)
@@ -148,7 +148,9 @@ def test_a_signal_lets_requests_in_flight_finish(mlp_folder, fashion_test, signa
             # route: from here on it is in flight
             interim = b""
             while not interim.endswith(b"\r\n\r\n"):
-                interim += sock.recv(1024)
+                chunk = sock.recv(1024)
+                assert chunk, interim  # closed: an answer instead of 100
+                interim += chunk
             assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
             proc.send_signal(getattr(signal, signame))
             time.sleep(1.0)
