@@ -203,8 +203,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 
 def guarded_protocol(limits):
-    """uvicorn's httptools protocol, bounded by ``limits``
-    (:class:`ConnectionLimits`): a class for ``uvicorn.Config(http=...)``.
+    """uvicorn's httptools protocol, bounded by ``limits``.
+
+    Parameters
+    ----------
+    limits : ConnectionLimits
+        What one connection may cost.
+
+    Returns
+    -------
+    protocol : type
+        A protocol class for ``uvicorn.Config(http=...)``.
 
     Examples
     --------
