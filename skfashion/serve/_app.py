@@ -149,8 +149,18 @@ def make_app(
     _serve_lean(app, HOT_ROUTES)
     _add_page_routes(app, served, pictures, limits)
     _add_metrics_route(app, metrics)
+    # an infer body is bounded by what max_images images can need
+    infer_limit = (
+        _v2.body_limit(served.n_features, max_images),
+        "for the images one request may hold",
+    )
     guard = {"metrics": metrics, "token": token, "max_body": max_upload_bytes}
-    app.add_middleware(Guard, allowed_hosts=allowed_hosts, **guard)
+    app.add_middleware(
+        Guard,
+        allowed_hosts=allowed_hosts,
+        route_limits={"/v2/models/{name}/infer": infer_limit},
+        **guard,
+    )
     return app
 
 
@@ -331,31 +341,7 @@ INFER_OPENAPI = {
 }
 
 
-async def _body(request, limit):
-    """The body, refused with 413 (unread, or as soon as it is over) if it
-    is over ``limit`` bytes."""
-    length = request.headers.get("content-length")
-    if length is not None and int(length) > limit:  # a number: the guard saw
-        raise ClientError(413, _too_large(int(length), limit))
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ClientError(413, _too_large(size, limit))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size, limit):
-    return (
-        f"the body ({size:,} bytes) is over the limit of {limit:,} bytes for the "
-        "images one request may hold"
-    )
-
-
 def _add_v2_routes(app, served, name, max_images):
-    limit = _v2.body_limit(served.n_features, max_images)
-
     def checked(model_name):
         if model_name != name:
             raise ClientError(
@@ -378,7 +364,7 @@ def _add_v2_routes(app, served, name, max_images):
         # cost more than the rest of the request
         checked(request.path_params["model_name"])
         request_id, X, outputs = _v2.parse_infer(
-            await _body(request, limit),
+            await request.body(),
             served,
             max_images,
             request.headers.get("inference-header-content-length"),

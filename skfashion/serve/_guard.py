@@ -31,21 +31,24 @@ _PLAIN = {"/", "/predict", "/metrics", "/v2", "/docs", "/openapi.json"}
 #: reachable without the token: health checks, and the page (no model data;
 #: it asks for the token); /docs and its schema need it when there is one
 OPEN_ROUTES = {"/v2/health/{state}", "/", "/static"}
-_PAGE = {"/", "/static"}
-#: on every answer: no MIME sniffing, no framing (clickjacking), no referrer
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
+#: on every answer: no MIME sniffing (JSON is never run as a script)
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff")]
+#: on what a browser shows (the page, /docs): no framing (clickjacking), no
+#: referrer; the page's own files also a policy: its own scripts, styles and
+#: the data: views only. (Not on the API's answers: they cost each request
+#: a few per cent, for nothing a browser would do with them.)
+BROWSER_HEADERS = SECURITY_HEADERS + [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
-#: on the page's answers: its own scripts, styles and the data: views only
-PAGE_HEADERS = [
+PAGE_HEADERS = BROWSER_HEADERS + [
     (
         b"content-security-policy",
         b"default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
         b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     )
 ]
+_EXTRA_HEADERS = {"/": PAGE_HEADERS, "/static": PAGE_HEADERS, "/docs": BROWSER_HEADERS}
 #: a message quoting what a client sent shows at most this many characters
 MAX_QUOTED = 200
 
@@ -154,32 +157,52 @@ async def send_error(send, error):
     await send({"type": "http.response.body", "body": body})
 
 
+def _too_large(size, limit):
+    bytes_, what = limit
+    return f"the body ({size:,} bytes) is over the limit of {bytes_:,} bytes{what}"
+
+
 class Guard:
     """Check the bearer token and the body's size, and time every request.
 
-    A body over ``max_body`` bytes is refused from its Content-Length, or
-    as soon as that many bytes arrived (chunked uploads): nothing larger is
-    ever held in memory. (Starlette's ``RequestBodyLimitMiddleware`` acts
-    only once a route reads the body, and answers in plain text; here the
-    refusal comes first, as JSON naming both sizes, like every error.)
+    A body over ``max_body`` bytes (or over the route's own, smaller limit
+    in ``route_limits``: ``{route: (bytes, what the limit is for)}``) is
+    refused from its Content-Length, or as soon as that many bytes arrived
+    (chunked uploads): nothing larger is ever held in memory. (Starlette's
+    ``RequestBodyLimitMiddleware`` acts only once a route reads the body,
+    and answers in plain text; here the refusal comes first, as JSON naming
+    both sizes, like every error.)
     """
 
     def __init__(
-        self, app, *, metrics, token=None, max_body=10 * 2**20, allowed_hosts=None
+        self,
+        app,
+        *,
+        metrics,
+        token=None,
+        max_body=10 * 2**20,
+        route_limits=None,
+        allowed_hosts=None,
     ):
         self.app = app
         self.metrics = metrics
         self.token = None if token is None else token.encode()
         self.max_body = max_body
+        self.route_limits = {
+            route: (limit, f" {what}")
+            for route, (limit, what) in (route_limits or {}).items()
+            if limit < max_body
+        }
         hosts = None if allowed_hosts is None or "*" in allowed_hosts else allowed_hosts
         self.hosts = None if hosts is None else {h.lower().encode() for h in hosts}
+        self._answered = set()  # Host headers seen and allowed, as sent
 
     def _check_host(self, headers):
         """Refuse a Host this server does not answer to (DNS rebinding), and a
         browser's request from another site (no CORS: the page is the only
         site that may call the model from a browser)."""
         host = headers.get(b"host", b"")
-        if self.hosts is not None:
+        if self.hosts is not None and host not in self._answered:
             name = host.lower()
             if not name.startswith(b"["):
                 name = name.partition(b":")[0]
@@ -191,6 +214,8 @@ class Guard:
                     f"the Host header {quoted(host.decode('latin-1'))} is not one "
                     "this server answers to (skfashion serve --allowed-host)",
                 )
+            if len(self._answered) < 64:  # the few Host values clients send
+                self._answered.add(host)
         origin = headers.get(b"origin")
         if origin is not None and origin.partition(b"://")[2] != host.lower():
             raise ClientError(
@@ -214,7 +239,7 @@ class Guard:
         ):
             raise ClientError(401, "wrong token", {"WWW-Authenticate": "Bearer"})
 
-    def _check(self, scope, route):
+    def _check(self, scope, route, limit):
         """Refuse a request from a Host or Origin not allowed, without the
         token or with too long a body; True if its body must be counted as
         it arrives (no Content-Length)."""
@@ -227,22 +252,19 @@ class Guard:
             return True
         if not length.isdigit() or len(length) > 19:
             raise ClientError(400, "the Content-Length header is not a number")
-        if int(length) > self.max_body:
-            raise ClientError(413, self._too_large(int(length)))
+        if int(length) > limit[0]:
+            raise ClientError(413, _too_large(int(length), limit))
         return False  # the server reads no more than Content-Length
 
-    def _too_large(self, size):
-        return f"the body ({size:,} bytes) is over the limit of {self.max_body:,} bytes"
-
-    def _limited(self, receive):
+    def _limited(self, receive, limit):
         received = 0
 
         async def limited_receive():
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_body:
-                raise ClientError(413, self._too_large(received))
+            if received > limit[0]:
+                raise ClientError(413, _too_large(received, limit))
             return message
 
         return limited_receive
@@ -251,7 +273,7 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start, route, status = time.perf_counter(), route_of(scope["path"]), 500
-        extra = SECURITY_HEADERS + PAGE_HEADERS if route in _PAGE else SECURITY_HEADERS
+        extra = _EXTRA_HEADERS.get(route, SECURITY_HEADERS)
 
         async def record_send(message):
             nonlocal status
@@ -260,13 +282,14 @@ class Guard:
                 message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
+        limit = self.route_limits.get(route, (self.max_body, ""))
         try:
             try:
-                counted = self._check(scope, route)
+                counted = self._check(scope, route, limit)
             except ClientError as error:
                 return await send_error(record_send, error)
             if counted:
-                receive = self._limited(receive)
+                receive = self._limited(receive, limit)
             await self.app(scope, receive, record_send)
         except ClientDisconnect:
             status = 499  # nginx's: the client closed the connection, no answer

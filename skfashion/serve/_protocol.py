@@ -63,16 +63,27 @@ def _raw_response(status, reason, message):
     )
 
 
+_on_message_begin = HttpToolsProtocol.on_message_begin
+_on_headers_complete = HttpToolsProtocol.on_headers_complete
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, bounded by :attr:`limits`."""
+    """uvicorn's httptools protocol, bounded by :attr:`limits`.
+
+    What costs a request nothing extra: no timer of its own (a deadline is
+    a number; one sweep a server checks them all, :func:`_sweep`), and no
+    callback per header (their number and size are checked once the head
+    is complete, or as its bytes arrive when it is not).
+    """
 
     limits = ConnectionLimits()
 
     def connection_made(self, transport):
         super().connection_made(transport)
-        self._deadline = None
         self._refused = self._in_head = False
-        self._head_bytes = self._n_headers = 0
+        self._head_bytes = self._chunk_bytes = 0
+        self._deadline = self.loop.time() + self.limits.idle_timeout
+        _start_sweeping(self)
         if len(self.connections) > self.limits.max_connections:
             self._refuse(
                 503,
@@ -80,32 +91,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 f"the server has {self.limits.max_connections} connections open, "
                 "its limit; try again in a moment",
             )
-            return
-        self._arm(self.limits.idle_timeout)
 
     def connection_lost(self, exc):
-        self._disarm()
+        self._deadline = None
         super().connection_lost(exc)
-
-    def _arm(self, seconds):
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._timed_out)
-
-    def _disarm(self):
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
 
     def _timed_out(self):
         self._deadline = None
         if self._refused or self.transport.is_closing():
             return
-        if self.cycle is None or self.cycle.response_complete:
-            if not self._in_head:  # idle: nothing was asked
+        cycle = self.cycle
+        if not self._in_head:
+            if cycle is None:  # a connection that never asked anything
                 self.transport.close()
                 return
-        elif self.cycle.response_started:
-            return  # the body arrived late, but the answer is on its way
+            if cycle.response_started or not cycle.more_body:
+                # all arrived (the application's time from there), or the
+                # answer is on its way; idle after an answer, uvicorn's
+                # keep-alive timeout closes the connection
+                return
         self._refuse(
             408,
             "Request Timeout",
@@ -117,7 +121,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         answer sent, no more to send, what the client still sends read and
         dropped for a moment -- closing at once, with its bytes unread,
         would reset the connection and lose the answer on the way."""
-        self._disarm()
+        self._deadline = None
         if self._refused or self.transport.is_closing():
             return
         self._refused = True
@@ -139,6 +143,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused or self.transport.is_closing():
             return  # refused: the rest is read and dropped
         self._unset_keepalive_if_required()
+        self._chunk_bytes = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -152,54 +157,70 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self.logger.warning("Invalid HTTP request received.")
                 self.send_400_response("Invalid HTTP request received.")
             return
-        if self._in_head:
+        if self._in_head:  # the head goes on: refused as soon as it is over
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
-                self._refuse(
-                    431,
-                    "Request Header Fields Too Large",
-                    f"the request's headers are over "
-                    f"{self.limits.max_head_bytes:,} bytes",
-                )
+                self._in_head = False
+                self._refuse_head()
+
+    def _refuse_head(self):
+        """431 for a head over its limits; 414 if the URL alone is over."""
+        size = self.limits.max_head_bytes
+        if len(self.url) > size:
+            message = f"the request's URL is over {size:,} bytes"
+            self._refuse(414, "URI Too Long", message)
+        else:
+            message = f"the request's headers are over {size:,} bytes"
+            self._refuse(431, "Request Header Fields Too Large", message)
 
     def on_message_begin(self):
-        super().on_message_begin()
+        _on_message_begin(self)
         self._in_head = True
-        self._head_bytes = self._header_bytes = self._n_headers = 0
-        self._arm(self.limits.request_timeout)
-
-    def on_url(self, url):
-        super().on_url(url)
-        if len(self.url) > self.limits.max_head_bytes:
-            self._in_head = False
-            self._refuse(
-                414,
-                "URI Too Long",
-                f"the request's URL is over {self.limits.max_head_bytes:,} bytes",
-            )
-            raise _Stop
-
-    def on_header(self, name, value):
-        self._n_headers += 1
-        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
-        if self._n_headers > self.limits.max_headers:
-            problem = f"has over {self.limits.max_headers} headers"
-        elif len(self.url) + self._header_bytes > self.limits.max_head_bytes:
-            problem = f"'s headers are over {self.limits.max_head_bytes:,} bytes"
-        else:
-            return super().on_header(name, value)
-        self._in_head = False
-        self._refuse(431, "Request Header Fields Too Large", f"the request{problem}")
-        raise _Stop
+        self._head_bytes = 0
+        self._deadline = self.loop.time() + self.limits.request_timeout
 
     def on_headers_complete(self):
         self._in_head = False
-        if not self._refused:
-            super().on_headers_complete()
+        if self._refused:
+            return
+        limits = self.limits
+        if len(self.headers) > limits.max_headers:
+            message = f"the request has over {limits.max_headers} headers"
+            self._refuse(431, "Request Header Fields Too Large", message)
+        elif (
+            # the head is within what arrived: counted only if that is more
+            self._head_bytes + self._chunk_bytes > limits.max_head_bytes
+            and len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+            > limits.max_head_bytes
+        ):
+            self._refuse_head()
+        else:
+            return _on_headers_complete(self)
+        raise _Stop
 
-    def on_message_complete(self):
-        self._disarm()  # all arrived: the application's time from here
-        super().on_message_complete()
+
+def _start_sweeping(protocol):
+    """Check the deadlines of a server's connections a few times a second,
+    from the first connection on, while there are any."""
+    state = protocol.server_state
+    if getattr(state, "_skfashion_sweeping", False):
+        return
+    limits, loop = protocol.limits, protocol.loop
+    every = min(1.0, limits.idle_timeout / 4, limits.request_timeout / 4)
+    state._skfashion_sweeping = True
+
+    def sweep():
+        if not state.connections:
+            state._skfashion_sweeping = False
+            return
+        now = loop.time()
+        for connection in list(state.connections):
+            deadline = getattr(connection, "_deadline", None)
+            if deadline is not None and deadline <= now:
+                connection._timed_out()
+        loop.call_later(every, sweep)
+
+    loop.call_later(every, sweep)
 
 
 def guarded_protocol(limits):

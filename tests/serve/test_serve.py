@@ -721,9 +721,11 @@ def test_hosts_and_other_sites_are_refused(mlp_folder):
 
 def test_every_answer_has_the_security_headers(mlp_client):
     _, client = mlp_client
-    for url in ("/", "/static/app.js", "/v2/health/live", "/nowhere"):
+    for url in ("/", "/static/app.js", "/docs", "/v2/health/live", "/nowhere"):
         headers = client.get(url).headers
         assert headers["x-content-type-options"] == "nosniff", url
+    for url in ("/", "/static/app.js", "/docs"):  # what a browser shows
+        headers = client.get(url).headers
         assert headers["x-frame-options"] == "DENY", url
         assert headers["referrer-policy"] == "no-referrer", url
     policy = client.get("/").headers["content-security-policy"]
