@@ -25,6 +25,9 @@ from ._limits import LIMITS, check_limits
 
 __all__ = ["make_app"]
 
+INFER_ROUTE = "/v2/models/{name}/infer"
+INFER_LIMIT = "for the images one request may hold"
+
 STATIC = Path(__file__).parent / "static"
 logger = logging.getLogger("skfashion.serve")
 
@@ -126,14 +129,7 @@ def make_app(
     _check_arguments(locals())
     served = model if isinstance(model, Predictor) else Predictor(model)
     metrics = Metrics()
-    batcher = DynamicBatcher(
-        served.predict_proba,
-        max_batch=max_batch,
-        max_delay=max_delay,
-        max_queue=max_queue,
-        timeout=queue_timeout,
-    )
-    batcher.on_batch = metrics.batch_size.observe
+    batcher = _batcher(served, metrics, max_batch, max_delay, max_queue, queue_timeout)
     pictures = PicturePool(picture_workers, 16 * picture_workers, picture_timeout)
     app = FastAPI(
         title="skfashion serve",
@@ -150,18 +146,24 @@ def make_app(
     _add_page_routes(app, served, pictures, limits)
     _add_metrics_route(app, metrics)
     # an infer body is bounded by what max_images images can need
-    infer_limit = (
-        _v2.body_limit(served.n_features, max_images),
-        "for the images one request may hold",
-    )
-    guard = {"metrics": metrics, "token": token, "max_body": max_upload_bytes}
+    infer = (_v2.body_limit(served.n_features, max_images), INFER_LIMIT)
+    guard = {"metrics": metrics, "token": token, "allowed_hosts": allowed_hosts}
     app.add_middleware(
-        Guard,
-        allowed_hosts=allowed_hosts,
-        route_limits={"/v2/models/{name}/infer": infer_limit},
-        **guard,
+        Guard, max_body=max_upload_bytes, route_limits={INFER_ROUTE: infer}, **guard
     )
     return app
+
+
+def _batcher(served, metrics, max_batch, max_delay, max_queue, timeout):
+    batcher = DynamicBatcher(
+        served.predict_proba,
+        max_batch=max_batch,
+        max_delay=max_delay,
+        max_queue=max_queue,
+        timeout=timeout,
+    )
+    batcher.on_batch = metrics.batch_size.observe
+    return batcher
 
 
 def _check_arguments(arguments):
