@@ -28,6 +28,7 @@ BENCHMARKS = [
     "onnx",
     "estimate",
     "serve",
+    "shift",
 ]
 
 

@@ -28,6 +28,7 @@ ALLOWED = {
     "tuning": set(),
     "io": {"_version", "datasets", "neural_network", "preprocessing", "utils"},
     "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
+    "novelty": {"utils"},  # scikit-learn's idiom over any fitted skorch net
     "cli": {
         "_catalog",
         "_version",
@@ -36,6 +37,7 @@ ALLOWED = {
         "evaluation",
         "io",
         "neural_network",
+        "novelty",
         "preprocessing",
         "serve",
         "tuning",

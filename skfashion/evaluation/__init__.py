@@ -4,7 +4,8 @@ Everything ``skfashion report`` computes from predictions, usable from Python:
 the calibration error and reliability diagrams, training curves, confusion
 matrices and mistakes, accuracy over seeds with its interval, McNemar's test
 between two classifiers, the most confused classes and the recall of each;
-and the report's own summaries of them (``temperature_calibration``,
+how well a novelty score tells garments from the rest (AUROC, FPR at 95 %
+TPR); and the report's own summaries of them (``temperature_calibration``,
 ``summarize_fits``, ``compare_models``), with what they say in words.
 """
 
@@ -13,6 +14,7 @@ from ._calibration import (
     expected_calibration_error,
     plot_reliability,
 )
+from ._detection import detection_scores, fpr_at_tpr
 from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
 from ._stats import confused_pairs, mcnemar, per_class_recall, seed_summary
 from ._summary import (
@@ -27,7 +29,9 @@ __all__ = [
     "calibration_bins",
     "compare_models",
     "confused_pairs",
+    "detection_scores",
     "expected_calibration_error",
+    "fpr_at_tpr",
     "mcnemar",
     "mcnemar_in_words",
     "per_class_recall",

@@ -1,0 +1,144 @@
+"""Under shift: ``FastFashionCNN()`` on regenerated Fashion-MNIST-C, and how
+well each novelty score tells garments from what is not one.
+
+Per seed: ``PixelScaler() -> FastFashionCNN(random_state=seed)`` trained on
+all 60,000 training images; a :class:`~skfashion.novelty.NoveltyDetector`
+of each method fitted on 20,000 of them (its threshold on a fifth held
+out, ``accept=0.95``). Measured on the 10,000 test images (in) against
+scikit-learn's digits laid out as MNIST's (a proxy for MNIST), uniform and
+Gaussian noise, constant images and the test images upside down (near
+out-of-distribution): AUROC and FPR at 95 % TPR (``detection.*``), and the
+share of test images accepted; accuracy on the mixed Fashion-MNIST-C (one
+random corruption and severity per test image, seed 0) per corruption, and
+the selective accuracy (the answers the model is surest of) at 90 % and
+80 % coverage. ``--quick``: 6,000 training images, 2 epochs, one seed.
+
+Writes ``shift.json``; ``python -m benchmarks [--full] shift``.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skfashion.utils import cpu_detail
+
+from ._common import machine
+
+OWN_JSON = True
+SEEDS = (0, 1, 2)
+
+
+def _sets(test):
+    from skfashion.datasets import corrupt_images, make_not_garments
+
+    sets = {
+        kind: make_not_garments(kind, n_samples=2000, random_state=0)
+        for kind in ("digits", "uniform", "gaussian", "constant")
+    }
+    sets["upside_down"] = corrupt_images(test.data[:2000], "flip_up_down")[0]
+    return sets
+
+
+def selective_accuracy(proba, y, coverage):
+    """Accuracy on the ``coverage`` share of answers most confident."""
+    confidence = proba.max(axis=1)
+    keep = np.argsort(-confidence, kind="stable")[: int(round(coverage * len(y)))]
+    return float((proba[keep].argmax(axis=1) == y[keep]).mean())
+
+
+def fit_one(seed, quick, data):
+    from sklearn.pipeline import make_pipeline
+
+    from skfashion import FastFashionCNN, PixelScaler
+    from skfashion.evaluation import detection_scores
+    from skfashion.novelty import METHODS, NoveltyDetector
+
+    train, test, shifted, sets = data
+    n = 6000 if quick else len(train.data)
+    params = {"random_state": seed, "verbose": 0}
+    if quick:
+        params["max_epochs"] = 2
+    model = make_pipeline(PixelScaler(), FastFashionCNN(**params))
+    start = time.perf_counter()
+    model.fit(train.data[:n], train.target[:n])
+    result = {"seed": seed, "train_s": round(time.perf_counter() - start, 1)}
+    proba = model.predict_proba(test.data)
+    result["clean_acc"] = float((proba.argmax(axis=1) == test.target).mean())
+    for coverage in (0.9, 0.8):
+        result[f"selective_acc_{int(coverage * 100)}"] = selective_accuracy(
+            proba, test.target, coverage
+        )
+    right = model.predict(shifted.data) == shifted.target
+    result["mixed_acc"] = float(right.mean())
+    result["mixed_acc_by_corruption"] = {
+        name: float(right[shifted.corruption == name].mean())
+        for name in sorted(set(shifted.corruption))
+    }
+    result["detectors"] = {}
+    fit_images = train.data[:: max(1, n // 20000)][:20000]
+    for method in METHODS:
+        start = time.perf_counter()
+        detector = NoveltyDetector(model, method=method, random_state=0).fit(
+            fit_images
+        )
+        fit_s = time.perf_counter() - start
+        inside = detector.score_samples(test.data)
+        row = {
+            "fit_s": round(fit_s, 1),
+            "accepted_test": float((inside >= detector.offset_).mean()),
+        }
+        for name, X in sets.items():
+            outside = detector.score_samples(X)
+            row[name] = detection_scores(inside, outside)
+            row[name]["accepted"] = float((outside >= detector.offset_).mean())
+        result["detectors"][method] = row
+    return result
+
+
+def run(quick=True, out="benchmarks/results"):
+    from skfashion import fetch_fashion_mnist
+    from skfashion.datasets import make_fashion_mnist_c
+    from skfashion.utils import cpu_name
+
+    train = fetch_fashion_mnist(subset="train")
+    test = fetch_fashion_mnist(subset="test")
+    shifted = make_fashion_mnist_c(random_state=0)
+    data = (train, test, shifted, _sets(test))
+    record = {
+        "cpu": cpu_name(),
+        "cpu_detail": cpu_detail(),
+        "machine": machine(),
+        "quick": quick,
+        "fits": [],
+    }
+    path = Path(out) / "shift.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for seed in SEEDS[:1] if quick else SEEDS:
+        fit = fit_one(seed, quick, data)
+        record["fits"].append(fit)
+        path.write_text(json.dumps(record, indent=2))
+        for method, row in fit["detectors"].items():
+            rows.append(
+                {
+                    "seed": seed,
+                    "method": method,
+                    "clean_acc": round(fit["clean_acc"], 4),
+                    "mixed_acc": round(fit["mixed_acc"], 4),
+                    "sel90": round(fit["selective_acc_90"], 4),
+                    "accepted_test": round(row["accepted_test"], 3),
+                    **{
+                        f"{name}_auroc": round(v["auroc"], 3)
+                        for name, v in row.items()
+                        if isinstance(v, dict)
+                    },
+                    **{
+                        f"{name}_fpr95": round(v["fpr_at_tpr"], 3)
+                        for name, v in row.items()
+                        if isinstance(v, dict)
+                    },
+                }
+            )
+    return rows

@@ -1,0 +1,303 @@
+"""Is this a garment at all? A novelty detector on a fitted classifier."""
+
+import numbers
+
+import numpy as np
+import torch
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.covariance import LedoitWolf
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..utils import split_pipeline
+
+__all__ = ["METHODS", "NoveltyDetector"]
+
+#: the scores, from the simplest: the largest probability, the logits'
+#: log-sum-exp (minus the energy), minus the Mahalanobis distance of the
+#: penultimate features to the nearest class mean
+METHODS = ("msp", "energy", "mahalanobis")
+
+
+def _split(estimator):
+    """``(the steps before the classifier, the classifier)``."""
+    from sklearn.frozen import FrozenEstimator
+    from skorch import NeuralNet
+
+    if isinstance(estimator, FrozenEstimator):
+        estimator = estimator.estimator
+    steps, net = split_pipeline(
+        estimator, NeuralNet, caller="NoveltyDetector", kind="a skfashion classifier"
+    )
+    return [step for _, step in steps[:-1]], net
+
+
+def _last_linear(module):
+    """The module's last ``nn.Linear``: its input is the penultimate
+    features, its output the logits (every skfashion network ends so)."""
+    linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        raise ValueError(
+            f"the network {type(module).__name__} has no nn.Linear layer, whose "
+            "input would be the features the Mahalanobis score needs; use "
+            "method='msp' or 'energy'"
+        )
+    return linears[-1]
+
+
+class NoveltyDetector(OutlierMixin, BaseEstimator):
+    """Tell images like the training images (garments) from anything else.
+
+    Wraps a fitted skfashion classifier (alone, or last in a pipeline), as
+    scikit-learn's novelty detectors (``LocalOutlierFactor(novelty=True)``,
+    ``OneClassSVM``) are used: ``fit`` on training images, then
+    :meth:`predict` says +1 (a garment) or -1 (not), :meth:`score_samples`
+    how typical an image is. The classifier is not refitted.
+
+    Read more in the :ref:`User Guide <ood>`.
+
+    Parameters
+    ----------
+    estimator : classifier or Pipeline
+        A fitted :class:`~skfashion.FashionMLP`, :class:`~skfashion.FashionCNN`
+        or :class:`~skfashion.FastFashionCNN`, or a fitted pipeline ending in
+        one (its other steps transform the images first). As in any
+        scikit-learn meta-estimator, :func:`~sklearn.base.clone` gives an
+        unfitted copy of it; wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator`, it stays fitted.
+    method : {"mahalanobis", "energy", "msp"}, default="mahalanobis"
+        The score. ``"mahalanobis"`` (Lee et al., 2018): minus the squared
+        Mahalanobis distance of the network's penultimate features to the
+        nearest class mean, with one covariance shared by the classes
+        (Ledoit-Wolf shrinkage, :class:`sklearn.covariance.LedoitWolf`).
+        ``"energy"`` (Liu et al., 2020): the log-sum-exp of the logits.
+        ``"msp"`` (Hendrycks & Gimpel, 2017): the largest class
+        probability of ``predict_proba``.
+    accept : float, default=0.95
+        Share of held-out training images that :meth:`predict` accepts: it
+        sets :attr:`offset_`.
+    holdout : float, default=0.2
+        Share of the images given to ``fit`` held out to set
+        :attr:`offset_` (the class means and covariance are fitted on the
+        rest).
+    random_state : int, RandomState instance or None, default=None
+        Chooses the held-out images.
+
+    Attributes
+    ----------
+    offset_ : float
+        The score below which an image is rejected: the ``1 - accept``
+        quantile of the held-out images' scores.
+    class_means_ : ndarray of shape (n_classes, n_features)
+        The penultimate features' mean per class (``"mahalanobis"`` only).
+    covariance_ : LedoitWolf
+        The covariance shared by the classes (``"mahalanobis"`` only).
+    n_features_in_ : int
+        Pixels per image.
+
+    See Also
+    --------
+    sklearn.neighbors.LocalOutlierFactor : Novelty detection on the pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfashion import FashionMLP
+    >>> from skfashion.novelty import NoveltyDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 16)).astype(np.float32)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = FashionMLP(hidden_units=(8,), max_epochs=2, verbose=0,
+    ...                  random_state=0).fit(X, y)
+    >>> detector = NoveltyDetector(clf, random_state=0).fit(X)
+    >>> detector.predict(X[:3]).tolist()
+    [1, 1, 1]
+    >>> detector.predict(np.full((1, 16), 1e3, np.float32)).tolist()
+    [-1]
+    """
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        method="mahalanobis",
+        accept=0.95,
+        holdout=0.2,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.method = method
+        self.accept = accept
+        self.holdout = holdout
+        self.random_state = random_state
+
+    def _check_params(self):
+        if self.method not in METHODS:
+            raise ValueError(
+                f"method must be one of {', '.join(map(repr, METHODS))}; "
+                f"got {self.method!r}."
+            )
+        for name in ("accept", "holdout"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, numbers.Real)
+                or isinstance(value, bool)
+                or not 0 < value < 1
+            ):
+                raise ValueError(
+                    f"{name} must be a number between 0 and 1 (both excluded); "
+                    f"got {value!r}."
+                )
+
+    def _check_estimator(self):
+        _, net = _split(self.estimator)
+        check_is_fitted(net)
+        return net
+
+    def _outputs(self, X):
+        """The logits and (for "mahalanobis") the penultimate features."""
+        steps, net = _split(self.estimator)
+        Xt = X
+        for step in steps:
+            Xt = step.transform(Xt)
+        Xt = check_array(Xt, dtype=np.float32)
+        if Xt.shape[1] != net.n_features_in_:
+            raise ValueError(
+                f"X has {Xt.shape[1]} features, but the classifier expects "
+                f"{net.n_features_in_}."
+            )
+        if self.method == "msp":
+            return net.predict_proba(Xt), None
+        linear = _last_linear(net.module_)
+        seen = []
+
+        def keep(module, args):
+            seen.append(args[0].detach().float().cpu())
+
+        handle = linear.register_forward_pre_hook(keep)
+        logits, features = [], []
+        try:
+            for out in net.forward_iter(np.ascontiguousarray(Xt), training=False):
+                # test-time augmentation calls the head once per view: the
+                # views' mean, as their logits are averaged
+                features.append(torch.stack(seen).mean(0))
+                seen.clear()
+                logits.append(out.detach().float().cpu())
+        finally:
+            handle.remove()
+        return torch.cat(logits).numpy(), torch.cat(features).numpy()
+
+    def _scores(self, logits, features):
+        if self.method == "msp":
+            return logits.max(axis=1).astype(np.float64)  # probabilities here
+        if self.method == "energy":
+            return logsumexp(logits.astype(np.float64), axis=1)
+        distances = np.stack(
+            [
+                self.covariance_.mahalanobis(features - mean)
+                for mean in self.class_means_
+            ],
+            axis=1,
+        )
+        return -distances.min(axis=1)
+
+    def fit(self, X, y=None):
+        """Fit the score on in-distribution images and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training images (at least 10), as the estimator takes them.
+        y : array-like of shape (n_samples,), default=None
+            Their labels, for the class means; None: the estimator's
+            predictions.
+
+        Returns
+        -------
+        self : NoveltyDetector
+            Fitted.
+        """
+        self._check_params()
+        net = self._check_estimator()
+        n = len(X)
+        if n < 10:
+            raise ValueError(f"fit needs at least 10 images; got {n}.")
+        rng = check_random_state(self.random_state)
+        order = rng.permutation(n)
+        n_held = max(1, round(self.holdout * n))
+        held, rest = np.sort(order[:n_held]), np.sort(order[n_held:])
+        logits, features = self._outputs(X)
+        if self.method == "mahalanobis":
+            if y is None:
+                labels = logits.argmax(axis=1)
+            else:
+                labels = np.searchsorted(net.classes_, np.asarray(y))
+            labels = labels[rest]
+            present = np.unique(labels)
+            means = np.zeros((len(net.classes_), features.shape[1]))
+            for k in present:
+                means[k] = features[rest][labels == k].mean(axis=0)
+            self.class_means_ = means[present]
+            centered = features[rest] - means[labels]
+            self.covariance_ = LedoitWolf(assume_centered=True).fit(centered)
+        self.n_features_in_ = net.n_features_in_
+        scores = self._scores(
+            logits[held], None if features is None else features[held]
+        )
+        self.offset_ = float(np.quantile(scores, 1 - self.accept))
+        return self
+
+    def score_samples(self, X):
+        """How typical each image is: higher is more like the training
+        images (see ``method``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The score of each image.
+        """
+        check_is_fitted(self, "offset_")
+        logits, features = self._outputs(X)
+        return self._scores(logits, features)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for an image rejected.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            Positive or zero: like the training images; negative: not.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """+1 for an image like the training images (a garment), -1 for
+        one that is not.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Images.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+            +1 or -1.
+        """
+        return np.where(self.decision_function(X) >= 0, 1, -1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
