@@ -26,7 +26,14 @@ ALLOWED = {
     "neural_network": {"_catalog", "callbacks", "modules", "utils"},
     "evaluation": {"datasets", "utils"},
     "tuning": set(),
-    "io": {"_version", "datasets", "neural_network", "preprocessing", "utils"},
+    "io": {
+        "_version",
+        "datasets",
+        "neural_network",
+        "novelty",
+        "preprocessing",
+        "utils",
+    },
     "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
     "novelty": {"utils"},  # scikit-learn's idiom over any fitted skorch net
     "cli": {

@@ -26,9 +26,10 @@ from sklearn.utils.validation import check_is_fitted
 from .._version import __version__
 from ..neural_network import FashionNetBase
 from ..utils import atomic_write, split_pipeline
+from ._novelty_file import PREFIX, detector_from_file, detector_to_file
 from ._storable import LEGACY_NAMES, class_from_name, stored_name
 
-__all__ = ["is_model_file", "load_model", "save_model"]
+__all__ = ["is_model_file", "load_detector", "load_model", "save_model"]
 
 FORMAT = "skfashion-model"
 #: 3: classes named by public paths (``skfashion.modules.MLPModule``);
@@ -271,7 +272,7 @@ def _step_spec(name, step):
     }
 
 
-def save_model(model, path):
+def save_model(model, path, *, detector=None):
     """Save a fitted skfashion estimator or pipeline as a safe model file.
 
     The weights are written as safetensors; the estimator's parameters
@@ -288,6 +289,10 @@ def save_model(model, path):
         The file to write (conventionally ``*.safetensors``). It is written
         to a temporary file first, so a failed save leaves any previous file
         intact.
+    detector : NoveltyDetector, default=None
+        A :class:`~skfashion.novelty.NoveltyDetector` fitted on ``model``,
+        stored beside it (its parameters, threshold, class means and
+        covariance); :func:`load_detector` reads it back.
 
     Raises
     ------
@@ -345,6 +350,10 @@ def save_model(model, path):
     tensors = {
         k: v.detach().cpu().contiguous() for k, v in net.module_.state_dict().items()
     }
+    if detector is not None:
+        header["novelty"], detector_tensors = detector_to_file(detector, model)
+        tensors.update(detector_tensors)
+        metadata = json.dumps(header, default=float)
     with atomic_write(path) as tmp:
         save_file(tensors, tmp, metadata={"skfashion": metadata})
 
@@ -446,9 +455,7 @@ def _check_shapes(net, tensors, path):
         extra = sorted(stored.keys() - expected.keys())
         wrong = [k for k in expected.keys() & stored.keys() if expected[k] != stored[k]]
         if missing or extra:
-            what = (
-                f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
-            )
+            what = f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
         else:
             k = sorted(wrong)[0]
             what = f"{k!r} has shape {list(stored[k])}, the header {list(expected[k])}"
@@ -499,7 +506,63 @@ def load_model(path):
     ...
     ValueError: no-such-file.safetensors: not a readable skfashion model file ...
     """
+    return _load(path)[0]
+
+
+def load_detector(path):
+    """Load the novelty detector saved with a model, over that model.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_model` with a ``detector``.
+
+    Returns
+    -------
+    detector : NoveltyDetector
+        Fitted, its ``estimator`` the file's model.
+
+    Raises
+    ------
+    ValueError
+        If the file holds no detector, or as :func:`load_model`.
+
+    Examples
+    --------
+    >>> from skfashion.io import load_detector
+    >>> load_detector("no-such-file.safetensors")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no-such-file.safetensors: not a readable skfashion model file ...
+    """
+    model, header, tensors = _load(path)
+    if "novelty" not in header:
+        raise ValueError(
+            f"{path}: holds no novelty detector (save_model(model, path, "
+            "detector=NoveltyDetector(model).fit(X)) stores one)."
+        )
+    detector = detector_from_file(header["novelty"], tensors, model, path)
+    _check_detector_fits(detector, path)
+    return detector
+
+
+def _check_detector_fits(detector, path):
+    if detector.method != "mahalanobis":
+        return
+    _, net = split_pipeline(detector.estimator)
+    linears = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)]
+    k, d = detector.class_means_.shape
+    if d != linears[-1].in_features or k > linears[-1].out_features:
+        raise ValueError(
+            f"{path}: the detector's class means ({k} x {d}) do not fit the "
+            f"network's last layer ({linears[-1].in_features} features)."
+        )
+
+
+def _load(path):
+    """The model, the header and the detector's tensors of a file."""
     header, tensors = _read(path)
+    extra = {k: tensors.pop(k) for k in list(tensors) if k.startswith(PREFIX)}
     specs = _checked_steps(header, path)
     try:
         for spec in specs:  # every name, before anything is built
@@ -529,6 +592,5 @@ def load_model(path):
             f"{path}: the weights do not fit the stored architecture ({first})."
         ) from None
     net.module_.eval()
-    if steps[0][0] is None:
-        return net
-    return Pipeline(steps)
+    model = net if steps[0][0] is None else Pipeline(steps)
+    return model, header, extra

@@ -41,9 +41,13 @@ def test_an_onnx_graph_loads_as_the_model(model, tmp_path):
     assert isinstance(predictor.model, OnnxModel)
     assert predictor.platform == "onnxruntime" and predictor.side == SIDE
     assert predictor.describe().startswith("ONNX graph, 6x6 pictures -> 3 classes")
-    # onnxruntime's float kernels differ from PyTorch's in the last digits
+    # onnxruntime's float kernels differ from PyTorch's in the last digits;
+    # where precision="auto" chose bfloat16 (a CPU with AVX512-BF16 or AMX),
+    # PyTorch's inference rounds to 8 bits of mantissa: about 1e-2 off the
+    # float32 graph (as in test_onnx.py)
     torch_proba, onnx_proba = pipe.predict_proba(X), predictor.predict_proba(X)
-    np.testing.assert_allclose(onnx_proba, torch_proba, atol=1e-3)
+    atol = 2e-2 if pipe[-1].precision_ == "bfloat16" else 1e-3
+    np.testing.assert_allclose(onnx_proba, torch_proba, atol=atol)
 
 
 def test_a_pickle_warns_before_it_runs(model, tmp_path):
