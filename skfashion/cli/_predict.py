@@ -55,19 +55,45 @@ def run(args, parser):
     failures = 0
     for image in config.images:
         try:
-            proba = predictor.predict_proba(predictor.pixels(image)[None, :])
+            row = predictor.pixels(image)[None, :]
+            proba = predictor.predict_proba(row)
         except (ValueError, OSError) as exc:
             _error(exc)
             failures += 1
             continue
         decimals = 4 if config.json else None
         best = predictor.top(proba, config.top, decimals=decimals)[0]
-        print(_line(image, best, config.json))
+        print(_line(image, best, config.json, _garment(predictor, row)))
     return 1 if failures else 0
 
 
-def _line(image, best, as_json):
+def _garment(predictor, row):
+    """What the model's novelty detector says of a picture, if it has one."""
+    if predictor.detector is None:
+        return None
+    scores, accepted = predictor.garment(row)
+    threshold = predictor.detector.offset_
+    return {
+        "garment": bool(accepted[0]),
+        "score": float(scores[0]),
+        "threshold": threshold,
+    }
+
+
+def _line(image, best, as_json, garment=None):
     if as_json:
-        return json.dumps({"image": image, "predictions": best})
+        line = {"image": image, "predictions": best}
+        if garment is not None:
+            line.update(
+                garment=garment["garment"],
+                garment_score=round(garment["score"], 4),
+                garment_threshold=round(garment["threshold"], 4),
+            )
+        return json.dumps(line)
     guesses = ", ".join(f"{b['label']} {100 * b['probability']:.1f} %" for b in best)
+    if garment is not None and not garment["garment"]:
+        guesses += (
+            f" -- not a garment? (score {garment['score']:.4g}, below the "
+            f"threshold {garment['threshold']:.4g})"
+        )
     return f"{image}: {guesses}"

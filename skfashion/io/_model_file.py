@@ -535,15 +535,23 @@ def load_detector(path):
     ...
     ValueError: no-such-file.safetensors: not a readable skfashion model file ...
     """
-    model, header, tensors = _load(path)
-    if "novelty" not in header:
+    model, detector = load_with_detector(path)
+    if detector is None:
         raise ValueError(
             f"{path}: holds no novelty detector (save_model(model, path, "
             "detector=NoveltyDetector(model).fit(X)) stores one)."
         )
+    return detector
+
+
+def load_with_detector(path):
+    """The file's model and its detector (None if it has none)."""
+    model, header, tensors = _load(path)
+    if "novelty" not in header:
+        return model, None
     detector = detector_from_file(header["novelty"], tensors, model, path)
     _check_detector_fits(detector, path)
-    return detector
+    return model, detector
 
 
 def _check_detector_fits(detector, path):

@@ -109,6 +109,10 @@ class Predictor:
         a model loaded by :func:`~skfashion.load_model`, an
         :class:`OnnxModel`, or any fitted classifier with ``classes_`` and
         ``predict_proba`` that takes rows of 0-255 pixels.
+    detector : NoveltyDetector, default=None
+        A :class:`~skfashion.novelty.NoveltyDetector` fitted on ``model``:
+        then :meth:`garment` says whether a picture is like the training
+        images.
 
     Attributes
     ----------
@@ -124,6 +128,8 @@ class Predictor:
         The pixels of a row (``side ** 2``).
     platform : {"skfashion", "onnxruntime"}
         What runs the model.
+    detector : NoveltyDetector or None
+        The novelty detector, over :attr:`model`.
 
     Examples
     --------
@@ -138,7 +144,7 @@ class Predictor:
     [[{'label': 'Trouser', 'probability': 0.6667}]]
     """
 
-    def __init__(self, model):
+    def __init__(self, model, detector=None):
         if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
             raise TypeError(
                 f"can only serve a fitted classifier with predict_proba, got "
@@ -161,6 +167,21 @@ class Predictor:
         self.side = side or root
         self.n_features = self.side**2
         self.platform = "onnxruntime" if isinstance(model, OnnxModel) else "skfashion"
+        self.detector = None if detector is None else _over(detector, model)
+
+    def garment(self, X):
+        """For rows of 0-255 pixels: the detector's scores, and whether each
+        row is accepted as a garment (``score >= detector.offset_``).
+
+        Raises
+        ------
+        ValueError
+            If the predictor has no detector.
+        """
+        if self.detector is None:
+            raise ValueError("this model has no novelty detector")
+        scores = self.detector.score_samples(X)
+        return scores, scores >= self.detector.offset_
 
     def predict_proba(self, X):
         """Probabilities for rows of 0-255 pixels, as float32."""
@@ -195,10 +216,25 @@ class Predictor:
         kind = type(split_pipeline(self.model)[1]).__name__
         if self.platform == "onnxruntime":
             kind = "ONNX graph"
+        detector = ""
+        if self.detector is not None:
+            detector = f", a novelty detector ({self.detector.method})"
         return (
             f"{kind}, {self.side}x{self.side} pictures -> {len(self.classes_)} "
-            f"classes ({', '.join(self.class_names[:3])}, ...)"
+            f"classes ({', '.join(self.class_names[:3])}, ...){detector}"
         )
+
+
+def _over(detector, model):
+    """The fitted ``detector`` over ``model`` (the same classifier, without
+    the ImagePreprocessor the predictor runs itself)."""
+    if detector.estimator is model:
+        return detector
+    moved = type(detector)(**{**detector.get_params(deep=False), "estimator": model})
+    for name, value in vars(detector).items():
+        if name.endswith("_") and not name.startswith("_"):
+            setattr(moved, name, value)
+    return moved
 
 
 def _n_features(model):
@@ -283,7 +319,7 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
     >>> load_predictor("report/cnn").describe()  # doctest: +SKIP
     'Pipeline, 28x28 pictures -> 10 classes (T-shirt/top, Trouser, Pullover, ...)'
     """
-    from ._model_file import is_model_file, load_model
+    from ._model_file import is_model_file, load_with_detector
 
     if warn is None:
         import warnings
@@ -292,8 +328,9 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
             warnings.warn(message, UserWarning, stacklevel=3)
 
     path = _find(path)
+    detector = None
     if is_model_file(path):
-        model = load_model(path)
+        model, detector = load_with_detector(path)
     elif path.suffix.lower() == ".onnx":
         model = OnnxModel(path, spinning=spinning)
     elif path.suffix.lower() in PICKLE_SUFFIXES:
@@ -305,7 +342,7 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
             "pickle)"
         )
     try:
-        return Predictor(model)
+        return Predictor(model, detector)
     except TypeError as exc:
         raise ValueError(f"{path}: {exc}") from None
 

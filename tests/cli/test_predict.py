@@ -189,3 +189,35 @@ def test_predict_cli_loads_only_model_files(trained, tmp_path, capsys, monkeypat
     err = capsys.readouterr().err
     assert "notes.txt: not a model file (expected a .safetensors" in err
     assert err.count("\n") == 1
+
+
+def test_predict_says_when_a_picture_is_not_a_garment(
+    mlp_folder, fashion_train, fashion_test, tmp_path, capsys
+):
+    """A model folder with a novelty detector: a garment is answered as
+    ever, scikit-learn's sample photo of a temple as "not a garment?"."""
+    from sklearn.datasets import load_sample_image
+
+    from skfashion import save_model
+    from skfashion.novelty import NoveltyDetector
+
+    pipe, _ = mlp_folder
+    detector = NoveltyDetector(pipe, random_state=0).fit(fashion_train.data[:5000])
+    save_model(pipe, tmp_path / "model.safetensors", detector=detector)
+    scores = detector.score_samples(fashion_test.data[:20])
+    garment = tmp_path / "garment.png"
+    Image.fromarray(fashion_test.images[int(scores.argmax())]).save(garment)
+    temple = tmp_path / "temple.jpg"
+    Image.fromarray(load_sample_image("china.jpg")).save(temple)
+    assert main(["predict", "--model", str(tmp_path), str(garment), str(temple)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "not a garment" not in lines[0]
+    assert "not a garment? (score" in lines[1] and "below the threshold" in lines[1]
+    assert main(["predict", "--json", "--model", str(tmp_path), str(temple)]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["garment"] is False
+    assert answer["garment_score"] < answer["garment_threshold"]
+    # a folder without a detector answers as before
+    assert main(["predict", "--json", "--model", str(mlp_folder[1]), str(temple)]) == 0
+    assert "garment" not in json.loads(capsys.readouterr().out)

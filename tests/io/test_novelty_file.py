@@ -118,3 +118,21 @@ def test_a_malformed_detector_is_refused_naming_it(
     with pytest.raises(ValueError, match=message) as info:
         load_detector(path)
     assert str(path) in str(info.value)
+
+
+def test_a_predictor_loads_the_detector_with_its_model(fitted, tmp_path):
+    from skfashion.io import load_predictor
+
+    model, X, y = fitted
+    detector = NoveltyDetector(model, random_state=0).fit(X, y)
+    save_model(model, tmp_path / "model.safetensors", detector=detector)
+    predictor = load_predictor(tmp_path)
+    assert predictor.describe().endswith("a novelty detector (mahalanobis)")
+    scores, accepted = predictor.garment(X)
+    np.testing.assert_allclose(scores, detector.score_samples(X), rtol=1e-6)
+    np.testing.assert_array_equal(accepted, detector.predict(X) == 1)
+    save_model(model, tmp_path / "model.safetensors")  # without one
+    plain = load_predictor(tmp_path)
+    assert plain.detector is None
+    with pytest.raises(ValueError, match="no novelty detector"):
+        plain.garment(X)
