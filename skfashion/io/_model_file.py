@@ -555,15 +555,18 @@ def load_with_detector(path):
 
 
 def _check_detector_fits(detector, path):
-    if detector.method != "mahalanobis":
+    if detector.method not in ("mahalanobis", "vim"):
         return
     _, net = split_pipeline(detector.estimator)
-    linears = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)]
-    k, d = detector.class_means_.shape
-    if d != linears[-1].in_features or k > linears[-1].out_features:
+    last = [m for m in net.module_.modules() if isinstance(m, torch.nn.Linear)][-1]
+    if detector.method == "mahalanobis":
+        k, d = detector.class_means_.shape
+    else:
+        k, d = 0, len(detector.vim_origin_)
+    if d != last.in_features or k > last.out_features:
         raise ValueError(
-            f"{path}: the detector's class means ({k} x {d}) do not fit the "
-            f"network's last layer ({linears[-1].in_features} features)."
+            f"{path}: the detector's {detector.method} arrays ({d} features) do "
+            f"not fit the network's last layer ({last.in_features} features)."
         )
 
 

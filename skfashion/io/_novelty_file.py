@@ -14,6 +14,7 @@ __all__ = ["PREFIX", "detector_from_file", "detector_to_file"]
 #: the detector's tensors in the file, beside the network's
 PREFIX = "novelty."
 _ARRAYS = ("class_means", "covariance", "precision", "location")
+_VIM = ("origin", "null_space", "alpha")
 
 
 def detector_to_file(detector, model):
@@ -42,12 +43,18 @@ def detector_to_file(detector, model):
         "offset": float(detector.offset_),
         "n_features_in": int(detector.n_features_in_),
     }
-    tensors = {}
+    arrays = {}
     if detector.method == "mahalanobis":
         cov = detector.covariance_
-        arrays = (detector.class_means_, cov.covariance_, cov.precision_, cov.location_)
-        for name, array in zip(_ARRAYS, arrays, strict=True):
-            tensors[PREFIX + name] = torch.from_numpy(np.ascontiguousarray(array))
+        values = (detector.class_means_, cov.covariance_, cov.precision_, cov.location_)
+        arrays = dict(zip(_ARRAYS, values, strict=True))
+    elif detector.method == "vim":
+        values = (detector.vim_origin_, detector.vim_null_space_, detector.vim_alpha_)
+        arrays = dict(zip(_VIM, values, strict=True))
+    tensors = {
+        PREFIX + name: torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
+        for name, array in arrays.items()
+    }
     return entry, tensors
 
 
@@ -94,18 +101,45 @@ def detector_from_file(entry, tensors, model, path):
         covariance.precision_ = arrays["precision"]
         covariance.location_ = arrays["location"]
         detector.covariance_ = covariance
+    elif detector.method == "vim":
+        arrays = _vim_arrays(tensors, path)
+        detector.vim_origin_ = arrays["origin"]
+        detector.vim_null_space_ = arrays["null_space"]
+        detector.vim_alpha_ = float(arrays["alpha"][0])
     elif tensors:
         raise ValueError(f"{path}: unexpected detector tensors for {detector.method}.")
     return detector
 
 
-def _mahalanobis_arrays(tensors, path):
-    missing = [name for name in _ARRAYS if PREFIX + name not in tensors]
-    extra = sorted(set(tensors) - {PREFIX + name for name in _ARRAYS})
+def _arrays(tensors, names, path):
+    missing = [name for name in names if PREFIX + name not in tensors]
+    extra = sorted(set(tensors) - {PREFIX + name for name in names})
     if missing or extra:
         what = f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
         raise ValueError(f"{path}: the detector's tensors are incomplete ({what}).")
-    arrays = {name: tensors[PREFIX + name].double().numpy() for name in _ARRAYS}
+    return {name: tensors[PREFIX + name].double().numpy() for name in names}
+
+
+def _vim_arrays(tensors, path):
+    arrays = _arrays(tensors, _VIM, path)
+    origin, null_space, alpha = arrays["origin"], arrays["null_space"], arrays["alpha"]
+    if (
+        origin.ndim != 1
+        or null_space.ndim != 2
+        or null_space.shape[0] != len(origin)
+        or alpha.shape != (1,)
+        or not np.isfinite(alpha).all()
+    ):
+        raise ValueError(
+            f"{path}: the detector's tensors do not fit together (origin "
+            f"{list(origin.shape)}, null space {list(null_space.shape)}, alpha "
+            f"{list(alpha.shape)})."
+        )
+    return arrays
+
+
+def _mahalanobis_arrays(tensors, path):
+    arrays = _arrays(tensors, _ARRAYS, path)
     means, cov = arrays["class_means"], arrays["covariance"]
     d = means.shape[-1] if means.ndim == 2 else -1
     shapes_fit = (

@@ -17,7 +17,7 @@ __all__ = ["METHODS", "NoveltyDetector"]
 #: the scores, from the simplest: the largest probability, the logits'
 #: log-sum-exp (minus the energy), minus the Mahalanobis distance of the
 #: penultimate features to the nearest class mean
-METHODS = ("msp", "energy", "mahalanobis")
+METHODS = ("msp", "energy", "mahalanobis", "vim")
 
 
 def _split(estimator):
@@ -66,8 +66,14 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
         scikit-learn meta-estimator, :func:`~sklearn.base.clone` gives an
         unfitted copy of it; wrapped in
         :class:`~sklearn.frozen.FrozenEstimator`, it stays fitted.
-    method : {"mahalanobis", "energy", "msp"}, default="mahalanobis"
-        The score. ``"mahalanobis"`` (Lee et al., 2018): minus the squared
+    method : {"mahalanobis", "vim", "energy", "msp"}, default="mahalanobis"
+        The score. ``"vim"`` (Wang et al., 2022): the energy less a virtual
+        logit, the norm of the penultimate features' part outside their
+        principal space (about the point where the last layer gives zero
+        logits; the space of the largest half of the covariance's
+        eigenvalues, :class:`sklearn.covariance.EmpiricalCovariance`),
+        scaled to the logits on the training images.
+        ``"mahalanobis"`` (Lee et al., 2018): minus the squared
         Mahalanobis distance of the network's penultimate features to the
         nearest class mean, with one covariance shared by the classes
         (Ledoit-Wolf shrinkage, :class:`sklearn.covariance.LedoitWolf`).
@@ -93,6 +99,9 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
         The penultimate features' mean per class (``"mahalanobis"`` only).
     covariance_ : LedoitWolf
         The covariance shared by the classes (``"mahalanobis"`` only).
+    vim_origin_, vim_null_space_, vim_alpha_ : ndarray, ndarray, float
+        ViM's origin, null-space basis and virtual-logit scale (``"vim"``
+        only).
     n_features_in_ : int
         Pixels per image.
 
@@ -156,7 +165,7 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
         return net
 
     def _outputs(self, X):
-        """The logits and (for "mahalanobis") the penultimate features."""
+        """The logits and (but for "msp") the penultimate features."""
         steps, net = _split(self.estimator)
         Xt = X
         for step in steps:
@@ -193,6 +202,8 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
             return logits.max(axis=1).astype(np.float64)  # probabilities here
         if self.method == "energy":
             return logsumexp(logits.astype(np.float64), axis=1)
+        if self.method == "vim":
+            return self._vim_scores(logits, features)
         distances = np.stack(
             [
                 self.covariance_.mahalanobis(features - mean)
@@ -201,6 +212,40 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
             axis=1,
         )
         return -distances.min(axis=1)
+
+    def _vim_scores(self, logits, features):
+        """The energy less the virtual logit: the scaled norm of the
+        features' part outside the training features' principal space."""
+        residual = (
+            features.astype(np.float64) - self.vim_origin_
+        ) @ self.vim_null_space_
+        virtual = self.vim_alpha_ * np.linalg.norm(residual, axis=1)
+        return logsumexp(logits.astype(np.float64), axis=1) - virtual
+
+    def _fit_vim(self, net, logits, features):
+        """ViM's origin (where the last layer gives zero logits), null space
+        (beyond the principal directions of the features about it) and the
+        scale of the virtual logit (Wang et al., 2022)."""
+        from sklearn.covariance import EmpiricalCovariance
+
+        linear = _last_linear(net.module_)
+        weight = linear.weight.detach().double().cpu().numpy()
+        bias = linear.bias
+        bias = (
+            np.zeros(len(weight))
+            if bias is None
+            else bias.detach().double().cpu().numpy()
+        )
+        origin = -np.linalg.pinv(weight) @ bias
+        d = features.shape[1]
+        kept = 1000 if d >= 2048 else 512 if d >= 768 else d // 2
+        centered = features.astype(np.float64) - origin
+        covariance = EmpiricalCovariance(assume_centered=True).fit(centered).covariance_
+        _, vectors = np.linalg.eigh(covariance)  # ascending eigenvalues
+        self.vim_origin_ = origin
+        self.vim_null_space_ = np.ascontiguousarray(vectors[:, : d - kept])
+        norms = np.linalg.norm(centered @ self.vim_null_space_, axis=1)
+        self.vim_alpha_ = float(logits.max(axis=1).mean() / max(norms.mean(), 1e-12))
 
     def fit(self, X, y=None):
         """Fit the score on in-distribution images and set the threshold.
@@ -241,6 +286,8 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
             self.class_means_ = means[present]
             centered = features[rest] - means[labels]
             self.covariance_ = LedoitWolf(assume_centered=True).fit(centered)
+        elif self.method == "vim":
+            self._fit_vim(net, logits[rest], features[rest])
         self.n_features_in_ = net.n_features_in_
         scores = self._scores(
             logits[held], None if features is None else features[held]

@@ -95,6 +95,11 @@ def _rewrite(path, change_header=None, change_tensors=None):
             ),
             "do not fit the network's last layer",
         ),
+        (
+            None,
+            lambda t: t.update({"novelty.alpha": torch.zeros(2, dtype=torch.float64)}),
+            "unexpected 'novelty.alpha'",
+        ),
     ],
     ids=[
         "method",
@@ -106,6 +111,7 @@ def _rewrite(path, change_header=None, change_tensors=None):
         "a tensor missing",
         "covariance shape",
         "features of another network",
+        "a tensor of another method",
     ],
 )
 def test_a_malformed_detector_is_refused_naming_it(
