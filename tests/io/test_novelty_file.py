@@ -119,7 +119,8 @@ def test_a_malformed_detector_is_refused_naming_it(
 ):
     model, X, y = fitted
     path = tmp_path / "m.safetensors"
-    save_model(model, path, detector=NoveltyDetector(model, random_state=0).fit(X, y))
+    detector = NoveltyDetector(model, method="mahalanobis", random_state=0)
+    save_model(model, path, detector=detector.fit(X, y))
     _rewrite(path, change_header, change_tensors)
     with pytest.raises(ValueError, match=message) as info:
         load_detector(path)
@@ -133,7 +134,7 @@ def test_a_predictor_loads_the_detector_with_its_model(fitted, tmp_path):
     detector = NoveltyDetector(model, random_state=0).fit(X, y)
     save_model(model, tmp_path / "model.safetensors", detector=detector)
     predictor = load_predictor(tmp_path)
-    assert predictor.describe().endswith("a novelty detector (mahalanobis)")
+    assert predictor.describe().endswith("a novelty detector (energy)")
     scores, accepted = predictor.garment(X)
     np.testing.assert_allclose(scores, detector.score_samples(X), rtol=1e-6)
     np.testing.assert_array_equal(accepted, detector.predict(X) == 1)

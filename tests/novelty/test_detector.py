@@ -49,7 +49,7 @@ def test_a_detector_accepts_its_images_and_leaves_the_model_alone(fitted, method
 def test_mahalanobis_tells_the_classes_from_strangers(fitted):
     model, X, y = fitted
     pipeline = hasattr(model, "steps")
-    detector = NoveltyDetector(model, random_state=0).fit(X, y)
+    detector = NoveltyDetector(model, method="mahalanobis", random_state=0).fit(X, y)
     strangers = _strangers(pipeline)
     result = detection_scores(
         detector.score_samples(X), detector.score_samples(strangers)
@@ -58,7 +58,7 @@ def test_mahalanobis_tells_the_classes_from_strangers(fitted):
     assert (detector.predict(strangers) == -1).mean() > 0.8
     assert detector.class_means_.shape[0] == N_CLASSES
     # fitted on the model's own predictions when no labels are given
-    unlabelled = NoveltyDetector(model, random_state=0).fit(X)
+    unlabelled = NoveltyDetector(model, method="mahalanobis", random_state=0).fit(X)
     if (
         final(model).predict(X if not pipeline else model[:-1].transform(X)) == y
     ).all():
