@@ -22,8 +22,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from skfashion.utils import cpu_detail
 
 from ._common import machine
@@ -43,18 +41,11 @@ def _sets(test):
     return sets
 
 
-def selective_accuracy(proba, y, coverage):
-    """Accuracy on the ``coverage`` share of answers most confident."""
-    confidence = proba.max(axis=1)
-    keep = np.argsort(-confidence, kind="stable")[: int(round(coverage * len(y)))]
-    return float((proba[keep].argmax(axis=1) == y[keep]).mean())
-
-
 def fit_one(seed, quick, data, save=None):
     from sklearn.pipeline import make_pipeline
 
     from skfashion import FastFashionCNN, PixelScaler
-    from skfashion.evaluation import detection_scores
+    from skfashion.evaluation import detection_scores, selective_accuracy
     from skfashion.novelty import METHODS, NoveltyDetector
 
     train, test, shifted, sets = data
@@ -70,7 +61,7 @@ def fit_one(seed, quick, data, save=None):
     result["clean_acc"] = float((proba.argmax(axis=1) == test.target).mean())
     for coverage in (0.9, 0.8):
         result[f"selective_acc_{int(coverage * 100)}"] = selective_accuracy(
-            proba, test.target, coverage
+            test.target, proba, coverage=coverage, classes=model.classes_
         )
     right = model.predict(shifted.data) == shifted.target
     result["mixed_acc"] = float(right.mean())

@@ -5,8 +5,10 @@ the calibration error and reliability diagrams, training curves, confusion
 matrices and mistakes, accuracy over seeds with its interval, McNemar's test
 between two classifiers, the most confused classes and the recall of each;
 how well a novelty score tells garments from the rest (AUROC, FPR at 95 %
-TPR); and the report's own summaries of them (``temperature_calibration``,
-``summarize_fits``, ``compare_models``), with what they say in words.
+TPR); the accuracy of the answers a model is surest of (selective
+accuracy); and the report's own summaries of them
+(``temperature_calibration``, ``summarize_fits``, ``compare_models``), with
+what they say in words.
 """
 
 from ._calibration import (
@@ -16,6 +18,7 @@ from ._calibration import (
 )
 from ._detection import detection_scores, fpr_at_tpr
 from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
+from ._selective import selective_accuracy, selective_curve
 from ._stats import confused_pairs, mcnemar, per_class_recall, seed_summary
 from ._summary import (
     compare_models,
@@ -41,6 +44,8 @@ __all__ = [
     "plot_reliability",
     "recall_change_in_words",
     "seed_summary",
+    "selective_accuracy",
+    "selective_curve",
     "summarize_fits",
     "temperature_calibration",
 ]

@@ -79,6 +79,17 @@ def test_clock_follows_measured_speed(monkeypatch):
     )
 
 
+def test_estimate_counts_the_images_measured_under_shift():
+    from skfashion.cli.report import _shift
+
+    plain = _clock.Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
+    n = _shift.shift_images(n_test=100, n_valid=100, quick=True)
+    # 75 sets of 20, the mixed set and its temperature, 4 detectors
+    assert n == 75 * 20 + 100 + 100 + 4 * (100 + 100 + 5 * 100)
+    first = _clock.Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001, shift_images=n)
+    assert first.estimate == pytest.approx(plain.estimate + n * 0.001)
+
+
 def test_recall_change_in_words():
     before = np.array([0.9, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.9, 0.9, 0.9])
     after = before.copy()
