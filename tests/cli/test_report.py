@@ -27,6 +27,9 @@ FILES = [
     "model.safetensors",
     "model.onnx",
     "model-int8.onnx",
+    "shift.csv",
+    "shift.png",
+    "novelty.png",
 ]
 MODELS = ["mlp", "cnn", "fast"]
 # smaller CNNs for tests that only count batches
@@ -168,6 +171,51 @@ def test_report_statistics(quick_report):
     md = (out / "report.md").read_text()
     for c in metrics["comparisons"]:
         assert 0 <= c["p_value"] <= 1 and c["words"] in md
+
+
+def test_report_measures_each_model_under_shift(quick_report, fashion_test):
+    """The "Under shift" section's numbers are the saved model's, and its
+    model file keeps the default novelty detector."""
+    from skfashion.datasets import CORRUPTIONS, corrupt_images
+    from skfashion.evaluation import selective_accuracy
+    from skfashion.io import load_detector
+    from skfashion.novelty import METHODS
+
+    out, _ = quick_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    md = (out / "report.md").read_text()
+    n_test = report_cli.QUICK["n_test"]
+    X, y = fashion_test.data[:n_test], fashion_test.target[:n_test]
+    for name in MODELS:
+        shift = metrics[name]["shift"]
+        model = joblib.load(out / name / "model.pkl")
+        X_mixed = corrupt_images(X, "mixed", random_state=0)[0]
+        assert shift["mixed_accuracy"] == np.mean(model.predict(X_mixed) == y)
+        n = shift["n_per_severity"]
+        X_c = corrupt_images(X[:n], "contrast", severity=5, random_state=0)[0]
+        contrast = np.mean(model.predict(X_c) == y[:n])
+        assert shift["accuracy_by_severity"]["contrast"]["5"] == contrast
+        proba = model.predict_proba(X)
+        assert shift["selective_accuracy_90"] == selective_accuracy(
+            y, proba, coverage=0.9, classes=model.classes_
+        )
+        table = pd.read_csv(out / name / "shift.csv", index_col=0)
+        assert list(table.index) == list(CORRUPTIONS)
+        assert list(table.columns) == [f"severity {s}" for s in range(1, 6)] + [
+            "mixed set"
+        ]
+        assert table.loc["contrast", "severity 5"] == pytest.approx(contrast, abs=1e-4)
+        assert set(shift["detectors"]) == set(METHODS)
+        for row in shift["detectors"].values():
+            for kind in ("digits", "uniform", "gaussian", "constant", "upside_down"):
+                assert 0 <= row[kind]["auroc"] <= 1
+        detector = load_detector(out / name / "model.safetensors")
+        assert detector.method == shift["default_detector"] == "energy"
+        accepted = np.mean(detector.predict(X[: shift["n_in"]]) == 1)
+        assert accepted == shift["detectors"]["energy"]["accepted_test"]
+        assert f"{name}/shift.png" in md and f"{name}/novelty.png" in md
+    assert md.count("### Under shift") == len(MODELS)
+    assert "energy (saved)" in md
 
 
 def test_estimate_comes_before_training(quick_report):

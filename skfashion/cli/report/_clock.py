@@ -26,6 +26,7 @@ class Job:
     train_batch_seconds: float
     setup_seconds: float
     sample_seconds: float
+    shift_images: int = 0  # predicted by the "Under shift" step after it
     done_epochs: int = 0  # finished before an interruption (--resume)
     finished: bool = False  # the whole fit was kept before (--resume)
 
@@ -49,7 +50,7 @@ class Job:
         return (
             self.setup_seconds
             + (self.epochs - self.done_epochs) * per_epoch
-            + self.n_test * self.sample_seconds
+            + (self.n_test + self.shift_images) * self.sample_seconds
         )
 
 

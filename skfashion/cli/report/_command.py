@@ -198,10 +198,13 @@ def _train_all(config, data, clock, checkpoints, stop, work):
             fits.setdefault(job.name, []).append(fit)
             if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
                 ev = evaluations[job.name] = experiment.evaluate(fits[job.name], data)
+                tqdm.write(f"{job.name}: measuring under shift...")
+                shift = experiment.under_shift(fits[job.name][0], data, config.quick)
+                ev["shift"] = shift.numbers
                 folder = work / job.name
                 title = TITLES[job.name]
                 write_model_folder(
-                    folder, title, fits[job.name], ev, data, onnx=config.onnx
+                    folder, title, fits[job.name], ev, data, shift, onnx=config.onnx
                 )
                 tqdm.write(experiment.one_line(job.name, ev))
     return fits, evaluations

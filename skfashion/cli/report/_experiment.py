@@ -27,6 +27,7 @@ from .._common import FashionData, format_duration
 from ._clock import Clock, Job
 from ._config import N_VALID, QUICK, TITLES
 from ._progress import OverallProgress
+from ._shift import shift_images, under_shift
 
 __all__ = [
     "Data",
@@ -41,6 +42,7 @@ __all__ = [
     "plan",
     "reuse",
     "train",
+    "under_shift",
 ]
 
 LONG_RUN = 30 * 60  # seconds: say what would be faster
@@ -110,6 +112,10 @@ def _job(name, seed, config, data, checkpoints, batches, timing):
         train_batch_seconds=train_s,
         setup_seconds=setup_s,
         sample_seconds=sample_s,
+        # the first fit of each model is also measured under shift
+        shift_images=shift_images(len(data.y_test), data.n_valid, config.quick)
+        if seed == config.seeds[name][0]
+        else 0,
     )
 
 

@@ -8,7 +8,7 @@ from skfashion.evaluation import recall_change_in_words
 
 from .._common import pct
 from ._tables import ORIGINAL_ACCURACY
-from ._template import MODEL_SECTION, REPORT
+from ._template import MODEL_SECTION, REPORT, SHIFT_SECTION
 
 __all__ = ["write_markdown"]
 
@@ -104,10 +104,66 @@ def _model_sections(titles, evaluations, n_test):
         )
         sections.append(
             MODEL_SECTION.substitute(
-                title=titles[name], name=name, n_test=f"{n_test:,}", confused=confused
+                title=titles[name],
+                name=name,
+                n_test=f"{n_test:,}",
+                confused=confused,
+                shift=_shift_md(name, ev["shift"]),
             )
         )
     return "".join(sections)
+
+
+KINDS = {
+    "digits": "handwritten digits (MNIST proxy)",
+    "uniform": "uniform noise",
+    "gaussian": "Gaussian noise",
+    "constant": "constant images",
+    "upside_down": "test images upside down",
+}
+
+
+def _shift_md(name, shift):
+    """A model's "Under shift" subsection."""
+    by_severity = shift["accuracy_by_severity"]
+    severities = list(next(iter(by_severity.values())))
+    mixed = shift["mixed_accuracy_by_corruption"]
+    table = [
+        "| corruption | "
+        + " | ".join(f"severity {s}" for s in severities)
+        + " | mixed set |",
+        "|---" * (len(severities) + 2) + "|",
+    ]
+    for corruption, row in by_severity.items():
+        cells = " | ".join(pct(row[s]) for s in severities)
+        table.append(f"| {corruption} | {cells} | {pct(mixed.get(corruption))} |")
+    detectors = shift["detectors"]
+    default = shift["default_detector"]
+    heads = [f"{m} (saved)" if m == default else m for m in detectors]
+    rows = ["| images | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+    for kind, words in KINDS.items():
+        cells = " | ".join(
+            f"{d[kind]['auroc']:.3f} / {pct(d[kind]['fpr_at_tpr'])}"
+            for d in detectors.values()
+        )
+        rows.append(f"| {words} | {cells} |")
+    accepted = " | ".join(pct(d["accepted_test"]) for d in detectors.values())
+    rows.append(f"| test images accepted | {accepted} |")
+    return SHIFT_SECTION.substitute(
+        name=name,
+        mixed=pct(shift["mixed_accuracy"]),
+        clean=pct(shift["clean_accuracy"]),
+        mixed_ece=pct(shift["mixed_ece"]),
+        mixed_ece_t=pct(shift["mixed_ece_temperature"]),
+        n_cell=f"{shift['n_per_severity']:,}",
+        severity_table="\n".join(table),
+        sel90=pct(shift["selective_accuracy_90"]),
+        sel80=pct(shift["selective_accuracy_80"]),
+        n_in=f"{shift['n_in']:,}",
+        n_out=f"{shift['n_out']:,}",
+        default=default,
+        detector_table="\n".join(rows),
+    )
 
 
 def _epochs_text(epochs):

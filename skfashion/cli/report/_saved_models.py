@@ -1,5 +1,6 @@
-"""The report's model files: each model's first fit as a safe model file,
-a pickle, and with ``--onnx`` an ONNX graph (and its int8 twin)."""
+"""The report's model files: each model's first fit as a safe model file
+(with its novelty detector), a pickle, and with ``--onnx`` an ONNX graph
+(and its int8 twin)."""
 
 import joblib
 
@@ -10,11 +11,13 @@ __all__ = ["write_models"]
 N_CALIBRATION = 500  # the last training images calibrate an int8 graph
 
 
-def write_models(folder, pipe, data, onnx=None):
-    """model.safetensors and model.pkl; with ``onnx`` ("float32" or "int8")
-    model.onnx, and with "int8" model-int8.onnx beside it."""
+def write_models(folder, pipe, data, detector, onnx=None):
+    """model.safetensors (with its novelty ``detector``: ``skfashion
+    predict`` says which pictures are not garments) and model.pkl; with
+    ``onnx`` ("float32" or "int8") model.onnx, and with "int8"
+    model-int8.onnx beside it."""
     joblib.dump(pipe, folder / "model.pkl")
-    save_model(pipe, folder / "model.safetensors")
+    save_model(pipe, folder / "model.safetensors", detector=detector)
     if onnx:
         export_onnx(pipe, folder / "model.onnx")
     if onnx == "int8":

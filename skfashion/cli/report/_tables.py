@@ -11,7 +11,7 @@ from skfashion import CLASS_NAMES
 
 from ._config import ORIGINAL
 
-__all__ = ["write_metrics", "write_model_tables"]
+__all__ = ["write_metrics", "write_model_tables", "write_shift_table"]
 
 ORIGINAL_ACCURACY = {name: m["test_accuracy"] for name, m in ORIGINAL.items()}
 HISTORY = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "dur"]
@@ -48,6 +48,16 @@ def write_model_tables(folder, fits, evaluation, data):
     (folder / "classification_report.json").write_text(json.dumps(report, indent=2))
 
 
+def write_shift_table(path, shift):
+    """shift.csv: the accuracy per corruption (rows) and severity (columns)
+    on the first test images, and on the mixed set."""
+    numbers = shift.numbers
+    frame = pd.DataFrame(numbers["accuracy_by_severity"]).T
+    frame.columns = [f"severity {c}" for c in frame.columns]
+    frame["mixed set"] = pd.Series(numbers["mixed_accuracy_by_corruption"])
+    frame.to_csv(path, index_label="corruption", float_format="%.4f")
+
+
 def write_metrics(folder, run):
     """metrics.json: every number of the run."""
     metrics = {
@@ -66,6 +76,7 @@ def write_metrics(folder, run):
             "runs": ev["runs"],
             "most_confused": ev["most_confused"],
             "recall": dict(zip(CLASS_NAMES, ev["recall"], strict=True)),
+            "shift": ev["shift"],
         }
         for name, ev in run["evaluations"].items()
     }

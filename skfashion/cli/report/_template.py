@@ -2,7 +2,7 @@
 
 from string import Template
 
-__all__ = ["MODEL_SECTION", "REPORT"]
+__all__ = ["MODEL_SECTION", "REPORT", "SHIFT_SECTION"]
 
 REPORT = Template("""\
 # Fashion-MNIST: the original report, reproduced with skfashion
@@ -68,8 +68,8 @@ $environment
 Made by `skfashion report` — files: `metrics.json`, `recall.png`, and per
 model `history.csv`, `curves.png`, `confusion_matrix.csv`/`.png`,
 `reliability.png`, `mistakes.png`, `classification_report.txt`/`.json`,
-`model.pkl` and `model.safetensors` (the same model without pickle:
-`skfashion.load_model`).
+`shift.csv`/`.png`, `novelty.png`, `model.pkl` and `model.safetensors` (the
+same model without pickle, with its novelty detector: `skfashion.load_model`).
 """)
 
 MODEL_SECTION = Template("""\
@@ -92,4 +92,37 @@ Some of those mistakes, with the model's confidence in its wrong answer:
 Per-class precision and recall:
 [$name/classification_report.txt]($name/classification_report.txt).
 
+$shift
+
+""")
+
+SHIFT_SECTION = Template("""\
+### Under shift
+
+On regenerated Fashion-MNIST-C (`skfashion.datasets.corrupt_images`, seed 0),
+mixed as the published set -- one random corruption at a random severity per
+test image -- the model is right on **$mixed** of the test images (clean:
+$clean). Its calibration error there is $mixed_ece, $mixed_ece_t after
+temperature scaling. Per corruption and severity, on the first $n_cell test
+images (`inverse` and the flips and turns have one strength; the last column
+is the mixed set's images of that corruption;
+[$name/shift.csv]($name/shift.csv)):
+
+$severity_table
+
+![accuracy under shift]($name/shift.png)
+
+Selective accuracy: of the answers the model is surest of, $sel90 are right
+at 90 % coverage and $sel80 at 80 % (the curve, right).
+
+Is it a garment at all? Each novelty score (`skfashion.novelty.NoveltyDetector`,
+fitted on the validation images, its threshold accepting 95 % of them) tells
+the first $n_in test images from $n_out images of each kind: AUROC / false
+positive rate at 95 % true positive rate. `model.safetensors` keeps the
+$default detector: `skfashion predict` says "not a garment?" of the pictures
+it rejects.
+
+$detector_table
+
+![novelty scores]($name/novelty.png)
 """)
