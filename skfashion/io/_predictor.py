@@ -187,6 +187,34 @@ class Predictor:
         """Probabilities for rows of 0-255 pixels, as float32."""
         return np.asarray(self.model.predict_proba(X), dtype=np.float32)
 
+    def answer(self, X):
+        """:meth:`predict_proba`, and with a detector its score of each row
+        as one more column (float32): what a server computes per batch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.dummy import DummyClassifier
+        >>> from skfashion.io import Predictor
+        >>> model = DummyClassifier().fit(np.zeros((2, 784)), [0, 1])
+        >>> Predictor(model).answer(np.zeros((3, 784))).shape
+        (3, 2)
+        """
+        proba = self.predict_proba(X)
+        if self.detector is None:
+            return proba
+        scores = self.detector.score_samples(X).astype(np.float32)
+        return np.column_stack([proba, scores])
+
+    def split_answer(self, answer):
+        """:meth:`answer`'s rows -> (probabilities, garment scores or None,
+        accepted as garments or None)."""
+        n_classes = len(self.classes_)
+        if self.detector is None:
+            return answer, None, None
+        scores = np.ascontiguousarray(answer[:, n_classes])
+        return answer[:, :n_classes], scores, scores >= self.detector.offset_
+
     def pixels(self, image):
         """A picture (a path, a PIL image or an array) as the row of pixels
         the model takes (:func:`~skfashion.preprocess_image`)."""

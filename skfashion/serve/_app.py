@@ -156,7 +156,7 @@ def make_app(
 
 def _batcher(served, metrics, max_batch, max_delay, max_queue, timeout):
     batcher = DynamicBatcher(
-        served.predict_proba,
+        served.answer,  # with a detector, its garment scores too
         max_batch=max_batch,
         max_delay=max_delay,
         max_queue=max_queue,
@@ -249,7 +249,9 @@ def _add_page_routes(app, served, pictures, limits):
     ):
         """Each picture's label, its top classes with their probabilities
         (``predict_proba``) and ``view``: the 28x28 picture the model
-        received, as a PNG data URL."""
+        received, as a PNG data URL. A model with a novelty detector adds
+        ``garment`` (false: it does not look like a garment),
+        ``garment_score`` and ``garment_threshold``."""
         if len(files) > limits["max_images"]:
             raise ClientError(
                 413, f"{len(files)} pictures; the limit is {limits['max_images']}"
@@ -260,17 +262,25 @@ def _add_page_routes(app, served, pictures, limits):
         X, views = await pictures.decode(
             uploads, side=served.side, max_pixels=limits["max_pixels"]
         )
-        proba = await _predict(app.state.batcher, X)
-        return {"predictions": _described(served, uploads, proba, views, top)}
+        answer = served.split_answer(await _predict(app.state.batcher, X))
+        return {"predictions": _described(served, uploads, answer, views, top)}
 
 
-def _described(served, uploads, proba, views, top):
-    return [
+def _described(served, uploads, answer, views, top):
+    proba, scores, accepted = answer
+    described = [
         {"file": filename, "label": best[0]["label"], "top": best, "view": view}
         for (filename, _), best, view in zip(
             uploads, served.top(proba, top), views, strict=True
         )
     ]
+    if scores is not None:  # the model has a novelty detector
+        threshold = round(float(served.detector.offset_), 4)
+        for one, score, ok in zip(described, scores, accepted, strict=True):
+            one["garment"] = bool(ok)
+            one["garment_score"] = round(float(score), 4)
+            one["garment_threshold"] = threshold
+    return described
 
 
 #: the routes every request of a load goes through (inference) or that a
@@ -361,7 +371,8 @@ def _add_v2_routes(app, served, name, max_images):
     )
     async def infer(request: Request):
         """JSON tensors: input ``images`` (``[n, 784]``, 0-255, FP32 or
-        UINT8) -> outputs ``label`` and ``probabilities``."""
+        UINT8) -> outputs ``label`` and ``probabilities`` (and
+        ``garment_score``, asked for, with a novelty detector)."""
         # the path's names read here, not as FastAPI parameters: that would
         # cost more than the rest of the request
         checked(request.path_params["model_name"])
@@ -371,8 +382,8 @@ def _add_v2_routes(app, served, name, max_images):
             max_images,
             request.headers.get("inference-header-content-length"),
         )
-        proba = await _predict(app.state.batcher, X)
-        answer = _v2.infer_response(served, name, request_id, proba, outputs)
+        rows = served.split_answer(await _predict(app.state.batcher, X))
+        answer = _v2.infer_response(served, name, request_id, rows, outputs)
         return Response(_v2.dumps(answer), media_type="application/json")
 
     @app.get("/v2/models/{model_name}", summary="v2: the model's inputs and outputs")

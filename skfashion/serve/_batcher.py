@@ -39,9 +39,10 @@ class DynamicBatcher:
     Parameters
     ----------
     predict_proba : callable
-        Takes an array of shape (n_images, n_pixels) and returns the
-        probabilities, shape (n_images, n_classes). Called from one thread
-        at a time.
+        Takes an array of shape (n_images, n_pixels) and returns one row
+        per image: the probabilities, shape (n_images, n_classes) (or more
+        columns, such as :meth:`skfashion.io.Predictor.answer`'s). Called
+        from one thread at a time.
     max_batch : int, default=64
         Most images in one call (one request's images always go together).
     max_delay : float, default=0.0
@@ -133,7 +134,8 @@ class DynamicBatcher:
             self._executor.shutdown(wait=True)
 
     async def predict(self, X):
-        """The probabilities of the rows of ``X``, computed in a shared batch."""
+        """The rows ``predict_proba`` gives for ``X``, computed in a shared
+        batch."""
         if self._worker is None or self._closing:
             raise NotRunning("the batcher is not running")
         if len(X) > self.max_batch:

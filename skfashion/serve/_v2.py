@@ -21,7 +21,8 @@ __all__ = [
 ]
 
 INPUT = "images"
-OUTPUTS = ("label", "probabilities")
+OUTPUTS = ("label", "probabilities")  # given when none is asked for
+SCORE = "garment_score"  # a novelty detector's, when the model has one
 #: datatypes accepted for the input; the metadata advertises FP32
 DATATYPES = {
     "UINT8": np.uint8,
@@ -79,7 +80,7 @@ def _label_type(served):
 def model_metadata(served, name):
     """``GET /v2/models/{name}``: inputs, outputs, and the classes."""
     n_classes = len(served.classes_)
-    return {
+    answer = {
         "name": name,
         "versions": ["1"],
         "platform": served.platform,
@@ -97,6 +98,11 @@ def model_metadata(served, name):
             "accepted_datatypes": list(DATATYPES),
         },
     }
+    if served.detector is not None:  # asked for by name, not by default
+        answer["outputs"].append({"name": SCORE, "datatype": "FP32", "shape": [-1]})
+        answer["parameters"][f"{SCORE}_threshold"] = float(served.detector.offset_)
+        answer["parameters"]["novelty_method"] = served.detector.method
+    return answer
 
 
 def _tensor(request, served, max_images):
@@ -243,12 +249,12 @@ def parse_infer(body, served, max_images, header_length=None):
     if not isinstance(wanted, list) or not all(isinstance(o, dict) for o in wanted):
         raise ClientError(400, "'outputs' must be a list of {'name': ...} objects")
     names = [o.get("name") for o in wanted]
-    unknown = [o for o in names if not isinstance(o, str) or o not in OUTPUTS]
+    known = OUTPUTS if served.detector is None else (*OUTPUTS, SCORE)
+    unknown = [o for o in names if not isinstance(o, str) or o not in known]
     if unknown:
         raise ClientError(
             400,
-            f"unknown output {quoted(unknown[0])}: the model gives "
-            f"{', '.join(OUTPUTS)}",
+            f"unknown output {quoted(unknown[0])}: the model gives {', '.join(known)}",
         )
     request_id = request.get("id")
     if not isinstance(request_id, str):
@@ -260,8 +266,11 @@ def parse_infer(body, served, max_images, header_length=None):
     return request_id, X, names
 
 
-def infer_response(served, name, request_id, proba, outputs):
-    """The v2 answer: the ``label`` and ``probabilities`` tensors asked for."""
+def infer_response(served, name, request_id, rows, outputs):
+    """The v2 answer: the ``label``, ``probabilities`` (and
+    ``garment_score``) tensors asked for, from
+    :meth:`~skfashion.io.Predictor.split_answer`'s ``rows``."""
+    proba, scores, _ = rows
     tensors = {
         "label": {
             "name": "label",
@@ -276,6 +285,13 @@ def infer_response(served, name, request_id, proba, outputs):
             "data": proba.ravel(),
         },
     }
+    if scores is not None:
+        tensors[SCORE] = {
+            "name": SCORE,
+            "datatype": "FP32",
+            "shape": [len(scores)],
+            "data": scores,
+        }
     answer = {"model_name": name, "model_version": "1"}
     if request_id is not None:
         answer["id"] = request_id

@@ -12,7 +12,7 @@ from PIL import Image
 
 pytest.importorskip("fastapi")
 pytest.importorskip("prometheus_client")
-from cases import NAMES, blobs, make  # noqa: E402
+from cases import CASE_IDS, CASES, NAMES, blobs, data_for, make  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from skfashion import CLASS_NAMES, preprocess_image  # noqa: E402
@@ -61,6 +61,7 @@ def test_v2_infer_gives_predict_proba_of_every_classifier(name):
         ]
         answer = client.post(INFER, json={**tensor(X[:7]), "id": "a1"}).json()
     assert answer["id"] == "a1" and answer["model_name"] == "skfashion"
+    assert "garment_score" not in json.dumps(meta)  # no detector, no score
     outputs = {o["name"]: o for o in answer["outputs"]}
     proba = np.array(outputs["probabilities"]["data"]).reshape(7, -1)
     assert outputs["probabilities"]["shape"] == [7, len(model.classes_)]
@@ -110,6 +111,65 @@ def test_v2_accepts_fp32_nested_binary_and_chosen_outputs(mlp_client, fashion_te
     )
     proba = response.json()["outputs"][1]["data"]
     np.testing.assert_allclose(np.reshape(proba, (3, 10)), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_v2_gives_the_garment_score_of_a_model_with_a_detector(name, pipeline):
+    """The score is an output a client asks for by name; the metadata lists
+    it with its threshold; a model without a detector has none."""
+    from skfashion.io import Predictor
+    from skfashion.novelty import NoveltyDetector
+
+    X, y = data_for(pipeline)
+    model = make(name, pipeline=pipeline).fit(X, y)
+    detector = NoveltyDetector(model, random_state=0).fit(X)
+    rows = X.astype(np.float32)  # what the model takes: pixels, or [0, 1]
+    with TestClient(make_app(Predictor(model, detector))) as client:
+        meta = client.get("/v2/models/skfashion").json()
+        asked = {**tensor(rows[:5], "FP32"), "outputs": [{"name": "garment_score"}]}
+        answer = client.post(INFER, json=asked).json()
+        plain = client.post(INFER, json=tensor(rows[:5], "FP32")).json()
+    assert meta["outputs"][-1] == {
+        "name": "garment_score",
+        "datatype": "FP32",
+        "shape": [-1],
+    }
+    threshold = meta["parameters"]["garment_score_threshold"]
+    assert threshold == pytest.approx(detector.offset_, rel=1e-6)
+    assert meta["parameters"]["novelty_method"] == "energy"
+    (output,) = answer["outputs"]
+    assert output["name"] == "garment_score" and output["shape"] == [5]
+    expected = detector.score_samples(X[:5])
+    np.testing.assert_allclose(output["data"], expected, rtol=1e-4, atol=1e-4)
+    assert [o["name"] for o in plain["outputs"]] == ["label", "probabilities"]
+    with TestClient(make_app(model)) as client:
+        refused = client.post(INFER, json=asked)
+    assert refused.status_code == 400
+    assert "unknown output 'garment_score'" in refused.json()["error"]
+
+
+def test_predict_uploads_say_whether_each_is_a_garment(mlp_folder, fashion_train):
+    from sklearn.datasets import load_sample_image
+
+    from skfashion.io import Predictor
+    from skfashion.novelty import NoveltyDetector
+
+    pipe, _ = mlp_folder
+    detector = NoveltyDetector(pipe, method="mahalanobis", random_state=0)
+    detector.fit(fashion_train.data[:5000])
+    typical = detector.score_samples(fashion_train.data[5000:5020]).argmax()
+    images = [fashion_train.images[5000 + typical], load_sample_image("china.jpg")]
+    files = [
+        ("files", (f"{i}.png", png(im), "image/png")) for i, im in enumerate(images)
+    ]
+    with TestClient(make_app(Predictor(pipe, detector))) as client:
+        answers = client.post("/predict", files=files).json()["predictions"]
+    pixels = np.stack([preprocess_image(Image.fromarray(im)) for im in images])
+    scores = detector.score_samples(pixels)
+    assert [a["garment"] for a in answers] == [True, False]
+    for answer, score in zip(answers, scores, strict=True):
+        assert answer["garment_score"] == pytest.approx(score, abs=1e-3)
+        assert answer["garment_threshold"] == round(detector.offset_, 4)
 
 
 def test_predict_uploads_give_the_label_and_the_view(mlp_client, fashion_test):

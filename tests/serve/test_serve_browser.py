@@ -85,3 +85,51 @@ def test_the_page_classifies_a_chosen_photo(mlp_folder, fashion_test, tmp_path):
     assert shown == list(zip(["photo0.jpg", "photo1.jpg"], expected, strict=True))
     assert len(bars) == 6  # the top three classes of each
     assert loaded == 28  # the 28x28 picture the model received
+
+
+def test_the_page_warns_when_a_picture_is_not_a_garment(
+    mlp_folder, fashion_train, fashion_test, tmp_path
+):
+    """A model with a novelty detector: the page shows its warning on
+    scikit-learn's sample photo of a temple, not on a garment."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from sklearn.datasets import load_sample_image
+
+    from skfashion import save_model
+    from skfashion.novelty import NoveltyDetector
+
+    pipe, _ = mlp_folder
+    # the tiny model's logits do not tell the temple apart; its features do
+    detector = NoveltyDetector(pipe, method="mahalanobis", random_state=0)
+    detector.fit(fashion_train.data[:5000])
+    folder = tmp_path / "model"
+    folder.mkdir()
+    save_model(pipe, folder / "model.safetensors", detector=detector)
+    garment = photo(fashion_test, 0, tmp_path / "garment.jpg")
+    assert detector.predict(preprocess_image(garment)[None])[0] == 1
+    temple = tmp_path / "temple.jpg"
+    Image.fromarray(load_sample_image("china.jpg")).save(temple)
+    with serving(folder) as (proc, url, _):
+        driver = browser(tmp_path / "profile")
+        try:
+            driver.get(url + "/")
+            chooser = driver.find_element(By.ID, "files")
+            chooser.send_keys(f"{garment}\n{temple}")
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".result")) == 2)
+            shown = [
+                (
+                    r.find_element(By.CSS_SELECTOR, ".file").text,
+                    r.find_element(By.CSS_SELECTOR, ".warning").is_displayed(),
+                    r.find_element(By.CSS_SELECTOR, ".warning").text,
+                )
+                for r in driver.find_elements(By.CSS_SELECTOR, ".result")
+            ]
+        finally:
+            driver.quit()
+    assert [(name, visible) for name, visible, _ in shown] == [
+        ("garment.jpg", False),
+        ("temple.jpg", True),
+    ]
+    assert shown[1][2].startswith("Not a garment?") and "threshold" in shown[1][2]

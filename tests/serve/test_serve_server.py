@@ -78,9 +78,7 @@ def test_storm_of_bad_requests(mlp_folder, fashion_test):
     X = fashion_test.data[:8]
     labels = pipe.predict(X).tolist()
     chunked = ("POST", INFER, {"content": _chunked})
-    bad = [b[1:] for b in BAD] + [
-        (chunked, 413, "for the images one request may hold")
-    ]
+    bad = [b[1:] for b in BAD] + [(chunked, 413, "for the images one request may hold")]
     with serving(folder, "--max-upload-mb", "1") as (proc, url, _):
 
         def client(k):

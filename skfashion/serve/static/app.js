@@ -1,6 +1,7 @@
 "use strict";
 // The page of `skfashion serve`: send the chosen photos to /predict and show,
-// for each, the photo, the 28x28 picture the model received and its top classes.
+// for each, the photo, the 28x28 picture the model received and its top classes,
+// with a warning when the model's novelty detector says it is not a garment.
 const input = document.getElementById("files");
 const drop = document.getElementById("drop");
 const statusLine = document.getElementById("status");
@@ -19,6 +20,14 @@ function shown(file, prediction) {
   item.querySelector(".view").src = prediction.view;
   item.querySelector(".label").textContent = prediction.label;
   item.querySelector(".file").textContent = file.name;
+  if (prediction.garment === false) {  // the model's novelty detector says so
+    const warning = item.querySelector(".warning");
+    warning.textContent = "Not a garment? This picture is unlike the garments the model " +
+      "knows (score " + prediction.garment_score.toFixed(2) + ", below its threshold " +
+      prediction.garment_threshold.toFixed(2) + "): the classes below are a guess.";
+    warning.hidden = false;
+    item.querySelector(".result").classList.add("stranger");
+  }
   const list = item.querySelector(".top");
   for (const guess of prediction.top) {
     const row = document.createElement("li");
