@@ -12,22 +12,29 @@ images and the test images upside down (near out-of-distribution): AUROC and
 FPR at 95 % TPR, and the share of test images accepted; accuracy on the
 mixed Fashion-MNIST-C (one random corruption and severity per test image,
 seed 0) per corruption, and the selective accuracy (the answers the model is
-surest of) at 90 % and 80 % coverage. ``--quick``: 6,000 training images,
-2 epochs, one seed.
+surest of) at 90 % and 80 % coverage. Each seed trains two variants
+(``VARIANTS``): the default model (``plain``) and the same with
+:class:`~skfashion.callbacks.RobustAugmentation` (``robust``). ``--quick``:
+6,000 training images, 2 epochs, one seed.
 
-Writes ``shift.json``; ``python -m benchmarks [--full] shift``.
+Writes ``shift.json`` after each fit; a fit already there (same seed,
+variant, size and CPU) is not run again, so the fits (about 20 minutes each
+on a 2-core CPU) can be spread over sessions. ``python -m benchmarks
+[--full] shift``.
 """
 
 import json
 import time
 from pathlib import Path
 
-from skfashion.utils import cpu_detail
+from skfashion.utils import atomic_write, cpu_detail
 
 from ._common import machine
 
 OWN_JSON = True
 SEEDS = (0, 1, 2)
+#: each variant's extra FastFashionCNN parameters (a callback by its name)
+VARIANTS = {"plain": {}, "robust": {"callbacks": ["RobustAugmentation"]}}
 
 
 def _sets(test):
@@ -41,10 +48,10 @@ def _sets(test):
     return sets
 
 
-def fit_one(seed, quick, data, save=None):
+def fit_one(seed, quick, data, save=None, variant="plain"):
     from sklearn.pipeline import make_pipeline
 
-    from skfashion import FastFashionCNN, PixelScaler
+    from skfashion import FastFashionCNN, PixelScaler, callbacks
     from skfashion.evaluation import detection_scores, selective_accuracy
     from skfashion.novelty import METHODS, NoveltyDetector
 
@@ -53,10 +60,16 @@ def fit_one(seed, quick, data, save=None):
     params = {"random_state": seed, "verbose": 0}
     if quick:
         params["max_epochs"] = 2
+    for key, value in VARIANTS[variant].items():
+        params[key] = [getattr(callbacks, name)() for name in value]
     model = make_pipeline(PixelScaler(), FastFashionCNN(**params))
     start = time.perf_counter()
     model.fit(train.data[5000 : 5000 + n], train.target[5000 : 5000 + n])
-    result = {"seed": seed, "train_s": round(time.perf_counter() - start, 1)}
+    result = {
+        "seed": seed,
+        "variant": variant,
+        "train_s": round(time.perf_counter() - start, 1),
+    }
     proba = model.predict_proba(test.data)
     result["clean_acc"] = float((proba.argmax(axis=1) == test.target).mean())
     for coverage in (0.9, 0.8):
@@ -112,30 +125,54 @@ def run(quick=True, out="benchmarks/results"):
     }
     path = Path(out) / "shift.json"
     path.parent.mkdir(parents=True, exist_ok=True)
+    done = _done(path, record)
+    record["fits"] = list(done.values())
     rows = []
     for seed in SEEDS[:1] if quick else SEEDS:
-        fit = fit_one(seed, quick, data)
-        record["fits"].append(fit)
-        path.write_text(json.dumps(record, indent=2))
-        for method, row in fit["detectors"].items():
-            rows.append(
-                {
-                    "seed": seed,
-                    "method": method,
-                    "clean_acc": round(fit["clean_acc"], 4),
-                    "mixed_acc": round(fit["mixed_acc"], 4),
-                    "sel90": round(fit["selective_acc_90"], 4),
-                    "accepted_test": round(row["accepted_test"], 3),
-                    **{
-                        f"{name}_auroc": round(v["auroc"], 3)
-                        for name, v in row.items()
-                        if isinstance(v, dict)
-                    },
-                    **{
-                        f"{name}_fpr95": round(v["fpr_at_tpr"], 3)
-                        for name, v in row.items()
-                        if isinstance(v, dict)
-                    },
-                }
-            )
+        for variant in VARIANTS:
+            fit = done.get((seed, variant))
+            if fit is None:
+                fit = fit_one(seed, quick, data, variant=variant)
+                record["fits"].append(fit)
+                with atomic_write(path) as tmp:
+                    tmp.write_text(json.dumps(record, indent=2))
+            rows.extend(_rows(fit))
+    return rows
+
+
+def _done(path, record):
+    """The fits already in ``path`` of this size and CPU, by (seed, variant)."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if old.get("cpu") != record["cpu"] or old.get("quick") != record["quick"]:
+        return {}
+    return {(f["seed"], f.get("variant", "plain")): f for f in old.get("fits", [])}
+
+
+def _rows(fit):
+    rows = []
+    for method, row in fit["detectors"].items():
+        rows.append(
+            {
+                "seed": fit["seed"],
+                "variant": fit.get("variant", "plain"),
+                "method": method,
+                "clean_acc": round(fit["clean_acc"], 4),
+                "mixed_acc": round(fit["mixed_acc"], 4),
+                "sel90": round(fit["selective_acc_90"], 4),
+                "accepted_test": round(row["accepted_test"], 3),
+                **{
+                    f"{name}_auroc": round(v["auroc"], 3)
+                    for name, v in row.items()
+                    if isinstance(v, dict)
+                },
+                **{
+                    f"{name}_fpr95": round(v["fpr_at_tpr"], 3)
+                    for name, v in row.items()
+                    if isinstance(v, dict)
+                },
+            }
+        )
     return rows

@@ -5,10 +5,12 @@ the defaults they need (``BatchAccuracy``, ``L2Gradient``,
 ``AdaptiveThreads``, ``ReuseFreedMemory``, ``ResumeCheckpoint``, ``ProgressBar``, and
 FastFashionCNN's ``TriangularLR``, ``Lookahead`` and ``PatchWhitening``), and
 any of them can be given to any classifier's ``callbacks`` parameter, e.g.
-``FashionMLP(callbacks=[OneCycle()])``. Model files name them by these
+``FashionMLP(callbacks=[OneCycle()])``; ``RobustAugmentation`` is
+opt-in. Model files name them by these
 public paths.
 """
 
+from ._augment import RobustAugmentation
 from ._lr_scheduler import OneCycle, TriangularLR
 from ._memory import ReuseFreedMemory
 from ._regularization import L2Gradient, dense_kernels, l2_penalty
@@ -26,6 +28,7 @@ __all__ = [
     "PatchWhitening",
     "ProgressBar",
     "ResumeCheckpoint",
+    "RobustAugmentation",
     "ReuseFreedMemory",
     "TriangularLR",
     "checkpoint_path",

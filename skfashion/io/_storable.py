@@ -78,6 +78,7 @@ STORABLE = {
             "ProgressBar",
             "ResumeCheckpoint",
             "ReuseFreedMemory",
+            "RobustAugmentation",
             "TriangularLR",
         ],
     ),
