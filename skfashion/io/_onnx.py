@@ -8,7 +8,9 @@ converter anywhere and are written here as ONNX nodes: skfashion's
 softmax of the logits, with label smoothing undone as ``predict_proba`` does
 (``probabilities``), and the class of the largest one
 looked up in the classes given to ``fit`` (``label``), the two outputs
-scikit-learn classifiers have under ``skl2onnx``.
+scikit-learn classifiers have under ``skl2onnx``; with a novelty detector,
+its score (``garment_score``: the log-sum-exp of the logits, or the largest
+probability).
 
 The ONNX packages (``onnx``, ``onnxscript``, ``onnxruntime``, ``skl2onnx``)
 are the ``onnx`` extra; they are imported when :func:`export_onnx` is
@@ -247,10 +249,70 @@ def _probabilities(clf):
     ]
 
 
-def _head(clf, opset):
+#: the novelty scores a graph can compute from its logits and probabilities
+ONNX_METHODS = ("energy", "msp")
+
+
+def _check_detector(detector, clf):
+    """The fitted ``detector``'s method, checked to be over ``clf`` and to
+    be one a graph computes; None without a detector."""
+    if detector is None:
+        return None
+    from sklearn.frozen import FrozenEstimator
+
+    from ..novelty import NoveltyDetector
+
+    if not isinstance(detector, NoveltyDetector):
+        raise TypeError(
+            "export_onnx's detector must be a fitted skfashion.novelty."
+            f"NoveltyDetector, got {type(detector).__name__}."
+        )
+    check_is_fitted(detector, "offset_")
+    over = detector.estimator
+    if isinstance(over, FrozenEstimator):
+        over = over.estimator
+    if split_pipeline(over)[1] is not clf:
+        raise ValueError(
+            "export_onnx's detector is fitted over another classifier than the "
+            "model exported: fit it on this model (NoveltyDetector(model))."
+        )
+    if detector.method not in ONNX_METHODS:
+        raise ValueError(
+            f"export_onnx writes the garment score of the methods "
+            f"{', '.join(map(repr, ONNX_METHODS))} as ONNX nodes, not "
+            f"method={detector.method!r} (it needs the network's penultimate "
+            "features, which the graph does not give). Export with "
+            "NoveltyDetector(model, method='energy') or without a detector."
+        )
+    return detector.method
+
+
+def _score_nodes(method):
+    """logits or probabilities -> ``garment_score`` [batch]: what
+    ``NoveltyDetector.score_samples`` computes (in float32)."""
+    from onnx import helper, numpy_helper
+
+    axis = helper.make_node(
+        "Constant",
+        [],
+        ["score_axis"],
+        value=numpy_helper.from_array(np.asarray([1], np.int64), "score_axis"),
+    )
+    if method == "energy":
+        op, source = "ReduceLogSumExp", "logits"
+    else:
+        op, source = "ReduceMax", "probabilities"
+    return [
+        axis,
+        helper.make_node(op, [source, "score_axis"], ["garment_score"], keepdims=0),
+    ]
+
+
+def _head(clf, opset, method=None):
     """logits -> ``probabilities`` (``_probabilities``) and ``label`` (the
-    class of the largest logit, as given to ``fit``). Written by hand: no
-    converter knows a skorch network's classes."""
+    class of the largest logit, as given to ``fit``), and with a novelty
+    ``method`` its ``garment_score``. Written by hand: no converter knows a
+    skorch network's classes."""
     from onnx import TensorProto, helper, numpy_helper
 
     classes = np.asarray(clf.classes_)
@@ -273,22 +335,28 @@ def _head(clf, opset):
         helper.make_node("ArgMax", ["logits"], ["index"], axis=1, keepdims=0),
         helper.make_node("Gather", ["classes", "index"], ["label"], axis=0),
     ]
+    outputs = [
+        helper.make_tensor_value_info("label", label_type, [None]),
+        helper.make_tensor_value_info(
+            "probabilities", TensorProto.FLOAT, [None, len(classes)]
+        ),
+    ]
+    if method is not None:
+        nodes += _score_nodes(method)
+        outputs.append(
+            helper.make_tensor_value_info("garment_score", TensorProto.FLOAT, [None])
+        )
     graph = helper.make_graph(
         nodes,
         "head",
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [None, None])],
-        [
-            helper.make_tensor_value_info("label", label_type, [None]),
-            helper.make_tensor_value_info(
-                "probabilities", TensorProto.FLOAT, [None, len(classes)]
-            ),
-        ],
+        outputs,
         [table],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
-def _metadata(clf, calibration=None):
+def _metadata(clf, calibration=None, detector=None):
     from .._version import __version__
 
     history = clf.history_
@@ -310,10 +378,20 @@ def _metadata(clf, calibration=None):
         "input_max": str(getattr(clf, "input_max_", "")),
         "precision": "float32" if calibration is None else "int8",
         "calibration_images": "" if calibration is None else str(len(calibration)),
+        **(
+            {}
+            if detector is None
+            else {
+                "novelty_method": detector.method,
+                "garment_score_threshold": repr(float(detector.offset_)),
+            }
+        ),
     }
 
 
-def export_onnx(model, path, *, opset=None, quantize=None, calibration=None):
+def export_onnx(
+    model, path, *, opset=None, quantize=None, calibration=None, detector=None
+):
     """Export a fitted classifier or pipeline as one ONNX file.
 
     The graph takes ``input``, a tensor of shape ``[batch, n_features]``
@@ -326,6 +404,13 @@ def export_onnx(model, path, *, opset=None, quantize=None, calibration=None):
     float32. The graph's metadata holds the skfashion version, the estimator,
     the classes, the last epoch's training (and validation) accuracy and the
     precision.
+
+    With a ``detector`` (a :class:`~skfashion.novelty.NoveltyDetector`
+    fitted over ``model``, method ``"energy"`` or ``"msp"``) the graph gives
+    a third output, ``garment_score`` (``[batch]``, float32: its
+    ``score_samples``), and its metadata the ``novelty_method`` and the
+    ``garment_score_threshold`` (its ``offset_``; a picture scoring below it
+    is not a garment): a deployment with onnxruntime alone keeps the check.
 
     ``quantize="int8"`` writes the same graph statically quantized
     (onnxruntime's tooling, QDQ form): the convolutions and matrix products
@@ -353,14 +438,20 @@ def export_onnx(model, path, *, opset=None, quantize=None, calibration=None):
         With ``quantize="int8"``: images as the model takes them (0-255
         pixels for a pipeline starting with :class:`PixelScaler`) on which
         the activations' ranges are measured.
+    detector : NoveltyDetector, default=None
+        A novelty detector fitted over ``model`` (``method="energy"`` or
+        ``"msp"``), whose score the graph gives as ``garment_score``.
 
     Raises
     ------
     NotFittedError
         If the model is not fitted.
     ValueError
-        If a step cannot be converted (named in the message), or
-        ``quantize`` or ``calibration`` is not as described.
+        If a step cannot be converted (named in the message), ``quantize``
+        or ``calibration`` is not as described, or the detector is over
+        another classifier or of a method the graph cannot compute.
+    TypeError
+        If ``detector`` is not a NoveltyDetector.
     FileNotFoundError
         If the folder of ``path`` does not exist.
 
@@ -391,9 +482,10 @@ def export_onnx(model, path, *, opset=None, quantize=None, calibration=None):
     opset = DEFAULT_OPSET if opset is None else int(opset)
     n_features = steps[0][1].n_features_in_ if steps else clf.n_features_in_
     calibration = check_calibration(quantize, calibration, n_features)
+    method = _check_detector(detector, clf)
     network = _network(clf, clf.n_features_in_, opset)
     pre, _ = _preprocessing(steps, n_features, opset)
-    head = _head(clf, opset)
+    head = _head(clf, opset, method)
     for part in (pre, head):  # compose joins models of one IR version
         if part is not None:
             part.ir_version = network.ir_version
@@ -409,7 +501,7 @@ def export_onnx(model, path, *, opset=None, quantize=None, calibration=None):
     _one_opset_per_domain(graph)
     if calibration is not None:
         graph = quantize_int8(graph, calibration)
-    onnx.helper.set_model_props(graph, _metadata(clf, calibration))
+    onnx.helper.set_model_props(graph, _metadata(clf, calibration, detector))
     graph.producer_name = "skfashion"
     onnx.checker.check_model(graph, full_check=True)
     with atomic_write(path) as tmp:

@@ -22,7 +22,8 @@ class OnnxModel:
 
     It has the ``classes_`` and ``predict_proba`` of the classifier it was
     exported from, and takes rows of 0-255 pixels whatever the graph's
-    input type.
+    input type. A graph exported with a novelty detector also gives its
+    ``garment_score`` (:meth:`garment_detector`).
 
     Parameters
     ----------
@@ -39,6 +40,9 @@ class OnnxModel:
         The class labels, from the graph's metadata.
     n_features_in_ : int or None
         The pixels a row holds (``None`` if the graph does not say).
+    novelty_method : str or None
+        The novelty score the graph gives as ``garment_score`` (``None``:
+        none).
 
     Examples
     --------
@@ -75,9 +79,32 @@ class OnnxModel:
         self.n_features_in_ = expected if isinstance(expected, int) else None
         # a bare classifier trained on [0, 1] gets the pixels scaled to it
         self._scale = float(meta.get("input_max") or 255) <= 1.0
+        outputs = {o.name for o in self._session.get_outputs()}
+        self.novelty_method, self._threshold = None, None
+        if "garment_score" in outputs:
+            try:
+                self._threshold = float(meta["garment_score_threshold"])
+            except (KeyError, ValueError):
+                raise ValueError(
+                    f"{path}: the graph gives a garment_score but its metadata "
+                    "has no valid garment_score_threshold"
+                ) from None
+            self.novelty_method = meta.get("novelty_method", "")
+
+    def garment_detector(self):
+        """The graph's novelty check as a detector :class:`Predictor` takes
+        (``method``, ``offset_`` and ``score_samples`` from the graph), or
+        None if the graph gives no ``garment_score``."""
+        if self.novelty_method is None:
+            return None
+        return _OnnxScores(self)
 
     def predict_proba(self, X):
         """Class probabilities for rows of 0-255 pixels."""
+        return self.run(X, ["probabilities"])[0]
+
+    def run(self, X, outputs):
+        """The graph's ``outputs`` (names) for rows of 0-255 pixels."""
         X = np.asarray(X)
         expected = self.n_features_in_
         if expected is not None and X.shape[-1] != expected:
@@ -89,7 +116,20 @@ class OnnxModel:
             X = X.astype(np.uint8)
         else:
             X = X.astype(np.float32) / (255.0 if self._scale else 1.0)
-        return self._session.run(["probabilities"], {self._input.name: X})[0]
+        return self._session.run(list(outputs), {self._input.name: X})
+
+
+class _OnnxScores:
+    """An exported graph's ``garment_score``, in a NoveltyDetector's
+    terms."""
+
+    def __init__(self, model):
+        self.estimator = model
+        self.method = model.novelty_method
+        self.offset_ = model._threshold
+
+    def score_samples(self, X):
+        return self.estimator.run(X, ["garment_score"])[0].astype(np.float64)
 
 
 class Predictor:
@@ -200,6 +240,9 @@ class Predictor:
         >>> Predictor(model).answer(np.zeros((3, 784))).shape
         (3, 2)
         """
+        if isinstance(self.detector, _OnnxScores):  # one run of the graph
+            proba, scores = self.model.run(X, ["probabilities", "garment_score"])
+            return np.column_stack([proba, scores]).astype(np.float32)
         proba = self.predict_proba(X)
         if self.detector is None:
             return proba
@@ -361,6 +404,7 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
         model, detector = load_with_detector(path)
     elif path.suffix.lower() == ".onnx":
         model = OnnxModel(path, spinning=spinning)
+        detector = model.garment_detector()
     elif path.suffix.lower() in PICKLE_SUFFIXES:
         model = _load_pickle(path, warn, allow_pickle)
     else:

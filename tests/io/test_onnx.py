@@ -335,3 +335,90 @@ def test_predict_command_runs_an_int8_graph(
     labels = [line["predictions"][0]["label"] for line in lines]
     expected = [CLASS_NAMES[c] for c in pipe.predict(fashion_test.data[:5])]
     assert np.mean(np.array(labels) == np.array(expected)) >= 0.8
+
+
+@pytest.mark.parametrize("method", ["energy", "msp"])
+@pytest.mark.parametrize("name, pipeline", CASES, ids=CASE_IDS)
+def test_graph_gives_the_detectors_garment_score(name, pipeline, method, tmp_path):
+    from skfashion.io import load_predictor
+    from skfashion.novelty import NoveltyDetector
+
+    X, y = blobs(pixels=pipeline)
+    model = make(name, pipeline=pipeline, precision="float32").fit(X, y)
+    detector = NoveltyDetector(model, method=method).fit(X)
+    path = tmp_path / "model.onnx"
+    export_onnx(model, path, detector=detector)
+    session = _session(path)
+    names = [o.name for o in session.get_outputs()]
+    assert names == ["label", "probabilities", "garment_score"]
+    strangers = np.full_like(X[:20], X.max())  # constant images
+    batch = np.concatenate([X, strangers])
+    label, _, score = session.run(None, {"input": batch})
+    assert score.shape == (len(batch),) and score.dtype == np.float32
+    np.testing.assert_array_equal(label, model.predict(batch))
+    # the float32 graph's log-sum-exp or largest probability of the logits
+    expected = detector.score_samples(batch)
+    np.testing.assert_allclose(score, expected, rtol=1e-4, atol=1e-4)
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["novelty_method"] == method
+    assert float(meta["garment_score_threshold"]) == detector.offset_
+    # onnxruntime alone keeps the check: the predictor reads it from the graph
+    predictor = load_predictor(path)
+    assert predictor.detector.method == method
+    assert predictor.detector.offset_ == detector.offset_
+    rows = batch.astype(np.float32) * (1 if pipeline else 255)  # 0-255 pixels
+    scores, accepted = predictor.garment(rows)
+    np.testing.assert_allclose(scores, score, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(accepted, score >= detector.offset_)
+    answer = predictor.answer(rows)
+    assert answer.shape == (len(batch), len(model.classes_) + 1)
+    np.testing.assert_allclose(answer[:, -1], score, rtol=1e-6, atol=1e-6)
+
+
+def test_graph_without_a_detector_has_no_score(tmp_path):
+    from skfashion.io import load_predictor
+
+    X, y = blobs(pixels=True)
+    model = make("mlp", pipeline=True).fit(X, y)
+    export_onnx(model, tmp_path / "m.onnx")
+    predictor = load_predictor(tmp_path / "m.onnx")
+    assert predictor.detector is None
+    assert predictor.answer(X).shape == (len(X), len(model.classes_))
+    meta = _session(tmp_path / "m.onnx").get_modelmeta().custom_metadata_map
+    assert "garment_score_threshold" not in meta
+
+
+def test_int8_graph_gives_the_garment_score_too(tmp_path):
+    from skfashion.novelty import NoveltyDetector
+
+    X, y = blobs(pixels=True)
+    model = make("cnn", pipeline=True, precision="float32").fit(X, y)
+    detector = NoveltyDetector(model).fit(X)
+    path = tmp_path / "m.onnx"
+    export_onnx(model, path, quantize="int8", calibration=X, detector=detector)
+    _, _, score = _session(path).run(None, {"input": X})
+    # int8 logits: near the float scores, not equal
+    assert np.corrcoef(score, detector.score_samples(X))[0, 1] > 0.9
+
+
+def test_detectors_the_graph_cannot_carry_are_refused(tmp_path):
+    from skfashion.novelty import NoveltyDetector
+
+    X, y = blobs(pixels=True)
+    model = make("mlp", pipeline=True).fit(X, y)
+    other = make("mlp", pipeline=True, random_state=1).fit(X, y)
+    path = tmp_path / "m.onnx"
+    cases = [
+        (
+            NoveltyDetector(model, method="mahalanobis", random_state=0).fit(X),
+            ValueError,
+            "not method='mahalanobis'",
+        ),
+        (NoveltyDetector(other).fit(X), ValueError, "another classifier"),
+        (NoveltyDetector(model), NotFittedError, "NoveltyDetector"),
+        ("energy", TypeError, "must be a fitted skfashion.novelty"),
+    ]
+    for detector, error, message in cases:
+        with pytest.raises(error, match=message):
+            export_onnx(model, path, detector=detector)
+        assert not path.exists()
