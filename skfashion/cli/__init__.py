@@ -4,11 +4,11 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import _data, _predict, _serve, report, tune
+from . import _data, _export, _predict, _serve, report, tune
 
 __all__ = ["main"]
 
-_COMMANDS = [_data, report, tune, _predict, _serve]
+_COMMANDS = [_data, report, tune, _predict, _serve, _export]
 
 
 class _Parser(argparse.ArgumentParser):
