@@ -224,8 +224,26 @@ def add_parser(sub):
             flag, type=kind, default=default, metavar=metavar, help=text
         )
     p.add_argument("--access-log", action="store_true", help="log every request")
+    _add_engine_arguments(p)
     p.set_defaults(run=run)
     return p
+
+
+def _add_engine_arguments(p):
+    p.add_argument(
+        "--engine",
+        choices=("skfashion", "kserve"),
+        default="skfashion",
+        help="the server: skfashion's own (default), or KServe's ModelServer "
+        "(the kserve extra: v2 over REST on --port and gRPC on --grpc-port, "
+        "on every interface, without the page, /predict, the token or the limits)",
+    )
+    p.add_argument(
+        "--grpc-port",
+        type=int,
+        default=8081,
+        help="with --engine kserve: the gRPC port (default: 8081)",
+    )
 
 
 def _say(message):
@@ -252,6 +270,8 @@ def _bind(host, port):
 
 
 def run(args, parser):
+    if args.engine == "kserve":
+        return _run_kserve(args)
     config = ServeConfig.from_args(args)
     try:
         import uvicorn  # noqa: F401
@@ -345,5 +365,65 @@ def _serve(app, sock, url, config):
     server = _server(server_config, lambda: _started(url, config.app["name"]))
     with sock:
         server.run(sockets=[sock])
+    _say("stopped")
+    return 0
+
+
+def _kserve_problem(args):
+    """What ``--engine kserve`` cannot do with these arguments, or None."""
+    if args.token is not None:
+        return (
+            "--engine kserve has no token: KServe leaves authentication to the "
+            f"cluster's ingress (unset --token and ${TOKEN_VARIABLE})"
+        )
+    for name, port in (("--port", args.port), ("--grpc-port", args.grpc_port)):
+        if not 1 <= port <= 65535:
+            return f"{name} must be in [1, 65535] with --engine kserve, got {port}"
+    if args.port == args.grpc_port:
+        return "--port and --grpc-port must differ"
+    return None
+
+
+def _run_kserve(args):
+    """``--engine kserve``: the model in KServe's own ModelServer."""
+    problem = _kserve_problem(args)
+    if problem:
+        return _error(problem)
+    from skfashion.io import load_predictor
+
+    try:
+        predictor = load_predictor(
+            args.model,
+            allow_pickle=args.allow_pickle,
+            warn=lambda m: _say(f"warning: {m}"),
+            spinning=False,
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    argv = sys.argv
+    sys.argv = argv[:1]  # kserve reads its own flags from sys.argv on import
+    try:
+        from kserve import ModelServer
+
+        from skfashion.serve import KServeModel
+    except ImportError as exc:
+        return _error(f'{exc.name or exc}: pip install "skfashion[kserve]"')
+    finally:
+        sys.argv = argv
+    model = KServeModel(args.name, predictor, max_images=args.max_images)
+    _say(f"serving {args.model} as {args.name!r}: {predictor.describe()}")
+    _say(
+        f"KServe's ModelServer listens on every interface: v2 REST on port "
+        f"{args.port} (/v2/models/{args.name}/infer), gRPC on port "
+        f"{args.grpc_port}; Ctrl-C or SIGTERM stops"
+    )
+    server = ModelServer(
+        http_port=args.port,
+        grpc_port=args.grpc_port,
+        enable_docs_url=False,
+        enable_latency_logging=False,
+        grace_period=10,
+    )
+    server.start([model])
     _say("stopped")
     return 0

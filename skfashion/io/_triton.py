@@ -64,6 +64,22 @@ def _config(graph, name, max_batch_size, queue_delay_us):
     )
 
 
+def _check_arguments(name, max_batch_size, queue_delay_us):
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            "export_triton's name must be letters, digits, '_', '.' and '-' "
+            f"(not starting with '.' or '-'); got {name!r}."
+        )
+    for key, value, low in (
+        ("max_batch_size", max_batch_size, 1),
+        ("queue_delay_us", queue_delay_us, 0),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(
+                f"export_triton's {key} must be an int >= {low}; got {value!r}."
+            )
+
+
 def export_triton(
     model,
     repository,
@@ -142,19 +158,7 @@ def export_triton(
     """
     import onnx
 
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(
-            "export_triton's name must be letters, digits, '_', '.' and '-' "
-            f"(not starting with '.' or '-'); got {name!r}."
-        )
-    for key, value, low in (
-        ("max_batch_size", max_batch_size, 1),
-        ("queue_delay_us", queue_delay_us, 0),
-    ):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ValueError(
-                f"export_triton's {key} must be an int >= {low}; got {value!r}."
-            )
+    _check_arguments(name, max_batch_size, queue_delay_us)
     repository = Path(repository)
     folder = repository / name
     if folder.exists():

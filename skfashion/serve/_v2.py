@@ -16,6 +16,9 @@ __all__ = [
     "infer_response",
     "loads",
     "model_metadata",
+    "check_pixels",
+    "output_names",
+    "parse_decoded",
     "parse_infer",
     "server_metadata",
 ]
@@ -194,6 +197,12 @@ def _values(tensor, datatype, shape, tail=None):
                 f"lists of {shape[1]}), got a list of {len(data)}",
             )
         data = _from_json(data, datatype)
+    return check_pixels(data, datatype, shape)
+
+
+def check_pixels(data, datatype, shape):
+    """A tensor's values (any array) as checked rows of pixels: numbers of
+    the ``shape`` and in [0, 255], whole for an integer ``datatype``."""
     if data.dtype.kind not in "iuf":
         raise ClientError(400, "'data' must hold numbers only")
     if data.size != shape[0] * shape[1]:
@@ -245,6 +254,27 @@ def parse_infer(body, served, max_images, header_length=None):
         raise ClientError(400, "the body must be a JSON object with 'inputs'")
     tensor, datatype, shape = _tensor(request, served, max_images)
     X = _values(tensor, datatype, shape, tail)
+    return _request_id(request), X, output_names(request, served)
+
+
+def parse_decoded(request, served, max_images, values):
+    """A request another server decoded (KServe's: ``request`` as the JSON's
+    ``inputs`` and ``outputs`` without the data, ``values()`` the input's
+    array) -> (images as rows, outputs asked for): the checks of
+    :func:`parse_infer`, the same errors."""
+    _, datatype, shape = _tensor(request, served, max_images)
+    try:
+        data = np.asarray(values())
+    except (ValueError, TypeError) as exc:
+        raise ClientError(400, f"the input's data cannot be read ({exc})") from None
+    return check_pixels(data.reshape(-1), datatype, shape), output_names(
+        request, served
+    )
+
+
+def output_names(request, served):
+    """The outputs a request asks for (by default ``label`` and
+    ``probabilities``), checked against what the model gives."""
     wanted = request.get("outputs") or [{"name": o} for o in OUTPUTS]
     if not isinstance(wanted, list) or not all(isinstance(o, dict) for o in wanted):
         raise ClientError(400, "'outputs' must be a list of {'name': ...} objects")
@@ -256,14 +286,18 @@ def parse_infer(body, served, max_images, header_length=None):
             400,
             f"unknown output {quoted(unknown[0])}: the model gives {', '.join(known)}",
         )
+    return names
+
+
+def _request_id(request):
     request_id = request.get("id")
     if not isinstance(request_id, str):
-        return None, X, names
+        return None
     try:
         request_id.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 not
         raise ClientError(400, "'id' is not a valid Unicode string") from None
-    return request_id, X, names
+    return request_id
 
 
 def infer_response(served, name, request_id, rows, outputs):
