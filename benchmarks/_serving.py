@@ -3,9 +3,12 @@ and the tests that talk to it over real sockets."""
 
 import contextlib
 import queue
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 
 STARTUP_S = 180  # a busy 2-core machine imports PyTorch slowly
 
@@ -74,3 +77,64 @@ def serving(model, *args):
             if line is None:
                 break
             printed.append(line)
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+@contextlib.contextmanager
+def serving_kserve(model, *args):
+    """Start ``skfashion serve --engine kserve`` on free ports; yield (the
+    process, its REST URL). Stopped (SIGTERM) afterwards."""
+    http_port, grpc_port = _free_ports(2)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skfashion.cli",
+            "serve",
+            "--engine",
+            "kserve",
+            "--model",
+            str(model),
+            "--port",
+            str(http_port),
+            "--grpc-port",
+            str(grpc_port),
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"serve --engine kserve exited ({proc.returncode})"
+                )
+            try:
+                with urllib.request.urlopen(url + "/v2/health/ready", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

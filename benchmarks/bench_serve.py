@@ -16,13 +16,19 @@ last is answered) sends a bounded number of requests after a warm-up:
   with one image (UINT8 JSON tensor) per request; requests per second, median
   and 99th-percentile latency;
 - ``inprocess_ips_64``: the same graph in onnxruntime in this process at
-  batch 64, images per second (the server's session settings).
+  batch 64, images per second (the server's session settings);
+- ``engines``: the per-model measurements for each engine --
+  ``skfashion`` (ours, also under ``models``) and ``kserve`` (``skfashion
+  serve --engine kserve``: KServe's ModelServer, the same graph, clients,
+  requests and keys; skipped without the kserve extra).
 
 Goals on 2 cores with 32 clients: FashionMLP and FastFashionCNN serve at
 least 50 % of ``health_rps``, FashionCNN at least 70 % of its
 ``inprocess_ips_64``; with 1 client the MLP's p99 is at most 10 ms.
 """
 
+import contextlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -38,7 +44,7 @@ from skfashion.neural_network import CLASSIFIERS
 from skfashion.utils import cpu_detail, cpu_name
 
 from ._common import machine
-from ._serving import serving
+from ._serving import serving, serving_kserve
 from .bench_onnx import _model
 
 OWN_JSON = True
@@ -111,11 +117,24 @@ def _inprocess_ips(path, X, repeats):
     return round(64 / float(np.median(times)), 1)
 
 
-def _serve_model(name, path, X, counts, folder):
+def _engine(engine, path):
+    """``(process, url)`` of a server of ``engine`` for the graph ``path``."""
+    if engine == "kserve":
+        return serving_kserve(path, "--max-images", "64")
+    return _ours(path)
+
+
+@contextlib.contextmanager
+def _ours(path):
+    with serving(path) as (proc, url, _):
+        yield proc, url
+
+
+def _serve_model(name, path, X, counts, folder, engine="skfashion"):
     n1, n_many = counts
     result = {"inprocess_ips_64": _inprocess_ips(path, X, 50)}
     result["clients"] = {}
-    with serving(path) as (_, url, _):
+    with _engine(engine, path) as (_, url):
         for clients in CLIENTS:
             n = n1 if clients == 1 else n_many
             result["clients"][str(clients)] = _load(
@@ -145,11 +164,17 @@ def run(quick=True, out="benchmarks/results"):
         record["health"] = health
         record["fastapi_route_rps"] = plain["rps"]
         record["models"] = {}
+        record["engines"] = {"skfashion": record["models"]}
+        engines = ["skfashion"]
+        if importlib.util.find_spec("kserve") is not None:
+            engines.append("kserve")
+            record["engines"]["kserve"] = {}
         for name in CLASSIFIERS:
             path = _export(name, X, y, tmp)
-            result = _serve_model(name, path, X, counts[name], tmp)
-            record["models"][name] = result
-            rows += _rows(name, result, record["health_rps"])
+            for engine in engines:
+                result = _serve_model(name, path, X, counts[name], tmp, engine)
+                record["engines"][engine][name] = result
+                rows += _rows(name, result, record["health_rps"], engine)
     path = Path(out) / "serve.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2))
@@ -167,9 +192,10 @@ def _export(name, X, y, folder):
     return path
 
 
-def _rows(name, result, health_rps):
+def _rows(name, result, health_rps, engine):
     return [
         {
+            "engine": engine,
             "model": name,
             "clients": clients,
             **{k: v for k, v in r.items() if k not in ("requests", "clients")},
@@ -216,4 +242,40 @@ def rst_table(record):
         "on the same machine.",
         "",
     ]
+    kserve = record.get("engines", {}).get("kserve")
+    if kserve:
+        lines += _engines_table(record["models"], kserve)
     return "\n".join(lines)
+
+
+def _engines_table(ours, kserve):
+    """Our engine beside KServe's, requests/s (p99 ms) per clients."""
+    lines = [
+        "The same graphs, clients and requests in KServe's ModelServer "
+        "(``skfashion serve --engine kserve``), beside ours:",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - model",
+        *(
+            f"     - {c} client{'s' if c > 1 else ''}: skfashion / KServe"
+            for c in CLIENTS
+        ),
+        "     - KServe, of skfashion (32 clients)",
+    ]
+    for name, theirs in kserve.items():
+        mine = ours[name]["clients"]
+        cells = [
+            f"{mine[str(c)]['rps']:,.0f} / {theirs['clients'][str(c)]['rps']:,.0f} "
+            f"req/s (p99 {mine[str(c)]['p99_ms']:.1f} / "
+            f"{theirs['clients'][str(c)]['p99_ms']:.1f} ms)"
+            for c in CLIENTS
+        ]
+        ratio = theirs["clients"]["32"]["rps"] / mine["32"]["rps"]
+        lines += [
+            f"   * - {name}",
+            *(f"     - {c}" for c in cells),
+            f"     - {ratio:.2f}x",
+        ]
+    return [*lines, ""]

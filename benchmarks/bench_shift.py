@@ -136,8 +136,76 @@ def run(quick=True, out="benchmarks/results"):
                 record["fits"].append(fit)
                 with atomic_write(path) as tmp:
                     tmp.write_text(json.dumps(record, indent=2))
+                path.with_suffix(".rst").write_text(rst_table(record))
             rows.extend(_rows(fit))
     return rows
+
+
+def _mean(fits, key):
+    values = [key(f) for f in fits]
+    return sum(values) / len(values)
+
+
+def rst_table(record):
+    """The docs' tables of a record (``shift.rst`` beside the JSON): each
+    variant's accuracies over its seeds, then the mixed accuracy per
+    corruption."""
+    by_variant = {
+        v: [f for f in record["fits"] if f.get("variant", "plain") == v]
+        for v in VARIANTS
+    }
+    by_variant = {v: fits for v, fits in by_variant.items() if fits}
+    seeds = {
+        v: ", ".join(str(f["seed"]) for f in fits) for v, fits in by_variant.items()
+    }
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - variant (seeds)",
+        "     - clean accuracy",
+        "     - mixed Fashion-MNIST-C",
+        "     - selective accuracy, 90 % coverage",
+        "     - energy vs digits: AUROC / FPR@95",
+        "     - best feature score vs digits: AUROC",
+    ]
+    for variant, fits in by_variant.items():
+
+        def digits(method, what, fits=fits):
+            return _mean(fits, lambda f: f["detectors"][method]["digits"][what])
+
+        best = max(("mahalanobis", "vim"), key=lambda m: digits(m, "auroc"))
+        lines += [
+            f"   * - {variant} ({seeds[variant]})",
+            f"     - {_mean(fits, lambda f: f['clean_acc']):.2%}",
+            f"     - {_mean(fits, lambda f: f['mixed_acc']):.2%}",
+            f"     - {_mean(fits, lambda f: f['selective_acc_90']):.2%}",
+            f"     - {digits('energy', 'auroc'):.3f} / "
+            f"{digits('energy', 'fpr_at_tpr'):.1%}",
+            f"     - {digits(best, 'auroc'):.3f} ({best})",
+        ]
+    corruptions = sorted(next(iter(by_variant.values()))[0]["mixed_acc_by_corruption"])
+    lines += [
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - corruption (mixed set)",
+        *(f"     - {v}" for v in by_variant),
+    ]
+    for name in corruptions:
+        lines.append(f"   * - ``{name}``")
+        for fits in by_variant.values():
+            acc = _mean(fits, lambda f, name=name: f["mixed_acc_by_corruption"][name])
+            lines.append(f"     - {acc:.1%}")
+    lines += [
+        "",
+        f"Measured on {record.get('cpu_detail', record['cpu'])} "
+        f"({record['machine'].get('cpu_cores')} cores), means over the seeds; "
+        "``python -m benchmarks --full shift``.",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _done(path, record):

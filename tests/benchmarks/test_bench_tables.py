@@ -1,0 +1,71 @@
+"""The tables bench_shift and bench_serve write for the docs say what their
+records say."""
+
+import pytest
+
+pytest.importorskip("skfashion")
+from benchmarks.bench_serve import rst_table as serve_table  # noqa: E402
+from benchmarks.bench_shift import rst_table as shift_table  # noqa: E402
+
+
+def _fit(seed, variant, clean, mixed, energy_auroc, vim_auroc):
+    def detector(auroc):
+        return {"digits": {"auroc": auroc, "fpr_at_tpr": 1 - auroc}}
+
+    return {
+        "seed": seed,
+        "variant": variant,
+        "clean_acc": clean,
+        "mixed_acc": mixed,
+        "selective_acc_90": clean + 0.03,
+        "mixed_acc_by_corruption": {"inverse": mixed / 2, "rotate": mixed},
+        "detectors": {
+            "msp": detector(0.9),
+            "energy": detector(energy_auroc),
+            "mahalanobis": detector(0.5),
+            "vim": detector(vim_auroc),
+        },
+    }
+
+
+def test_shift_table_averages_each_variant_over_its_seeds():
+    record = {
+        "cpu": "x",
+        "cpu_detail": "Some CPU, bfloat16",
+        "machine": {"cpu_cores": 2},
+        "fits": [
+            _fit(0, "plain", 0.94, 0.50, 0.99, 0.90),
+            _fit(0, "robust", 0.93, 0.84, 0.97, 0.99),
+            _fit(1, "plain", 0.96, 0.40, 0.97, 0.92),
+        ],
+    }
+    table = shift_table(record)
+    assert "   * - plain (0, 1)\n     - 95.00%\n     - 45.00%\n     - 98.00%" in table
+    assert "     - 0.980 / 2.0%\n     - 0.910 (vim)" in table
+    assert "   * - robust (0)\n     - 93.00%\n     - 84.00%" in table
+    assert "   * - ``inverse``\n     - 22.5%\n     - 42.0%" in table
+    assert "Some CPU, bfloat16 (2 cores)" in table
+
+
+def _clients(rps):
+    return {
+        str(c): {"rps": rps * c, "p50_ms": 1.0, "p99_ms": 2.0 * c} for c in (1, 8, 32)
+    }
+
+
+def test_serve_table_puts_kserve_beside_ours():
+    ours = {"mlp": {"inprocess_ips_64": 5000.0, "clients": _clients(100)}}
+    theirs = {"mlp": {"inprocess_ips_64": 5000.0, "clients": _clients(50)}}
+    record = {
+        "cpu": "x",
+        "machine": {"cpu_cores": 2},
+        "health_rps": 8000.0,
+        "fastapi_route_rps": 4000.0,
+        "models": ours,
+        "engines": {"skfashion": ours, "kserve": theirs},
+    }
+    table = serve_table(record)
+    assert "3,200 / 1,600 req/s (p99 64.0 / 64.0 ms)" in table
+    assert "     - 0.50x" in table
+    del record["engines"]["kserve"]
+    assert "KServe" not in serve_table(record)
