@@ -62,13 +62,7 @@ def serving(model, *args):
                 break
         yield proc, url, printed
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)
         while True:  # what it printed after startup
             try:
                 line = lines.get(timeout=5)
@@ -79,7 +73,20 @@ def serving(model, *args):
             printed.append(line)
 
 
-def _free_ports(n):
+def _stop(proc):
+    """SIGTERM, then SIGKILL after 60 s; wait for the process."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def free_ports(n):
+    """``n`` distinct loopback ports free now (for servers that need a
+    number, not port 0)."""
     sockets = [socket.socket() for _ in range(n)]
     try:
         for s in sockets:
@@ -94,7 +101,7 @@ def _free_ports(n):
 def serving_kserve(model, *args):
     """Start ``skfashion serve --engine kserve`` on free ports; yield (the
     process, its REST URL). Stopped (SIGTERM) afterwards."""
-    http_port, grpc_port = _free_ports(2)
+    http_port, grpc_port = free_ports(2)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -131,10 +138,4 @@ def serving_kserve(model, *args):
                 time.sleep(0.2)
         yield proc, url
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        _stop(proc)

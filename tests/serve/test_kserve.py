@@ -5,7 +5,6 @@ registered classifier."""
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,26 +20,17 @@ grpcclient = pytest.importorskip("tritonclient.grpc")
 from cases import NAMES, blobs, make  # noqa: E402
 from tritonclient.utils import InferenceServerException  # noqa: E402
 
+from benchmarks._serving import free_ports  # noqa: E402
+
 CLIENTS = {"rest": httpclient, "grpc": grpcclient}
 START_TIMEOUT = 120  # seconds: importing kserve on a busy 2-core machine
-
-
-def _free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 class Server:
     """``skfashion serve --engine kserve`` in a process of its own."""
 
     def __init__(self, model_path, log_path):
-        self.http_port, self.grpc_port = _free_ports(2)
+        self.http_port, self.grpc_port = free_ports(2)
         self.log_path = log_path
         self.log = open(log_path, "w")
         argv = [sys.executable, "-m", "skfashion.cli", "serve", "--engine", "kserve"]
