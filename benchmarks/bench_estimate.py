@@ -13,9 +13,9 @@ import time
 import numpy as np
 
 from skfashion import fetch_fashion_mnist
-from skfashion.cli._common import _run, _timing
+from skfashion.experiments import RunBuilder, _timing
 
-PIPELINES = _run.RunBuilder()  # the report's pipelines, device and precision "auto"
+PIPELINES = RunBuilder()  # the report's pipelines, device and precision "auto"
 
 N_BATCHES = {"quick": {"mlp": 300, "cnn": 60}, "full": {"mlp": 1700, "cnn": 300}}
 

@@ -24,7 +24,7 @@ ALLOWED = {
     "preprocessing": set(),  # plain scikit-learn
     "callbacks": {"utils"},
     "neural_network": {"_catalog", "callbacks", "modules", "utils"},
-    "evaluation": {"datasets", "utils"},
+    "evaluation": {"datasets", "novelty", "utils"},
     "tuning": set(),
     "io": {
         "_version",
@@ -36,16 +36,25 @@ ALLOWED = {
     },
     "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
     "novelty": {"utils"},  # scikit-learn's idiom over any fitted skorch net
-    "cli": {
+    # the report's and the tuning's protocols, from Python
+    "experiments": {
         "_catalog",
-        "_version",
         "callbacks",
         "datasets",
         "evaluation",
         "io",
         "neural_network",
-        "novelty",
         "preprocessing",
+        "tuning",
+        "utils",
+    },
+    # parse, call the public API, print: nothing else
+    "cli": {
+        "_catalog",
+        "_version",
+        "datasets",
+        "experiments",
+        "io",
         "serve",
         "tuning",
         "utils",
@@ -238,13 +247,78 @@ def test_private_names_stay_inside_their_package():
         ("from skfashion.datasets._fashion_mnist import FILES", None),
         ("from skfashion.datasets import _fashion_mnist as f", None),  # a module: ok
         ("from ..neural_network._validation import sample_weights", "skfashion.io._x"),
-        ("from skfashion.cli.report._experiment import train", None),
+        ("from skfashion.experiments._protocol import train", None),
+        ("from skfashion.experiments._run_report import _fit_here", None),
     ],
 )
 def test_private_crossings_are_found(source, module):
     """The rule fails on an injected violation, and only on one."""
     found = private_crossings(source, module)
     assert bool(found) == ("as f" not in source), found
+
+
+#: the package's light catalog and version, which ``--help`` reads
+CLI_LIGHT = {"skfashion._catalog", "skfashion._version"}
+#: still imports the library inside functions: the serving issue moves it
+CLI_LATE = {"skfashion.cli._serve"}
+
+
+def cli_private_imports(source, module, is_package=False):
+    """What a module of the command line takes from the library other than
+    a public name of a public package, at its top or inside a function
+    (where only ``CLI_LATE`` may import at all)."""
+    tree = ast.parse(source)
+    inner = {
+        id(node)
+        for f in ast.walk(tree)
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(f)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        one = ast.Module(body=[node], type_ignores=[])
+        imports = list(_from_imports(one, module, is_package))
+        if not imports:  # not skfashion's
+            continue
+        ((target, names, line),) = imports
+        if target.startswith("skfashion.cli") or target in CLI_LIGHT:
+            continue
+        private = any(p.startswith("_") for p in target.split("."))
+        if private or any(n.startswith("_") for n in names):
+            found.append(f"{line}: {', '.join(names)} from {target}")
+        elif id(node) in inner and module not in CLI_LATE:
+            found.append(f"{line}: {', '.join(names)} from {target}, in a function")
+    return found
+
+
+def test_the_command_line_takes_public_names_only():
+    found = []
+    for path in sorted((PACKAGE / "cli").rglob("*.py")):
+        module = _module_name(path)
+        is_package = path.name == "__init__.py"
+        problems = cli_private_imports(path.read_text(), module, is_package)
+        found += [f"{module}:{p}" for p in problems]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source, bad",
+    [
+        ("from ...experiments._report import Report", True),
+        ("from ...evaluation._shift import ShiftEvaluation", True),
+        ("from skfashion.experiments import _run_report", True),
+        ("def run():\n    from skfashion.io import load_model", True),
+        ("from skfashion import experiments", False),
+        ("from .._common import ArgumentError", False),
+        ("from ..._catalog import TITLES", False),
+    ],
+)
+def test_cli_private_imports_are_found(source, bad):
+    """The command line's rule fails on an injected violation, and only on one."""
+    found = cli_private_imports(source, "skfashion.cli.report._x")
+    assert bool(found) == bad, found
 
 
 def _functions():

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from ..datasets import CLASS_NAMES, fetch_fashion_mnist, locate_fashion_mnist
+from skfashion.datasets import CLASS_NAMES, fetch_fashion_mnist, locate_fashion_mnist
 
 HELP = "find, verify and download the Fashion-MNIST files"
 

@@ -2,10 +2,12 @@
 
 import sys
 
+from skfashion import io
+
 from ._common import add_model_argument
 
 HELP = "write a saved model as an NVIDIA Triton model repository"
-N_CALIBRATION = 500  # the last training images calibrate an int8 graph, as report's
+N_CALIBRATION = io.N_CALIBRATION
 
 
 def add_parser(sub):
@@ -43,10 +45,8 @@ def _error(message):
 
 
 def run(args, parser):
-    from skfashion.io import export_triton, load_predictor
-
     try:
-        predictor = load_predictor(
+        predictor = io.load_predictor(
             args.model,
             allow_pickle=args.allow_pickle,
             warn=lambda m: print(f"skfashion export: warning: {m}", file=sys.stderr),
@@ -60,21 +60,16 @@ def run(args, parser):
             "it was made from (the graph is rewritten with its config)"
         )
         return 2
-    detector = predictor.detector
-    if detector is not None and detector.method not in ("energy", "msp"):
-        print(
-            f"skfashion export: warning: the {detector.method!r} detector's score "
-            "cannot be computed in the graph: exported without garment_score",
-            file=sys.stderr,
-        )
-        detector = None
+    detector, reason = io.graph_detector(predictor.detector)
+    if reason:
+        print(f"skfashion export: warning: {reason}", file=sys.stderr)
     calibration = None
     if args.int8:
         calibration = _calibration(predictor, args.data_home)
         if calibration is None:
             return 2
     try:
-        folder = export_triton(
+        folder = io.export_triton(
             predictor.model,
             args.triton,
             name=args.name,
@@ -92,8 +87,6 @@ def run(args, parser):
 
 def _calibration(predictor, data_home):
     """The last training images, as the model takes them, or None."""
-    from skfashion import fetch_fashion_mnist
-
     if predictor.n_features != 784:
         _error(
             f"--int8 calibrates on Fashion-MNIST's 28x28 images; the model takes "
@@ -101,8 +94,7 @@ def _calibration(predictor, data_home):
         )
         return None
     try:
-        train = fetch_fashion_mnist(subset="train", data_home=data_home)
+        return io.calibration_images(data_home=data_home)
     except (OSError, ValueError) as exc:
         _error(f"--int8 needs the Fashion-MNIST training images: {exc}")
         return None
-    return train.data[-N_CALIBRATION:]

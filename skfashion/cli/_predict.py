@@ -4,6 +4,8 @@ import json
 import sys
 from dataclasses import dataclass
 
+from skfashion import io
+
 from ._common import add_model_argument
 
 HELP = "classify pictures (PNG, JPEG, ...) with a model saved by `report`"
@@ -41,10 +43,8 @@ def run(args, parser):
     if config.top < 1:
         _error("--top must be at least 1")
         return 2
-    from skfashion.io import load_predictor
-
     try:
-        predictor = load_predictor(
+        predictor = io.load_predictor(
             config.model,
             allow_pickle=config.allow_pickle,
             warn=lambda m: print(f"skfashion predict: warning: {m}", file=sys.stderr),

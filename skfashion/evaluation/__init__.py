@@ -6,7 +6,8 @@ matrices and mistakes, accuracy over seeds with its interval, McNemar's test
 between two classifiers, the most confused classes and the recall of each;
 how well a novelty score tells garments from the rest (AUROC, FPR at 95 %
 TPR); the accuracy of the answers a model is surest of (selective
-accuracy); and the report's own summaries of them
+accuracy); a model under shift (``evaluate_under_shift`` and its
+figures); and the report's own summaries of them
 (``temperature_calibration``, ``summarize_fits``, ``compare_models``), with
 what they say in words.
 """
@@ -19,6 +20,16 @@ from ._calibration import (
 from ._detection import detection_scores, fpr_at_tpr
 from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
 from ._selective import selective_accuracy, selective_curve
+from ._shift import (
+    SEVERITIES,
+    STRANGERS,
+    ShiftEvaluation,
+    evaluate_under_shift,
+    plot_novelty_scores,
+    plot_selective_curve,
+    plot_shift_accuracy,
+    shift_prediction_count,
+)
 from ._stats import confused_pairs, mcnemar, per_class_recall, seed_summary
 from ._summary import (
     compare_models,
@@ -29,10 +40,14 @@ from ._summary import (
 )
 
 __all__ = [
+    "SEVERITIES",
+    "STRANGERS",
+    "ShiftEvaluation",
     "calibration_bins",
     "compare_models",
     "confused_pairs",
     "detection_scores",
+    "evaluate_under_shift",
     "expected_calibration_error",
     "fpr_at_tpr",
     "mcnemar",
@@ -41,11 +56,15 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_mistakes",
+    "plot_novelty_scores",
     "plot_reliability",
+    "plot_selective_curve",
+    "plot_shift_accuracy",
     "recall_change_in_words",
     "seed_summary",
     "selective_accuracy",
     "selective_curve",
+    "shift_prediction_count",
     "summarize_fits",
     "temperature_calibration",
 ]

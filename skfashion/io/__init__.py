@@ -12,21 +12,36 @@ folder holding one) as a :class:`Predictor`: pictures in, named classes out,
 as ``skfashion predict`` and ``skfashion serve`` use a model.
 """
 
-from ._model_file import is_model_file, load_detector, load_model, save_model
-from ._onnx import export_onnx
-from ._predictor import OnnxModel, Predictor, load_predictor
-from ._storable import STORABLE
-from ._triton import export_triton
+import importlib
 
-__all__ = [
-    "STORABLE",
-    "OnnxModel",
-    "Predictor",
-    "export_onnx",
-    "export_triton",
-    "is_model_file",
-    "load_detector",
-    "load_model",
-    "load_predictor",
-    "save_model",
-]
+# imported when first used: the command line and a server of an ONNX graph
+# do not wait for PyTorch
+_MODULES = {
+    "N_CALIBRATION": "._policy",
+    "OnnxModel": "._predictor",
+    "Predictor": "._predictor",
+    "STORABLE": "._storable",
+    "calibration_images": "._policy",
+    "export_onnx": "._onnx",
+    "export_triton": "._triton",
+    "graph_detector": "._policy",
+    "is_model_file": "._model_file",
+    "load_detector": "._model_file",
+    "load_model": "._model_file",
+    "load_predictor": "._predictor",
+    "save_model": "._model_file",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

@@ -18,7 +18,6 @@ pytest.importorskip("optuna_integration")
 
 from optuna.trial import TrialState  # noqa: E402
 
-from skfashion.cli.tune import _config  # noqa: E402
 from skfashion.tuning import PrunedCV, distributions, read_space  # noqa: E402
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -133,15 +132,6 @@ def test_budget_too_short_for_a_trial(fashion_train, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--budget" in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "t" / "report.md").exists()
-
-
-def test_parse_duration():
-    assert _config.parse_duration("15m") == 900
-    assert _config.parse_duration("1h30m") == 5400
-    assert _config.parse_duration("90s") == 90
-    assert _config.parse_duration("1.5h") == 5400
-    with pytest.raises(_config.ArgumentError):
-        _config.parse_duration("15 minutes please")
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml"])

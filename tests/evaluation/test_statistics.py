@@ -1,10 +1,8 @@
-"""The report's statistics and duration estimates, on numbers worked out by hand."""
+"""The report's statistics, on numbers worked out by hand."""
 
 import numpy as np
 import pytest
 
-from skfashion.cli import _common
-from skfashion.cli.report import _clock
 from skfashion.evaluation import (
     confused_pairs,
     mcnemar,
@@ -49,45 +47,6 @@ def test_confused_pairs_and_recall():
     assert confused_pairs(np.eye(3, dtype=int), ["a", "b", "c"]) == []
     assert len(confused_pairs(cm, ["a", "b", "c"], top=10)) == 2
     np.testing.assert_allclose(per_class_recall(cm), [0.8, 0.5, 0.9])
-
-
-def test_durations():
-    assert _common.format_duration(42) == "42 s"
-    assert _common.format_duration(600) == "10 min"
-    assert _common.format_duration(2 * 3600 + 5 * 60) == "2 h 05 min"
-
-
-def test_clock_follows_measured_speed(monkeypatch):
-
-    def job(name):
-        return _clock.Job(name, 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
-
-    now = [0.0]
-    monkeypatch.setattr(_clock.time, "perf_counter", lambda: now[0])
-    clock = _clock.Clock([job("mlp"), job("mlp"), job("cnn")])
-    assert clock.total_batches == 3 * 2 * 11
-    estimate = job("mlp").estimate  # 0.2 + 2 * (10 * 0.1 + 100 * 0.001) + 0.1
-    assert estimate == pytest.approx(2.5)
-    clock.start(0)
-    for _ in range(11):  # half of the first job, at twice the estimate
-        now[0] += 2 * estimate / 22
-        clock.tick()
-    assert clock.speed["mlp"] == pytest.approx(2.0)
-    # the rest of this job and the next mlp job at 2x, the cnn job as timed
-    assert clock.remaining() == pytest.approx(
-        2 * estimate / 2 + 2 * estimate + estimate
-    )
-
-
-def test_estimate_counts_the_images_measured_under_shift():
-    from skfashion.cli.report import _shift
-
-    plain = _clock.Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
-    n = _shift.shift_images(n_test=100, n_valid=100, quick=True)
-    # 75 sets of 20, the mixed set and its temperature, 4 detectors
-    assert n == 75 * 20 + 100 + 100 + 4 * (100 + 100 + 5 * 100)
-    first = _clock.Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001, shift_images=n)
-    assert first.estimate == pytest.approx(plain.estimate + n * 0.001)
 
 
 def test_recall_change_in_words():

@@ -4,6 +4,8 @@ line, ``--device`` and its check, ``--model``.
 Imports nothing heavy, so that ``--help`` stays quick.
 """
 
+from skfashion import utils
+
 __all__ = [
     "ArgumentError",
     "add_machine_arguments",
@@ -21,10 +23,8 @@ def check_device(device):
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise ArgumentError(f"--device must be auto, cpu or cuda, got {device}")
     if device != "auto":
-        from skfashion.utils import resolve_device
-
         try:
-            resolve_device(device)
+            utils.resolve_device(device)
         except ValueError as exc:
             raise ArgumentError(f"--device {device}: {exc}") from None
 
@@ -32,15 +32,13 @@ def check_device(device):
 def add_machine_arguments(parser):
     """``--device``, ``--precision`` and ``--data-home``: where a long
     command trains, in which precision, on which copy of the data."""
-    from skfashion.utils import PRECISIONS
-
     parser.add_argument(
         "--device", default="auto", help="auto, cpu or cuda (default: auto)"
     )
     parser.add_argument(
         "--precision",
         default="auto",
-        choices=PRECISIONS,
+        choices=utils.PRECISIONS,
         help="training precision (default: auto)",
     )
     parser.add_argument("--data-home", metavar="DIR", help="where to look for the data")

@@ -1,20 +1,16 @@
 """``skfashion report``: re-run the original report in one command.
 
-``_config.py`` turns the command line into a frozen configuration,
-``_experiment.py`` is the experiment (load, plan, train, evaluate, compare;
-its numbers are :mod:`skfashion.evaluation`'s), ``_outputs.py`` writes its
-results through one writer per kind of file (``_tables.py``,
-``_figures.py``, ``_saved_models.py``, ``_markdown.py`` with
-``_template.py``), ``_clock.py`` and ``_progress.py`` estimate and show its
-duration, ``_checkpoints.py`` keeps what an interrupted run finished, and
-``_command.py`` runs it all.
+A thin shell over :func:`skfashion.experiments.run_report`: ``_config.py``
+turns the options into a :class:`~skfashion.experiments.ReportConfig`,
+``_progress.py`` shows the run's progress, and ``_command.py`` runs it,
+writes it (:meth:`~skfashion.experiments.Report.write`) and says what
+happened.
 """
 
 from .._common import add_machine_arguments
 from ._command import HELP, run
-from ._config import QUICK
 
-__all__ = ["HELP", "QUICK", "add_parser", "run"]
+__all__ = ["HELP", "add_parser", "run"]
 
 
 def add_parser(sub):
@@ -55,6 +51,14 @@ def _add_experiment_arguments(p):
         "--quick",
         action="store_true",
         help="a few hundred images and 1 epoch: a smoke test of the whole report",
+    )
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fits trained at once in worker processes (joblib; default: one, "
+        "in this process, with a progress bar of every batch)",
     )
 
 

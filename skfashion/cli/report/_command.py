@@ -1,63 +1,64 @@
-"""``skfashion report``: re-run the original report's experiment in one command.
+"""``skfashion report``: parse, call :func:`skfashion.experiments.run_report`,
+write, print.
 
-``run`` adds what a command needs around the experiment's steps
-(``_experiment.py``) and its writers (``_outputs.py``): the estimate of the
-duration, progress, Ctrl-C, and the output folder written aside and moved
-into place. Those two are imported when a report runs, not for ``--help``.
+What a command adds around the library: the checkpoints kept beside
+``--out`` and the ``--resume`` rule, a progress bar and the estimate
+printed, signals turned into a stop at the next batch, and the messages.
 """
 
-import shutil
+import contextlib
+import os
 import sys
 import time
 
-from skfashion.utils import move_into_place
+from skfashion import experiments, utils
 
-from .._common import (
-    ArgumentError,
-    format_duration,
-    interruptible,
-    keep_partial,
-    make_workdir,
-)
-from ._config import TITLES, config_from_args
+from .._common import ArgumentError, interruptible
+from ._config import config_from_args
+from ._progress import Progress
 
 __all__ = ["HELP", "run"]
 
 HELP = "reproduce the original report: train, evaluate, write a report"
+LONG_RUN = 30 * 60  # seconds: say what would be faster
 
 
-def _resume_note(checkpoints, config):
+def _checkpoints(out):
+    return out.with_name(out.name + ".checkpoints")
+
+
+def _resume_note(store, config, resume):
     """What --resume (or its absence) will do with the checkpoints kept."""
-    if not config.resume and checkpoints.saved():
+    if not resume and store.saved():
         raise ArgumentError(
-            f"{checkpoints.folder} holds the checkpoints of an interrupted run "
+            f"{store.folder} holds the checkpoints of an interrupted run "
             "with these settings: continue it with --resume, or delete that "
             "folder to start over"
         )
-    if config.resume and not checkpoints.saved():
-        others = checkpoints.other_runs()
+    if resume and not store.saved():
+        others = store.other_runs()
         kept = (
-            f"; {checkpoints.root} holds {len(others)} run(s) with other "
+            f"; {store.root} holds {len(others)} run(s) with other "
             "settings: " + "; ".join(_describe(o) for o in others)
             if others
             else ""
         )
         return f"Nothing to resume with these settings{kept}. Starting from the start."
-    if config.resume:
-        return _reuse_note(checkpoints, config)
+    if resume:
+        return _reuse_note(store, config)
     return None
 
 
-def _reuse_note(checkpoints, config):
+def _reuse_note(store, config):
     """What a resumed run takes over: the finished fits, the epochs of the
     interrupted ones."""
     finished, partial = [], []
-    for name in config.models:
-        for seed in config.seeds[name]:
-            epochs = config.epochs[name]
-            if checkpoints.finished_numbers(name, seed) is not None:
+    for name, seeds in config.random_states.items():
+        epochs = config.model_epochs[name]
+        for seed in seeds:
+            if store.finished_numbers(name, seed) is not None:
                 finished.append(f"{name} seed {seed}")
-            elif done := checkpoints.epochs_done(name, seed):
+            elif done := store.epochs_done(name, seed):
                 partial.append(f"{name} seed {seed} ({done} of {epochs} epochs)")
     words = []
     if finished:
@@ -66,7 +67,7 @@ def _reuse_note(checkpoints, config):
         words.append(f"the checkpoints of {', '.join(partial)}")
     if not words:  # unreadable checkpoints only: they start over
         return None
-    return f"Resuming from {checkpoints.folder}: reusing {'; and '.join(words)}."
+    return f"Resuming from {store.folder}: reusing {'; and '.join(words)}."
 
 
 def _describe(settings):
@@ -79,132 +80,95 @@ def _describe(settings):
     return " ".join(words)
 
 
-def run(args, parser):
-    from ._checkpoints import RunCheckpoints  # numpy and skfashion: not for --help
-
+def _writable(out):
     try:
-        config = config_from_args(args)
-        checkpoints = RunCheckpoints(config.out, config.settings())
-        note = _resume_note(checkpoints, config)
-        work = make_workdir(config.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArgumentError(f"--out {out} is not writable ({exc.strerror})") from None
+    if not os.access(out.parent, os.W_OK):
+        raise ArgumentError(f"--out {out} is not writable (Permission denied)")
+
+
+def run(args, parser):
+    try:
+        config, out = config_from_args(args)
+        store = experiments.ReportCheckpoints(_checkpoints(out), config.settings())
+        note = _resume_note(store, config, args.resume)
+        _writable(out)
     except ArgumentError as exc:
         print(f"skfashion report: error: {exc}", file=sys.stderr)
         return 2
     if note:
         print(note)
-    from ._experiment import Interrupted
-
     started = time.perf_counter()
     with interruptible() as stop:
         try:
-            checkpoints.open()
-            _run(config, work, checkpoints, stop, started)
-            move_into_place(work, config.out)
-            checkpoints.remove()
-        except (KeyboardInterrupt, Interrupted):
-            print(_interrupted(stop, work, config.out, checkpoints), file=sys.stderr)
+            report = _run(config, out, stop)
+            report.remove_checkpoints()
+        except KeyboardInterrupt as exc:
+            print(_interrupted(stop, exc, out, store), file=sys.stderr)
             return stop.exit_code
         except OSError as exc:  # a full disk, say: what finished is kept
-            shutil.rmtree(work, ignore_errors=True)
             kept = (
                 f"; what finished is kept: run again with --resume to continue "
-                f"from {checkpoints.folder}"
-                if checkpoints.saved()
+                f"from {store.folder}"
+                if store.saved()
                 else ""
             )
             print(f"skfashion report: error: {exc}{kept}", file=sys.stderr)
             return 1
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
         finally:
-            checkpoints.tidy()
-    total = time.perf_counter() - started
-    print(f"Report written to {config.out}/report.md in {format_duration(total)}.")
+            store.tidy()
+    total = experiments.format_duration(time.perf_counter() - started)
+    print(f"Report written to {out}/report.md in {total}.")
     return 0
 
 
-def _interrupted(stop, work, out, checkpoints):
+def _run(config, out, stop):
+    """The run, with a progress bar and skorch's epoch tables through tqdm."""
+    from tqdm.contrib import DummyTqdmFile
+
+    with Progress(config, announce=_announce) as progress:
+        # skorch's epoch table goes through tqdm, so it does not break the bar
+        with contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)):
+            report = experiments.run_report(
+                config,
+                checkpoints=_checkpoints(out),
+                callbacks=[progress],
+                should_stop=lambda: bool(stop),
+                verbose=1 if config.n_jobs is None else 0,
+            )
+    report.write(out)
+    return report
+
+
+def _interrupted(stop, exc, out, store):
     """Keep what finished; say what was kept and how to continue."""
-    kept = keep_partial(work, out)
-    where = f"; finished models kept in {kept}" if kept else ""
-    if checkpoints.saved():
-        where += f"; run again with --resume to continue from {checkpoints.folder}"
+    where = ""
+    report = getattr(exc, "report", None)
+    if report is not None and report.evaluations:
+        partial = out.with_name(out.name + ".partial")
+        with contextlib.suppress(OSError, KeyboardInterrupt):
+            where = f"; finished models kept in {report.write(partial)}"
+    if store.saved():
+        where += f"; run again with --resume to continue from {store.folder}"
     how = f" ({stop.name})" if stop.name not in (None, "SIGINT") else ""
     return f"skfashion report: interrupted{how}: {out} was not written{where}"
 
 
-def _run(config, work, checkpoints, stop, started):
-    """Load, time, train and evaluate every model, then write the report
-    into ``work``."""
-    from tqdm.auto import tqdm
-
-    from . import _experiment as experiment
-    from ._outputs import write_run_files
-
-    data = experiment.load(config)
-    clock = experiment.plan(config, data, checkpoints)
-    experiment.announce(clock, config, tqdm.write)
-    fits, evaluations = _train_all(config, data, clock, checkpoints, stop, work)
-    total = time.perf_counter() - started
-    run = {
-        "titles": TITLES,
-        "evaluations": evaluations,
-        "comparisons": experiment.compare(fits, config.models, data),
-        "environment": experiment.environment(fits[config.models[0]][0].pipe[-1]),
-        "time": {
-            "estimated_seconds": round(clock.estimate, 1),
-            "actual_seconds": round(total, 1),
-            "estimated": format_duration(clock.estimate),
-            "actual": format_duration(total),
-        },
-        "protocol": {
-            "n_train": len(data.y) - data.n_valid,
-            "n_valid": data.n_valid,
-            "n_test": len(data.y_test),
-            "epochs": dict(config.epochs),
-            "random_states": {m: list(s) for m, s in config.seeds.items()},
-            "quick": config.quick,
-        },
+def _announce(plan, config, write):
+    """The expected duration, before training; what helps when it is long."""
+    seconds = {
+        m: sum(j.estimate for j in plan.jobs if j.name == m) for m in config.models
     }
-    write_run_files(work, run)
-
-
-def _train_all(config, data, clock, checkpoints, stop, work):
-    """Every fit of the clock's plan, under one progress bar; each model's
-    files are written as soon as its last seed is done."""
-    from tqdm.auto import tqdm
-
-    from . import _experiment as experiment
-    from ._outputs import write_model_folder
-
-    fits, evaluations = {}, {}
-    bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
-    with tqdm(
-        total=clock.total_batches,
-        initial=clock.batches_done_before,
-        desc="overall",
-        bar_format=bar_format,
-    ) as bar:
-        for i, job in enumerate(clock.jobs):
-            clock.start(i)
-            fit = experiment.reuse(job, checkpoints)
-            if fit is None:
-                folder = checkpoints.job_folder(job.name, job.seed)
-                fit = experiment.train(
-                    job, data, config, bar, clock, lambda: bool(stop), folder
-                )
-                checkpoints.keep_fit(fit)
-            fits.setdefault(job.name, []).append(fit)
-            if len(fits[job.name]) == len(config.seeds[job.name]):  # model done
-                ev = evaluations[job.name] = experiment.evaluate(fits[job.name], data)
-                tqdm.write(f"{job.name}: measuring under shift...")
-                shift = experiment.under_shift(fits[job.name][0], data, config.quick)
-                ev["shift"] = shift.numbers
-                folder = work / job.name
-                title = TITLES[job.name]
-                write_model_folder(
-                    folder, title, fits[job.name], ev, data, shift, onnx=config.onnx
-                )
-                tqdm.write(experiment.one_line(job.name, ev))
-    return fits, evaluations
+    fmt = experiments.format_duration
+    per_model = ", ".join(f"{m} {fmt(s)}" for m, s in seconds.items())
+    write(
+        f"Expected duration: about {fmt(plan.estimate)} ({per_model}), timed "
+        "on the first batches of each model on this machine."
+    )
+    if plan.estimate > LONG_RUN and utils.resolve_device(config.device) == "cpu":
+        write(
+            f"That is long on this CPU ({utils.cpu_name()}, {os.cpu_count()} cores): "
+            "a GPU (--device cuda), --models mlp or --quick is faster. Continuing."
+        )

@@ -1,96 +1,50 @@
-"""``skfashion report``'s configuration: the command line, checked once and
-turned into one frozen :class:`ReportConfig`."""
+"""``skfashion report``'s options, checked once and turned into one frozen
+:class:`skfashion.experiments.ReportConfig`."""
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..._catalog import ORIGINAL, TITLES
-from .._common import ArgumentError, RunBuilder, check_device
+from skfashion import experiments
 
-__all__ = [
-    "N_VALID",
-    "ORIGINAL",
-    "QUICK",
-    "TITLES",
-    "ReportConfig",
-    "config_from_args",
-]
+from .._common import ArgumentError, check_device
 
-N_VALID = 5000  # the original: the first 5,000 training images validate
-QUICK = {"n_train": 600, "n_valid": 100, "n_test": 300}
-
-
-@dataclass(frozen=True)
-class ReportConfig:
-    """What one run of ``skfashion report`` does, decided once from the
-    command line; every step below takes it, never the parser's namespace."""
-
-    models: tuple  # short names, in order
-    seeds: dict  # name -> the random states of its fits
-    epochs: dict  # name -> epochs of each fit
-    out: Path
-    device: str = "auto"
-    precision: str = "auto"
-    quick: bool = False
-    resume: bool = False
-    data_home: str = None
-    onnx: str | None = None  # None, "float32" or "int8"
-
-    @property
-    def run(self):
-        """The run's data and pipelines (:class:`RunBuilder`)."""
-        return RunBuilder.of(self, quick_sizes=QUICK)
-
-    def settings(self):
-        """What decides the run's training: its checkpoints are kept by these."""
-        return {
-            "models": list(self.models),
-            "random_states": {m: list(s) for m, s in self.seeds.items()},
-            "epochs": dict(self.epochs),
-            "quick": self.quick,
-            "device": self.device,
-            "precision": self.precision,
-            "data_home": self.data_home,
-        }
+__all__ = ["config_from_args"]
 
 
 def config_from_args(args):
-    """The run's :class:`ReportConfig`, or an ArgumentError naming what is
-    wrong with the command line."""
+    """``(config, out)``: the run's ReportConfig and the output folder, or an
+    ArgumentError naming what is wrong with the command line."""
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in models if m not in TITLES]
-    if unknown or not models:
-        raise ArgumentError(
-            f"unknown model(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(TITLES)}"
-        )
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
-    onnx = getattr(args, "onnx", None)
-    if onnx and not _onnx_installed():
+    if args.onnx and not _onnx_installed():
         raise ArgumentError(
             '--onnx needs the onnx extra: pip install "skfashion[onnx]"'
         )
-    counts = _parse_seeds(args.seeds, models)
     check_device(args.device)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
-    models = tuple(dict.fromkeys(models))
-    return ReportConfig(
-        models=models,
-        seeds={
-            m: tuple(args.random_state + i for i in range(counts[m])) for m in models
-        },
-        epochs={m: _epochs(m, args.epochs, args.quick) for m in models},
-        out=out,
-        device=args.device,
-        precision=args.precision,
-        quick=args.quick,
-        resume=args.resume,
-        data_home=args.data_home,
-        onnx=onnx,
-    )
+    try:
+        return experiments.ReportConfig(
+            models=tuple(models),
+            seeds=_parse_seeds(args.seeds),
+            random_state=args.random_state,
+            epochs=args.epochs,
+            quick=args.quick,
+            device=args.device,
+            precision=args.precision,
+            data_home=args.data_home,
+            onnx=args.onnx,
+            n_jobs=args.n_jobs,
+        ), out
+    except ValueError as exc:  # the library names the parameter: say the option
+        raise ArgumentError(_as_option(str(exc))) from None
+
+
+def _as_option(message):
+    for name in ("seeds", "epochs", "models", "n_jobs"):
+        message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
+    return message.rstrip(".")
 
 
 def _onnx_installed():
@@ -100,39 +54,16 @@ def _onnx_installed():
     return all(importlib.util.find_spec(name) for name in needed)
 
 
-def _epochs(name, epochs, quick):
-    """--epochs, else 1 with --quick, else the original's (its two models)
-    or the estimator's own."""
-    if epochs is not None:
-        return epochs
-    if quick:
-        return 1
-    if name in ORIGINAL:
-        return ORIGINAL[name]["epochs"]
-    from skfashion.neural_network import CLASSIFIERS
-
-    return CLASSIFIERS[name]().max_epochs
-
-
-def _parse_seeds(text, models):
+def _parse_seeds(text):
     """``--seeds``: "3" for every model, or "mlp=3,cnn=1" (others: 1)."""
-    counts = dict.fromkeys(models, 1)
     try:
         if "=" not in text:
-            counts = dict.fromkeys(models, int(text))
-        else:
-            for item in text.split(","):
-                name, _, n = item.partition("=")
-                if name.strip() not in counts:
-                    raise ArgumentError(
-                        f"--seeds names {name.strip()!r}, which is not in --models"
-                    )
-                counts[name.strip()] = int(n)
+            return int(text)
+        return {
+            name.strip(): int(n)
+            for name, _, n in (item.partition("=") for item in text.split(","))
+        }
     except ValueError:
         raise ArgumentError(
             f"--seeds must be a number or model=number pairs, got {text!r}"
         ) from None
-    low = min(counts.values())
-    if low < 1:
-        raise ArgumentError(f"--seeds must be at least 1, got {low}")
-    return counts

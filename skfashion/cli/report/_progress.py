@@ -1,36 +1,74 @@
-"""The report's overall progress bar, advanced by a skorch callback.
-
-A module of its own so that the command line imports skorch (and PyTorch)
-only when a report trains, not for ``--help``.
-"""
+"""The report's overall progress bar and its lines, as a callback of
+:func:`skfashion.experiments.run_report`."""
 
 import time
 
-from skorch.callbacks import Callback
+from tqdm.auto import tqdm
 
-from .._common import format_duration
+from skfashion import experiments
 
-__all__ = ["OverallProgress"]
+__all__ = ["Progress", "one_line"]
+
+BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
 
 
-class OverallProgress(Callback):
-    """Advance the run's progress bar after every batch and show the time
-    left at the measured speed."""
+def one_line(name, ev):
+    """One model's result, as printed when its last fit is done."""
+    s = ev["summary"]
+    spread = f" ± {100 * s['std']:.2f}" if s["n"] > 1 else ""
+    return (
+        f"{name}: test accuracy {100 * s['mean']:.2f} %{spread} over {s['n']} "
+        f"seed{'s' * (s['n'] != 1)}, validation {100 * ev['valid_accuracy']:.2f} %, "
+        f"{ev['train_seconds']:.0f} s per fit"
+    )
 
-    def __init__(self, bar=None, clock=None):
-        self.bar = bar
-        self.clock = clock
 
-    def on_batch_end(self, net, **kwargs):
-        if self.bar is None:
-            return
-        self.clock.tick()
+class Progress(experiments.ReportCallback):
+    """The estimate before training, one bar of every batch of the run with
+    the time left at the measured speed, and a line per finished model."""
+
+    def __init__(self, config, announce):
+        self.config = config
+        self.announce = announce
+        self.bar = None
+        self.shown = 0.0
+        self.ticks = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+    def on_run_begin(self, plan):
+        self.announce(plan, self.config, tqdm.write)
+        self.plan = plan
+        self.bar = tqdm(
+            total=plan.total_batches,
+            initial=plan.batches_done_before,
+            desc="overall",
+            bar_format=BAR,
+        )
+
+    def on_fit_begin(self, job):
+        self.ticks = 0
+
+    def on_batch_end(self, job):
+        self.ticks += 1
         self.bar.update(1)
         now = time.perf_counter()
-        if now - getattr(self, "shown_", 0.0) > 1.0:
-            left = format_duration(self.clock.remaining())
+        if now - self.shown > 1.0:
+            left = experiments.format_duration(self.plan.remaining())
             self.bar.set_postfix_str(f"about {left} left", refresh=False)
-            self.shown_ = now
+            self.shown = now
 
-    def __getstate__(self):  # a saved model keeps no terminal state
-        return {**self.__dict__, "bar": None, "clock": None}
+    def on_fit_end(self, job, fit):
+        if self.ticks < job.batches:  # trained by a joblib worker
+            self.bar.update(job.batches - self.ticks)
+
+    def on_shift_begin(self, name):
+        tqdm.write(f"{name}: measuring under shift...")
+
+    def on_model_end(self, name, evaluation):
+        tqdm.write(one_line(name, evaluation))

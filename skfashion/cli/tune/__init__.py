@@ -1,10 +1,9 @@
 """``skfashion tune``: a pruned, resumable Optuna search of one model.
 
-``_config.py`` turns the command line into a frozen configuration,
-``_study.py`` opens the Optuna study, ``_experiment.py`` runs the search,
-the refit and the test (on the data and pipelines of ``cli/_common``'s
-``RunBuilder``, as the report does), ``_outputs.py`` writes the tuning
-report, and ``_command.py`` runs it all.
+A thin shell over :func:`skfashion.experiments.run_tuning`: ``_config.py``
+turns the options into a frozen configuration, ``_command.py`` opens the
+study (:func:`skfashion.experiments.open_study`), shows the progress, runs
+the tuning and writes its report (:meth:`~skfashion.experiments.TuningResult.write`).
 """
 
 from ..._catalog import TITLES

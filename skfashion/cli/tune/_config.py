@@ -1,33 +1,18 @@
-"""``skfashion tune``'s configuration: the command line, checked once and
-turned into one frozen :class:`TuneConfig`."""
+"""``skfashion tune``'s options, checked once and turned into one frozen
+:class:`TuneConfig`: what :func:`skfashion.experiments.run_tuning` is
+called with, and where the study and the report go."""
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._common import ArgumentError, RunBuilder, check_device
+from skfashion import experiments, tuning
 
-__all__ = [
-    "DEFAULT_TRIALS",
-    "PRUNER",
-    "QUICK",
-    "REPORT_SECONDS",
-    "TuneConfig",
-    "TuneError",
-    "config_from_args",
-    "parse_duration",
-]
+from .._common import ArgumentError, check_device
+
+__all__ = ["DEFAULT_TRIALS", "QUICK", "TuneConfig", "config_from_args"]
 
 QUICK = {"n_train": 1000, "n_test": 300, "epochs": 2, "trials": 4}
 DEFAULT_TRIALS = 20  # when neither --budget nor --trials is given
-REPORT_SECONDS = 15  # writing the report and plots, kept out of the budget
-# successive halving over epochs: rungs at 1, 4, 16, ... epochs, keeping a
-# quarter of the trials at each
-PRUNER = {"min_resource": 1, "reduction_factor": 4}
-
-
-class TuneError(Exception):
-    """The tuning could not produce a model: one line on stderr, exit code 1."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +23,7 @@ class TuneConfig:
     budget: float  # seconds, or None
     trials: int  # or None: until the budget is spent
     cv: int
-    epochs: int
+    epochs: int  # or None: the model's max_epochs
     seed: int
     space: dict
     space_source: str
@@ -52,32 +37,28 @@ class TuneConfig:
     data_home: str = None
 
     @property
-    def run(self):
-        """The run's data and pipelines (:class:`RunBuilder`)."""
-        return RunBuilder.of(self, quick_sizes=QUICK)
-
-
-def parse_duration(text):
-    """'15m' -> 900.0; '90s', '1h30m', '1.5h' and '2h 5m' too."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(h|m|min|s)", text.strip().lower())
-    rest = re.sub(r"(\d+(?:\.\d+)?)\s*(h|m|min|s)", "", text.strip().lower()).strip()
-    if not parts or rest:
-        raise ArgumentError(
-            f"--budget must be a duration with units such as 15m, 90s or 1h30m, "
-            f"got {text!r}"
+    def builder(self):
+        """The run's data and pipelines."""
+        sizes = QUICK if self.quick else {}
+        return experiments.RunBuilder(
+            data_home=self.data_home,
+            device=self.device,
+            precision=self.precision,
+            n_train=sizes.get("n_train"),
+            n_test=sizes.get("n_test"),
         )
-    unit = {"h": 3600, "m": 60, "min": 60, "s": 1}
-    seconds = sum(float(n) * unit[u] for n, u in parts)
-    if seconds <= 0:
-        raise ArgumentError(f"--budget must be positive, got {text!r}")
-    return seconds
+
+
+def _budget(text):
+    try:
+        return experiments.parse_duration(text)
+    except ValueError as exc:
+        raise ArgumentError(f"--{exc}") from None
 
 
 def config_from_args(args):
     """The run's :class:`TuneConfig`, or an ArgumentError."""
-    from skfashion.tuning import DEFAULT_SPACES, read_space
-
-    budget = parse_duration(args.budget) if args.budget is not None else None
+    budget = _budget(args.budget) if args.budget is not None else None
     trials = args.trials
     if trials is None and budget is None:
         trials = QUICK["trials"] if args.quick else DEFAULT_TRIALS
@@ -86,24 +67,22 @@ def config_from_args(args):
             raise ArgumentError(f"{name} must be at least {low}, got {value}")
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
+    space = None
     if args.space:
         try:
-            space = read_space(args.space)
+            space = tuning.read_space(args.space)
         except (OSError, ValueError) as exc:
             raise ArgumentError(f"--space {args.space}: {exc}") from None
-    else:
-        space = DEFAULT_SPACES[args.model]
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ArgumentError(f"--out {out} exists and is not a folder")
-    _check_space(args.model, space)
     check_device(args.device)
     return TuneConfig(
         model=args.model,
         budget=budget,
         trials=trials,
         cv=args.cv,
-        epochs=args.epochs or (QUICK["epochs"] if args.quick else _max_epochs(args)),
+        epochs=args.epochs or (QUICK["epochs"] if args.quick else None),
         seed=args.seed,
         space=space,
         space_source=args.space or f"the default space of {args.model}",
@@ -116,23 +95,3 @@ def config_from_args(args):
         precision=args.precision,
         data_home=args.data_home,
     )
-
-
-def _max_epochs(args):
-    from skfashion.neural_network import CLASSIFIERS
-
-    return CLASSIFIERS[args.model]().max_epochs
-
-
-def _check_space(model, space):
-    from skfashion.neural_network import CLASSIFIERS
-
-    valid = CLASSIFIERS[model]().get_params()
-    unknown = sorted(set(space) - set(valid))
-    if unknown:
-        raise ArgumentError(
-            f"the search space names {', '.join(unknown)}, not parameters of "
-            f"{CLASSIFIERS[model].__name__}"
-        )
-    if "max_epochs" in space:
-        raise ArgumentError("max_epochs is --epochs, not part of the search space")

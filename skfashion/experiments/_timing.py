@@ -1,16 +1,26 @@
 """Durations: timing a pipeline on its first batches, and saying how long."""
 
+import re
 import time
 
 import numpy as np
 
-__all__ = ["batch_ends", "format_duration", "time_batches"]
+__all__ = ["batch_ends", "format_duration", "parse_duration", "time_batches"]
 
+_UNITS = {"h": 3600, "m": 60, "min": 60, "s": 1}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|min|s)")
 PREDICTED = 512  # samples predicted to time prediction
 
 
 def format_duration(seconds):
-    """'45 s', '12 min', '2 h 05 min'."""
+    """A duration as people say it: '45 s', '12 min', '2 h 05 min'.
+
+    Examples
+    --------
+    >>> from skfashion.experiments import format_duration
+    >>> format_duration(45), format_duration(720), format_duration(7500)
+    ('45 s', '12 min', '2 h 05 min')
+    """
     seconds = max(0.0, float(seconds))
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -18,6 +28,28 @@ def format_duration(seconds):
     if minutes < 90:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def parse_duration(text):
+    """A duration with units, in seconds: '15m', '90s', '1h30m', '1.5h'.
+
+    Examples
+    --------
+    >>> from skfashion.experiments import parse_duration
+    >>> parse_duration("15m"), parse_duration("1h30m"), parse_duration("2h 5m")
+    (900.0, 5400.0, 7500.0)
+    """
+    parts = _DURATION.findall(text.strip().lower())
+    rest = _DURATION.sub("", text.strip().lower()).strip()
+    if not parts or rest:
+        raise ValueError(
+            "budget must be a duration with units such as 15m, 90s or 1h30m, "
+            f"got {text!r}"
+        )
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"budget must be positive, got {text!r}")
+    return seconds
 
 
 def time_batches(make_pipeline, X, y, budget=1.5):

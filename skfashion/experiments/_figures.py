@@ -4,15 +4,23 @@ diagram and mistakes (of its first seed), and the recall of every model."""
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skfashion import (
-    CLASS_NAMES,
+from ..datasets import CLASS_NAMES
+from ..evaluation import (
     plot_confusion_matrix,
     plot_history,
     plot_mistakes,
+    plot_novelty_scores,
     plot_reliability,
+    plot_selective_curve,
+    plot_shift_accuracy,
 )
 
-__all__ = ["write_model_figures", "write_recall_figure", "write_shift_figures"]
+__all__ = [
+    "recall_figure",
+    "write_model_figures",
+    "write_recall_figure",
+    "write_shift_figures",
+]
 
 DPI = 110
 
@@ -49,7 +57,7 @@ def write_model_figures(folder, title, first, data):
     _save(fig, folder / "mistakes.png")
 
 
-def write_recall_figure(path, titles, evaluations):
+def recall_figure(titles, evaluations):
     """One bar per class and model: each model's recall on the test set."""
     fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     width = 0.8 / max(len(evaluations), 1)
@@ -61,51 +69,23 @@ def write_recall_figure(path, titles, evaluations):
     ax.set_yticks(range(0, 101, 20))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper center", ncol=len(evaluations), fontsize=8)
-    _save(fig, path)
+    return fig
+
+
+def write_recall_figure(path, titles, evaluations):
+    """recall.png: :func:`recall_figure`."""
+    _save(recall_figure(titles, evaluations), path)
 
 
 def write_shift_figures(folder, title, shift):
     """shift.png (accuracy by severity of each corruption; the selective
     accuracy curve) and novelty.png (the default detector's scores)."""
-    numbers = shift.numbers
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
-    colors = plt.get_cmap("tab20").colors
-    for i, (name, row) in enumerate(numbers["accuracy_by_severity"].items()):
-        severities = [int(s) for s in row]
-        accuracy = 100 * np.array(list(row.values()))
-        left.plot(severities, accuracy, marker=".", color=colors[i], label=name)
-    left.axhline(100 * numbers["clean_accuracy"], color="k", ls="--", label="clean")
-    left.axhline(100 * numbers["mixed_accuracy"], color="k", ls=":", label="mixed")
-    left.set(xlabel="severity", ylabel="accuracy (%)", xticks=range(1, 6))
-    left.set_title("Fashion-MNIST-C, by corruption", fontsize=9)
-    left.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    coverage, accuracy = shift.curve
-    right.plot(100 * coverage, 100 * accuracy)
-    right.set(xlabel="coverage: answers kept (%)", ylabel="accuracy (%)")
-    right.set_ylim(max(0.0, 100 * accuracy[-1] - 5), 100.5)
-    right.set_title("Selective accuracy (clean test set)", fontsize=9)
-    right.grid(alpha=0.3)
+    plot_shift_accuracy(shift, ax=left)
+    plot_selective_curve(shift, ax=right)
     fig.suptitle(f"{title} under shift", fontsize=10)
     _save(fig, folder / "shift.png")
 
-    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
-    scores = shift.scores
-    low, high = np.percentile(np.concatenate(list(scores.values())), [0.5, 99.5])
-    bins = np.linspace(low, high, 60)
-    for name, values in scores.items():
-        ax.hist(
-            np.clip(values, low, high),
-            bins=bins,
-            density=True,
-            histtype="step" if name != "test" else "stepfilled",
-            alpha=0.4 if name == "test" else 1.0,
-            label=name,
-        )
-    ax.axvline(shift.detector.offset_, color="k", ls="--", label="threshold")
-    ax.set(
-        xlabel=f"{numbers['default_detector']} score (higher: more typical)",
-        ylabel="density",
-    )
+    ax = plot_novelty_scores(shift)
     ax.set_title(f"{title}: the novelty score of test images and strangers", fontsize=9)
-    ax.legend(fontsize=7)
-    _save(fig, folder / "novelty.png")
+    _save(ax.figure, folder / "novelty.png")

@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report
 
-from skfashion import CLASS_NAMES
+from .._catalog import ORIGINAL
+from ..datasets import CLASS_NAMES
 
-from ._config import ORIGINAL
-
-__all__ = ["write_metrics", "write_model_tables", "write_shift_table"]
+__all__ = ["metrics", "write_metrics", "write_model_tables", "write_shift_table"]
 
 ORIGINAL_ACCURACY = {name: m["test_accuracy"] for name, m in ORIGINAL.items()}
 HISTORY = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "dur"]
@@ -58,9 +57,9 @@ def write_shift_table(path, shift):
     frame.to_csv(path, index_label="corruption", float_format="%.4f")
 
 
-def write_metrics(folder, run):
-    """metrics.json: every number of the run."""
-    metrics = {
+def metrics(run):
+    """Every number of the run, as metrics.json holds them."""
+    numbers = {
         name: {
             "model": run["titles"][name],
             "test_accuracy": ev["summary"]["mean"],
@@ -81,5 +80,10 @@ def write_metrics(folder, run):
         for name, ev in run["evaluations"].items()
     }
     for key in ("comparisons", "time", "environment", "protocol"):
-        metrics[key] = run[key]
-    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        numbers[key] = run[key]
+    return numbers
+
+
+def write_metrics(folder, run):
+    """metrics.json: every number of the run."""
+    (folder / "metrics.json").write_text(json.dumps(metrics(run), indent=2) + "\n")

@@ -1,10 +1,10 @@
 """The tuning report's files: report.md, tuning.json, trials.csv, the model
 and three figures (optimization history, parameter importances, learning
-curves). Written into a temporary folder that ``search`` moves into place."""
+curves). Written into a temporary folder that ``TuningResult.write`` moves
+into place."""
 
 import json
 import os
-import time
 import warnings
 from pathlib import Path
 
@@ -12,56 +12,62 @@ import matplotlib.pyplot as plt
 from optuna.trial import TrialState
 from optuna.visualization import matplotlib as vis
 
-from skfashion import save_model
-from skfashion.utils import describe_machine
+from ..io import save_model
+from ..utils import describe_machine
+from ._markdown import pct
+from ._timing import format_duration
+from ._tuning_template import REPORT
 
-from .._common import format_duration, pct
-from ._template import REPORT
-
-__all__ = ["write_tuning_report"]
+__all__ = ["shown_storage", "tuning_summary", "write_tuning_report"]
 
 
-def write_tuning_report(folder, config, study, pipe, summary, started):
+def tuning_summary(result, storage, total_seconds):
+    """Every number of a tuning, as tuning.json holds them."""
+    s = result.settings
+    return {
+        **result.summary,
+        "trials": _counts(result.study),
+        "total_seconds": round(total_seconds, 1),
+        "settings": {
+            "model": s["model"],
+            "epochs": s["epochs"],
+            "cv": s["cv"],
+            "seed": s["seed"],
+            "budget_seconds": s["budget_seconds"],
+            "trials": s["trials"],
+            "quick": s["quick"],
+            "study": result.study.study_name,
+            "storage": storage,
+            "space": s["space"],
+        },
+        "machine": _machine(result.model[-1]),
+    }
+
+
+def write_tuning_report(folder, result, summary, space_source):
+    """The tuning report of ``result`` (a TuningResult) into ``folder``."""
+    study, pipe = result.study, result.model
     save_model(pipe, folder / "model.safetensors")
     trials = study.trials_dataframe(
         attrs=("number", "state", "value", "params", "user_attrs", "duration")
     )
     trials.to_csv(folder / "trials.csv", index=False)
-    counts = _counts(study)
     figures = _figures(folder, study)
-    machine = _machine(pipe[-1])
-    summary = {
-        **summary,
-        "trials": counts,
-        "total_seconds": round(time.time() - started, 1),
-        "settings": {
-            "model": config.model,
-            "epochs": config.epochs,
-            "cv": config.cv,
-            "seed": config.seed,
-            "budget_seconds": config.budget,
-            "trials": config.trials,
-            "quick": config.quick,
-            "study": config.study,
-            "storage": shown_storage(config),
-            "space": config.space,
-        },
-        "machine": machine,
-    }
     (folder / "tuning.json").write_text(json.dumps(summary, indent=2, default=str))
-    (folder / "report.md").write_text(_markdown(config, summary, figures))
+    (folder / "report.md").write_text(_markdown(summary, figures, space_source))
 
 
-def shown_storage(config):
-    """The study's storage as the report names it: a file in the report's
-    folder by its name (the report moves with its folder), other storages
-    as given."""
-    url = config.storage
+def shown_storage(url, folder):
+    """The study's storage as the report in ``folder`` names it: a file in
+    the report's folder by its name (the report moves with its folder),
+    other storages as given."""
+    if url is None:
+        return "memory"
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
     if "://" in path:
         return url
     try:
-        relative = Path(path).resolve().relative_to(config.out.resolve())
+        relative = Path(path).resolve().relative_to(Path(folder).resolve())
     except ValueError:  # outside the report's folder
         return url
     prefix = "sqlite:///" if url.startswith("sqlite:///") else ""
@@ -133,18 +139,18 @@ def _machine(net):
     return describe_machine(net, packages=("skfashion", "torch", "optuna"))
 
 
-def _markdown(config, s, figures):
-    counts, m = s["trials"], s["machine"]
+def _markdown(s, figures, space_source):
+    counts, m, settings = s["trials"], s["machine"], s["settings"]
     return REPORT.substitute(
-        model=config.model,
-        cv=config.cv,
-        subset="a quick subset of " if config.quick else "",
-        epochs=config.epochs,
-        seed=config.seed,
+        model=settings["model"],
+        cv=settings["cv"],
+        subset="a quick subset of " if settings["quick"] else "",
+        epochs=settings["epochs"],
+        seed=settings["seed"],
         pruner=s["pruner"],
-        space_source=config.space_source,
-        study=config.study,
-        storage=shown_storage(config),
+        space_source=space_source,
+        study=settings["study"],
+        storage=settings["storage"],
         cv_score=pct(s["cv_score"]),
         spread=f" ± {pct(s['cv_std'])}" if s.get("cv_std") is not None else "",
         splits=", ".join(pct(x) for x in s.get("cv_splits") or []),

@@ -1,55 +1,43 @@
-"""The report's experiment, step by step: load, plan (time each model),
+"""The report's protocol, step by step: load, plan (time each model),
 train each fit, evaluate each model, compare them. Its numbers come from
-:mod:`skfashion.evaluation`; built only from skfashion's public API and
-scikit-learn, so it doubles as the reference example of how to use the
-package. Imported when a report runs, never for ``--help``."""
+:mod:`skfashion.evaluation`."""
 
-import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 from sklearn.metrics import accuracy_score
-from tqdm.contrib import DummyTqdmFile
 
-from skfashion.evaluation import (
+from .._catalog import TITLES
+from ..evaluation import (
     compare_models,
+    shift_prediction_count,
     summarize_fits,
     temperature_calibration,
 )
-from skfashion.neural_network import CLASSIFIERS
-from skfashion.utils import cpu_name, describe_machine, n_batches, resolve_device
-
-from .._common import FashionData, format_duration
-from ._clock import Clock, Job
-from ._config import N_VALID, QUICK, TITLES
-from ._progress import OverallProgress
-from ._shift import shift_images, under_shift
+from ..neural_network import CLASSIFIERS
+from ..utils import n_batches
+from ._builder import FashionData
+from ._plan import Job, ReportPlan
 
 __all__ = [
+    "QUICK_SHIFT",
+    "SHIFT",
     "Data",
-    "Fit",
-    "Interrupted",
-    "announce",
+    "FitResult",
     "compare",
-    "environment",
     "evaluate",
     "load",
-    "one_line",
     "plan",
     "reuse",
     "train",
-    "under_shift",
 ]
 
-LONG_RUN = 30 * 60  # seconds: say what would be faster
-
-
-class Interrupted(Exception):
-    """Training stopped on a signal (skorch ends a fit quietly)."""
+# test images per corruption and severity; test images the detectors score
+# (in); images of each kind that is not a garment (out)
+SHIFT = {"n_per_severity": 500, "n_in": 2000, "n_out": 1000}
+QUICK_SHIFT = {"n_per_severity": 20, "n_in": 300, "n_out": 100}
 
 
 @dataclass
@@ -58,10 +46,29 @@ class Data(FashionData):
 
     n_valid: int
 
+    @property
+    def valid(self):
+        """The validation images and labels."""
+        return self.X[: self.n_valid], self.y[: self.n_valid]
+
 
 @dataclass
-class Fit:
-    """One trained pipeline and what it did on the test set."""
+class FitResult:
+    """One trained pipeline of a report and what it did on the test set.
+
+    Attributes
+    ----------
+    name : str
+        The model's short name (``"mlp"``, ``"cnn"``, ``"fast"``).
+    seed : int
+        Its random state.
+    pipe : Pipeline
+        ``PixelScaler`` and the fitted classifier.
+    y_pred, proba : ndarray
+        Its predictions and probabilities on the test images.
+    numbers : dict
+        Test and validation accuracy, calibration, epochs and seconds.
+    """
 
     name: str
     seed: int
@@ -73,48 +80,55 @@ class Fit:
 
 def load(config):
     """The run's images; the first ``n_valid`` training images validate."""
-    data = config.run.load()
-    n_valid = QUICK["n_valid"] if config.quick else N_VALID
-    return Data(data.X, data.y, data.X_test, data.y_test, n_valid)
+    data = config.builder.load()
+    return Data(data.X, data.y, data.X_test, data.y_test, config.n_valid)
 
 
-def plan(config, data, checkpoints):
+def shift_sizes(config):
+    """The sizes of the "Under shift" step of this run."""
+    return QUICK_SHIFT if config.quick else SHIFT
+
+
+def plan(config, data, checkpoints, timer=time.perf_counter):
     """Every fit of the run, each timed on a few batches of its model; the
     fits an interrupted run finished cost nothing (and are not timed)."""
     jobs = []
-    for name in config.models:
-        done = {s: checkpoints.finished_numbers(name, s) for s in config.seeds[name]}
+    for name, seeds in config.random_states.items():
+        done = {s: checkpoints.finished_numbers(name, s) for s in seeds}
         if all(numbers is not None for numbers in done.values()):
             timing = (0.0, 0.0, 0.0)
         else:
             X, y = data.X[data.n_valid :], data.y[data.n_valid :]
-            timing = config.run.time(name, X, y, validation_split=None, random_state=0)
+            timing = config.builder.time(
+                name, X, y, validation_split=None, random_state=0
+            )
         batches = _batches(name, data)
-        for seed in config.seeds[name]:
+        for seed in seeds:
             job = _job(name, seed, config, data, checkpoints, batches, timing)
             job.finished = done[seed] is not None
             jobs.append(job)
-    return Clock(jobs)
+    return ReportPlan(jobs, timer=timer)
 
 
 def _job(name, seed, config, data, checkpoints, batches, timing):
     train_batches, valid_batches = batches
     train_s, setup_s, sample_s = timing
+    n_test = len(data.y_test)
     return Job(
         name=name,
         seed=seed,
-        epochs=config.epochs[name],
+        epochs=config.model_epochs[name],
         done_epochs=checkpoints.epochs_done(name, seed),
         train_batches=train_batches,
         valid_batches=valid_batches,
         n_valid=data.n_valid,
-        n_test=len(data.y_test),
+        n_test=n_test,
         train_batch_seconds=train_s,
         setup_seconds=setup_s,
         sample_seconds=sample_s,
         # the first fit of each model is also measured under shift
-        shift_images=shift_images(len(data.y_test), data.n_valid, config.quick)
-        if seed == config.seeds[name][0]
+        shift_images=shift_prediction_count(n_test, data.n_valid, **shift_sizes(config))
+        if seed == config.random_states[name][0]
         else 0,
     )
 
@@ -138,40 +152,42 @@ def reuse(job, checkpoints):
         return None
     pipe, proba, numbers = kept
     y_pred = pipe.classes_[proba.argmax(axis=1)]
-    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
+    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers)
 
 
-def train(job, data, config, bar, clock, interrupted, checkpoint_dir):
-    """Fit one pipeline with the report's protocol and predict the test set."""
-    pipe = config.run.pipeline(
+def train(job, data, config, *, callbacks=(), checkpoint_dir=None, verbose=0):
+    """Fit one pipeline with the report's protocol and predict the test set
+    (``callbacks``: skorch callbacks of this fit only)."""
+    pipe = config.builder.pipeline(
         job.name,
         max_epochs=job.epochs,
         random_state=job.seed,
         validation_split=slice(0, data.n_valid),
         checkpoint_dir=checkpoint_dir,
-        verbose=1,
-        callbacks=[("overall_progress", OverallProgress(bar, clock))],
+        verbose=verbose,
+        callbacks=list(callbacks) or None,
     )
     start = time.perf_counter()
-    # skorch's epoch table goes through tqdm, so it does not break the bars
-    with contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)):
-        pipe.fit(data.X, data.y)
+    pipe.fit(data.X, data.y)
     train_seconds = time.perf_counter() - start
-    if interrupted():  # skorch stops training quietly on Ctrl-C
-        raise Interrupted
-    # the saved model keeps no terminal objects: its callbacks were display only
+    return finish(job, pipe, data, train_seconds)
+
+
+def finish(job, pipe, data, train_seconds):
+    """Predict the test set with a fitted pipeline; its numbers."""
+    # the saved model keeps no progress objects: its callbacks were display only
     pipe[-1].set_params(callbacks=None).initialize_callbacks()
     start = time.perf_counter()
     proba = pipe.predict_proba(data.X_test)
     predict_seconds = time.perf_counter() - start
     y_pred = pipe.classes_[proba.argmax(axis=1)]
     history = pipe[-1].history_
-    valid = slice(0, data.n_valid)
+    X_valid, y_valid = data.valid
     numbers = {
         "random_state": job.seed,
         "test_accuracy": float(accuracy_score(data.y_test, y_pred)),
         **temperature_calibration(
-            pipe, proba, data.X[valid], data.y[valid], data.X_test, data.y_test
+            pipe, proba, X_valid, y_valid, data.X_test, data.y_test
         ),
         "valid_accuracy": float(history[-1, "valid_acc"]),
         "train_accuracy": float(history[-1, "train_acc"]),
@@ -179,7 +195,7 @@ def train(job, data, config, bar, clock, interrupted, checkpoint_dir):
         "train_seconds": round(train_seconds, 2),
         "predict_seconds": round(predict_seconds, 2),
     }
-    return Fit(job.name, job.seed, pipe, y_pred, proba, numbers)
+    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers)
 
 
 def evaluate(fits, data):
@@ -196,37 +212,3 @@ def compare(fits, models, data):
         )
         for a, b in combinations(models, 2)
     ]
-
-
-def environment(estimator):
-    """The machine and libraries, as the report's table shows them."""
-    return describe_machine(estimator)
-
-
-def announce(clock, config, write):
-    """The expected duration, before training; what helps when it is long."""
-    seconds = {
-        m: sum(j.estimate for j in clock.jobs if j.name == m) for m in config.models
-    }
-    per_model = ", ".join(f"{m} {format_duration(s)}" for m, s in seconds.items())
-    total = clock.estimate
-    write(
-        f"Expected duration: about {format_duration(total)} ({per_model}), timed "
-        "on the first batches of each model on this machine."
-    )
-    if total > LONG_RUN and resolve_device(config.device) == "cpu":
-        write(
-            f"That is long on this CPU ({cpu_name()}, {os.cpu_count()} cores): a GPU "
-            "(--device cuda), --models mlp or --quick is faster. Continuing."
-        )
-
-
-def one_line(name, ev):
-    """One model's result, as printed when its last fit is done."""
-    s = ev["summary"]
-    spread = f" ± {100 * s['std']:.2f}" if s["n"] > 1 else ""
-    return (
-        f"{name}: test accuracy {100 * s['mean']:.2f} %{spread} over {s['n']} "
-        f"seed{'s' * (s['n'] != 1)}, validation {100 * ev['valid_accuracy']:.2f} %, "
-        f"{ev['train_seconds']:.0f} s per fit"
-    )

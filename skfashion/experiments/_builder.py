@@ -1,6 +1,6 @@
-"""What the long commands (``report``, ``tune``) build their runs from: the
-data, the pipeline of a model on the chosen device and precision, and its
-speed on this machine."""
+"""What the report and the tuning build their runs from: the data, the
+pipeline of a model on the chosen device and precision, and its speed on
+this machine."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from ._timing import time_batches
 
-__all__ = ["FashionData", "RunBuilder", "pct"]
+__all__ = ["FashionData", "RunBuilder"]
 
 
 @dataclass
@@ -24,7 +24,15 @@ class FashionData:
 @dataclass(frozen=True)
 class RunBuilder:
     """The data and pipelines of one run: which copy of the data and how
-    much of it, where and in which precision every pipeline trains."""
+    much of it, where and in which precision every pipeline trains.
+
+    Examples
+    --------
+    >>> from skfashion.experiments import RunBuilder
+    >>> pipe = RunBuilder(device="cpu").pipeline("mlp", max_epochs=2)
+    >>> [name for name, _ in pipe.steps], pipe[-1].max_epochs
+    (['pixelscaler', 'fashionmlp'], 2)
+    """
 
     data_home: str | None = None
     device: str = "auto"
@@ -48,7 +56,7 @@ class RunBuilder:
 
     def load(self):
         """The training and test images (:class:`FashionData`)."""
-        from skfashion import fetch_fashion_mnist
+        from ..datasets import fetch_fashion_mnist
 
         train = fetch_fashion_mnist(subset="train", data_home=self.data_home)
         test = fetch_fashion_mnist(subset="test", data_home=self.data_home)
@@ -64,8 +72,8 @@ class RunBuilder:
         catalog) on this run's device and precision, with ``params``."""
         from sklearn.pipeline import make_pipeline
 
-        from skfashion import PixelScaler
-        from skfashion.neural_network import CLASSIFIERS
+        from ..neural_network import CLASSIFIERS
+        from ..preprocessing import PixelScaler
 
         params = {"device": self.device, "precision": self.precision, **params}
         return make_pipeline(PixelScaler(), CLASSIFIERS[name](**params))
@@ -76,8 +84,3 @@ class RunBuilder:
         return time_batches(
             lambda: self.pipeline(name, **{**params, "max_epochs": 1}), X, y
         )
-
-
-def pct(x):
-    """A fraction as a percentage with two decimals; a dash for None."""
-    return "–" if x is None else f"{100 * x:.2f} %"

@@ -1,5 +1,5 @@
-"""The study of ``skfashion tune``: its storage, shared by processes and
-machines, created or resumed, and the trials that were cut short."""
+"""The study of a tuning: its storage, shared by processes and machines,
+created or resumed, and the trials that were cut short."""
 
 import os
 import socket
@@ -18,10 +18,18 @@ from optuna.storages import (
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from .._common import ArgumentError
-from ._config import PRUNER
+__all__ = [
+    "PRUNER",
+    "fail_dead_trials",
+    "finished",
+    "new_study",
+    "open_study",
+    "owned",
+]
 
-__all__ = ["fail_dead_trials", "finished", "open_study", "owned"]
+# successive halving over epochs: rungs at 1, 4, 16, ... epochs, keeping a
+# quarter of the trials at each
+PRUNER = {"min_resource": 1, "reduction_factor": 4}
 
 
 def _storage(url):
@@ -53,7 +61,7 @@ def _storage(url):
             # another process creating the same tables: try again
             racing = isinstance(exc, IntegrityError | OperationalError)
             if not racing or attempt == 5:
-                raise ArgumentError(f"--storage {url}: {exc}") from None
+                raise ValueError(f"storage {url}: {exc}") from None
             time.sleep(0.2 * 2**attempt)
 
 
@@ -83,59 +91,104 @@ def _create_sqlite_whole(path):
         tmp.unlink(missing_ok=True)
 
 
-def open_study(config):
-    """Create the study, or load it with --resume; refuse to touch an
-    existing study without --resume."""
+def new_study(storage=None, study_name=None, *, seed=0, load_if_exists=False):
+    """An Optuna study as a tuning runs it: maximizing, a TPE sampler seeded
+    with ``seed`` and successive halving over epochs."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = _storage(config.storage)
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
-    if config.study in names and not config.resume:
-        raise ArgumentError(
-            f"study {config.study!r} already exists in {config.storage}: continue "
-            "it with --resume, or give another --study or --out"
-        )
-    # a fresh study is reproducible from --seed; a joining process samples
-    # on its own stream, so that parallel workers do not repeat each other
-    joining = config.study in names
-    seed = config.seed + (os.getpid() if joining else 0)
-    study = optuna.create_study(
+    return optuna.create_study(
         storage=storage,
-        study_name=config.study,
+        study_name=study_name,
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.SuccessiveHalvingPruner(**PRUNER),
+        load_if_exists=load_if_exists,
+    )
+
+
+def open_study(storage, study_name, *, settings=None, resume=False, seed=0):
+    """Open a study that processes and machines share, safely.
+
+    Creates the study, or with ``resume`` loads it (another process's, or
+    an interrupted run's), and refuses to touch an existing study without
+    it. A study keeps the ``settings`` it was made with and refuses others
+    (trials of other epochs or folds are not comparable). Trials that were
+    cut short are tried again: a trial whose process is gone (killed, or its
+    machine lost: on this machine a process that no longer runs, on any a
+    database heartbeat older than two minutes) is marked failed, and each
+    failed trial's parameters are queued once more.
+
+    Parameters
+    ----------
+    storage : str
+        A database URL (``sqlite:///...``, ``postgresql://...``,
+        ``mysql://...``; with heartbeats) or the path of an Optuna journal
+        file. A new SQLite file appears whole, so that a process opening it
+        meanwhile never meets a half-created schema.
+    study_name : str
+        The study's name in the storage.
+    settings : dict, default=None
+        What makes its trials comparable (JSON-able).
+    resume : bool, default=False
+        Continue or join an existing study.
+    seed : int, default=0
+        The sampler's seed. A process joining a study samples on a stream of
+        its own (the seed plus its process id), so that parallel workers do
+        not repeat each other.
+
+    Returns
+    -------
+    study : optuna.Study
+
+    Raises
+    ------
+    FileExistsError
+        If the study exists and ``resume`` is False.
+    ValueError
+        If the storage cannot be opened, or the study was made with other
+        ``settings``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skfashion.experiments import open_study
+    >>> folder = tempfile.mkdtemp()
+    >>> study = open_study(f"{folder}/journal.log", "demo", settings={"cv": 3})
+    >>> study.user_attrs["settings"]
+    {'cv': 3}
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage_url, storage = storage, _storage(storage)
+    names = [s.study_name for s in optuna.get_all_study_summaries(storage)]
+    if study_name in names and not resume:
+        raise FileExistsError(
+            f"study {study_name!r} already exists in {storage_url}: continue it "
+            "with resume=True, or give another study name or storage"
+        )
+    joining = study_name in names
+    study = new_study(
+        storage,
+        study_name,
+        seed=seed + (os.getpid() if joining else 0),
         load_if_exists=True,
     )
     saved = study.user_attrs.get("settings")
-    settings = _settings(config)
-    if saved is None:
+    if saved is None and settings is not None:
         study.set_user_attr("settings", settings)
-    elif saved != settings:
-        raise ArgumentError(
-            f"study {config.study!r} was tuning other settings ({_describe(saved)}): "
-            "give the same --model, --epochs, --cv, --space and --quick, or another "
-            "--study"
+    elif settings is not None and saved != settings:
+        raise ValueError(
+            f"study {study_name!r} was tuning other settings ({_describe(saved)})"
         )
     fail_dead_trials(study)
     _retry_interrupted(study)
     return study
 
 
-def _settings(config):
-    """What makes trials comparable: a study keeps them and refuses others."""
-    return {
-        "model": config.model,
-        "epochs": config.epochs,
-        "cv": config.cv,
-        "space": config.space,
-        "quick": config.quick,
-    }
-
-
 def _describe(settings):
+    if not {"model", "epochs", "cv"} <= set(settings):
+        return repr(settings)
     return (
-        f"--model {settings['model']}, --epochs {settings['epochs']}, --cv "
-        f"{settings['cv']}{', --quick' if settings['quick'] else ''}"
+        f"model {settings['model']}, epochs {settings['epochs']}, cv "
+        f"{settings['cv']}{', quick' if settings.get('quick') else ''}"
     )
 
 
@@ -155,6 +208,7 @@ def _retry_interrupted(study):
 
 
 def finished(study):
+    """The trials of ``study`` that completed or were pruned."""
     return study.get_trials(
         deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
     )

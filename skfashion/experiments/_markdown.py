@@ -4,18 +4,21 @@ from itertools import combinations
 
 import numpy as np
 
-from skfashion.evaluation import recall_change_in_words
-
-from .._common import pct
+from ..evaluation import recall_change_in_words
 from ._tables import ORIGINAL_ACCURACY
 from ._template import MODEL_SECTION, REPORT, SHIFT_SECTION
 
-__all__ = ["write_markdown"]
+__all__ = ["markdown", "pct", "write_markdown"]
+
+
+def pct(x):
+    """A fraction as a percentage with two decimals; a dash for None."""
+    return "–" if x is None else f"{100 * x:.2f} %"
 
 
 def write_markdown(folder, run):
     """report.md of a finished run."""
-    (folder / "report.md").write_text(_markdown(run))
+    (folder / "report.md").write_text(markdown(run))
 
 
 def _accuracy_row(title, name, ev):
@@ -182,7 +185,7 @@ ACCURACY_HEADER = (
 QUICK_NOTE = " **Quick mode: a smoke test on a few hundred images, not a result.**"
 
 
-def _markdown(run):
+def markdown(run):
     """report.md: the template filled in with the run."""
     titles, evaluations, protocol = run["titles"], run["evaluations"], run["protocol"]
     fast = "fast" in evaluations

@@ -1,4 +1,4 @@
-"""How long the report will take: timed on the first batches, then watched.
+"""How long a report will take: timed on the first batches, then watched.
 
 Before training, each model trains a few batches on this machine; from those
 timings and the number of batches of the whole run comes the first estimate.
@@ -9,12 +9,17 @@ the time left follows the measured speed of each model.
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Clock", "Job"]
+__all__ = ["Job", "ReportPlan"]
 
 
 @dataclass
 class Job:
-    """One fit of the run: a model, a seed, and what it costs."""
+    """One fit of a report: a model, a seed, and what it costs.
+
+    The seconds per training batch, for the set-up of a fit and per
+    predicted image are timed on this machine before the run
+    (:func:`time_batches`); ``done_epochs`` and ``finished`` say what an
+    interrupted run of the same settings already did."""
 
     name: str
     seed: int
@@ -55,14 +60,43 @@ class Job:
 
 
 @dataclass
-class Clock:
-    """The run's jobs and how fast they actually go."""
+class ReportPlan:
+    """Every fit of a report (its :class:`Job`), what they will cost, and
+    how fast they actually go.
+
+    :func:`run_report` makes it before training and gives it to each
+    callback's ``on_run_begin``; ``tick`` is called after every batch of
+    the fit under way, and ``remaining`` says the time left at the speed
+    measured so far. ``timer`` tells the time (an injected clock in tests).
+
+    Examples
+    --------
+    >>> from skfashion.experiments import Job, ReportPlan
+    >>> job = Job("mlp", 0, epochs=2, train_batches=10, valid_batches=0,
+    ...           n_valid=0, n_test=0, train_batch_seconds=1.0,
+    ...           setup_seconds=0.0, sample_seconds=0.0)
+    >>> now = [0.0]
+    >>> plan = ReportPlan([job], timer=lambda: now[0])
+    >>> plan.estimate, plan.total_batches
+    (20.0, 20)
+    >>> plan.start(0)
+    >>> for _ in range(10):
+    ...     now[0] += 2.0  # twice as slow as timed
+    ...     plan.tick()
+    >>> plan.remaining()
+    20.0
+    """
 
     jobs: list
+    timer: object = time.perf_counter
     current: int = 0
     done_batches: int = 0
-    started: float = field(default_factory=time.perf_counter)
+    started: float = None
     speed: dict = field(default_factory=dict)  # model -> measured / estimated
+
+    def __post_init__(self):
+        if self.started is None:
+            self.started = self.timer()
 
     @property
     def total_batches(self):
@@ -80,15 +114,17 @@ class Clock:
         return sum(job.estimate for job in self.jobs)
 
     def start(self, index):
+        """The fit ``jobs[index]`` begins."""
         self.current = index
         self.done_batches = 0
-        self.started = time.perf_counter()
+        self.started = self.timer()
 
     def tick(self):
+        """One more batch of the current fit is done."""
         self.done_batches += 1
         job = self.jobs[self.current]
         if self.done_batches >= 5:
-            elapsed = time.perf_counter() - self.started
+            elapsed = self.timer() - self.started
             expected = job.estimate * self.done_batches / max(job.batches, 1)
             self.speed[job.name] = elapsed / max(expected, 1e-9)
 

@@ -1,6 +1,6 @@
-"""Where ``skfashion report`` keeps the checkpoints of a run, and whose they are.
+"""Where a report keeps the checkpoints of a run, and whose they are.
 
-Every run has a folder of its own, ``<out>.checkpoints/<key>/``, named by
+Every run has a folder of its own, ``<checkpoints>/<key>/``, named by
 the settings that decide what it trains (models, seeds, epochs, quick mode,
 precision, device), with one subfolder per fit and the settings in
 ``settings.json``. A fit that is under way keeps its last epoch there (the
@@ -9,8 +9,9 @@ test probabilities and its numbers (``model.safetensors``, ``proba.npy``,
 ``numbers.json``, the last written last), so that ``--resume`` after any
 interruption -- between seeds, between models, while the report is written
 -- trains nothing twice. A run deletes only its own folder, and only when it
-has finished, so another run into the same ``--out`` (``--quick`` after an
+has finished, so another run into the same folder (a quick one after an
 interrupted full run, say) never touches the checkpoints of the first.
+``skfashion report --out OUT`` keeps them in ``OUT.checkpoints``.
 """
 
 import hashlib
@@ -20,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from skfashion import load_model, save_model
-from skfashion.callbacks import saved_epochs
-from skfashion.utils import atomic_write
+from ..callbacks import saved_epochs
+from ..io import load_model, save_model
+from ..utils import atomic_write
 
-__all__ = ["FIT_FILES", "RunCheckpoints"]
+__all__ = ["FIT_FILES", "ReportCheckpoints"]
 
 #: What a finished fit keeps, the last written last.
 FIT_FILES = ("model.safetensors", "proba.npy", "numbers.json")
@@ -35,28 +36,29 @@ def _kept(folder):
     return any(folder.glob("*/*.pt")) or any(folder.glob(f"*/{FIT_FILES[2]}"))
 
 
-class RunCheckpoints:
-    """The checkpoint folder of one run of ``skfashion report``.
+class ReportCheckpoints:
+    """The checkpoint folder of one run of a report.
 
     Parameters
     ----------
-    out : path-like
-        The report's output folder; checkpoints go beside it.
+    root : path-like
+        The folder of every run's checkpoints; this run's go in a
+        subfolder named by its settings.
     settings : dict
-        What decides the run's training, as JSON-able values.
+        What decides the run's training, as JSON-able values
+        (:meth:`ReportConfig.settings`).
 
     Examples
     --------
-    >>> from skfashion.cli.report._checkpoints import RunCheckpoints
-    >>> a = RunCheckpoints("report", {"models": ["mlp"], "quick": True})
-    >>> b = RunCheckpoints("report", {"models": ["mlp"], "quick": False})
+    >>> from skfashion.experiments import ReportCheckpoints
+    >>> a = ReportCheckpoints("ckpt", {"models": ["mlp"], "quick": True})
+    >>> b = ReportCheckpoints("ckpt", {"models": ["mlp"], "quick": False})
     >>> a.folder.parent == b.folder.parent and a.folder != b.folder
     True
     """
 
-    def __init__(self, out, settings):
-        out = Path(out)
-        self.root = out.with_name(out.name + ".checkpoints")
+    def __init__(self, root, settings):
+        self.root = Path(root)
         self.settings = settings
         text = json.dumps(settings, sort_keys=True)
         self.folder = self.root / hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -1,0 +1,57 @@
+"""Experiments: the report's and the tuning's protocols, from Python.
+
+:func:`run_report` runs the 2020 report's protocol as ``skfashion report``
+does -- every model and seed trained, evaluated, compared and measured
+under shift -- from a :class:`ReportConfig`, resumable from a checkpoint
+folder, and returns a :class:`Report` to write (:meth:`Report.write`) or
+show in a notebook. :func:`run_tuning` runs a pruned, budgeted Optuna
+search, shareable by processes through :func:`open_study`, and returns a
+:class:`TuningResult`. Nothing here prints: progress and interruption come
+in as callbacks (:class:`ReportCallback`, :class:`TuningCallback`,
+``should_stop``), as the command line passes its progress bars and its
+signal handling in.
+
+The names are imported when first used, so that the command line's
+``--help`` does not wait for PyTorch.
+"""
+
+import importlib
+
+_MODULES = {
+    "FashionData": "._builder",
+    "FitResult": "._protocol",
+    "Job": "._plan",
+    "N_VALID": "._report_config",
+    "QUICK": "._report_config",
+    "Report": "._report",
+    "ReportCallback": "._callbacks",
+    "ReportCheckpoints": "._checkpoints",
+    "ReportConfig": "._report_config",
+    "ReportInterrupted": "._run_report",
+    "ReportPlan": "._plan",
+    "RunBuilder": "._builder",
+    "TuningCallback": "._callbacks",
+    "TuningError": "._tuning",
+    "TuningResult": "._tuning_result",
+    "check_space": "._tuning",
+    "format_duration": "._timing",
+    "open_study": "._study",
+    "parse_duration": "._timing",
+    "run_report": "._run_report",
+    "run_tuning": "._tuning",
+    "time_batches": "._timing",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

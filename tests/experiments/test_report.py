@@ -1,0 +1,535 @@
+"""The report as a library: ``run_report`` and what its ``Report`` writes,
+checkpoints and resume, interruption, parallel fits -- through the API,
+in this process (tests/cli/test_report.py keeps the command's own)."""
+
+import json
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from skfashion import CLASS_NAMES, load_model
+from skfashion.experiments import (
+    QUICK,
+    Report,
+    ReportCallback,
+    ReportCheckpoints,
+    ReportConfig,
+    ReportInterrupted,
+    _protocol,
+    _run_report,
+    run_report,
+)
+from skfashion.neural_network import CLASSIFIERS
+from skfashion.utils import move_into_place
+
+FILES = [
+    "history.csv",
+    "curves.png",
+    "confusion_matrix.csv",
+    "confusion_matrix.png",
+    "mistakes.png",
+    "reliability.png",
+    "classification_report.txt",
+    "classification_report.json",
+    "model.pkl",
+    "model.safetensors",
+    "model.onnx",
+    "model-int8.onnx",
+    "shift.csv",
+    "shift.png",
+    "novelty.png",
+]
+MODELS = ["mlp", "cnn", "fast"]
+# smaller CNNs for tests that only count batches
+SMALL = {
+    "cnn": {"filters": (4, 8, 8), "dense_units": (8, 8)},
+    "fast": {"widths": (4, 8, 8)},
+}
+SEEDS = 3
+
+
+@pytest.fixture(scope="module")
+def quick_run(fashion_train):
+    """All three models, three seeds, quick, with ONNX graphs: the Report."""
+    config = ReportConfig(models=MODELS, seeds=SEEDS, quick=True, onnx="int8")
+    return run_report(config)
+
+
+@pytest.fixture(scope="module")
+def quick_report(quick_run, tmp_path_factory):
+    """The quick run written by ``Report.write``: (its folder, the Report)."""
+    out = tmp_path_factory.mktemp("r") / "report"
+    assert quick_run.write(out) == out
+    return out, quick_run
+
+
+def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_test):
+    out, _ = quick_report
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*MODELS, "metrics.json", "recall.png", "report.md"]
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    n_test = QUICK["n_test"]
+    for name in MODELS:
+        assert sorted(p.name for p in (out / name).iterdir()) == sorted(FILES)
+        m = metrics[name]
+        assert 0 <= m["test_accuracy"] <= 1 and 0 <= m["valid_accuracy"] <= 1
+        assert m["train_seconds"] > 0 and m["seeds"] == SEEDS
+        assert [r["random_state"] for r in m["runs"]] == [0, 1, 2]
+        assert metrics["protocol"]["random_states"][name] == [0, 1, 2]
+        cm = pd.read_csv(out / name / "confusion_matrix.csv", index_col=0)
+        assert list(cm.columns) == list(CLASS_NAMES)
+        assert cm.to_numpy().sum() == n_test
+        first = m["runs"][0]["test_accuracy"]
+        assert np.trace(cm.to_numpy()) / n_test == pytest.approx(first)
+        # --onnx: the same model as ONNX (float32; the run trained in
+        # bfloat16 where the CPU has it, so a close call may differ)
+        import onnxruntime as ort
+
+        session = ort.InferenceSession(str(out / name / "model.onnx"))
+        X_test = fashion_test.data[:n_test]
+        label = session.run(["label"], {"input": X_test})[0]
+        saved = load_model(out / name / "model.safetensors")
+        assert np.mean(label == saved.predict(X_test)) >= 0.98
+        # --onnx int8: the quantized graph beside it, nearly the same labels
+        int8 = ort.InferenceSession(str(out / name / "model-int8.onnx"))
+        meta = int8.get_modelmeta().custom_metadata_map
+        assert (meta["precision"], meta["calibration_images"]) == ("int8", "500")
+        int8_label = int8.run(["label"], {"input": X_test})[0]
+        assert np.mean(int8_label == label) >= 0.9
+        history = pd.read_csv(out / name / "history.csv")
+        assert list(history.columns) == [
+            "random_state",
+            "epoch",
+            "train_loss",
+            "train_acc",
+            "valid_loss",
+            "valid_acc",
+            "dur",
+        ]
+        assert len(history) == SEEDS  # one epoch per seed in quick mode
+        report = json.loads((out / name / "classification_report.json").read_text())
+        assert report["accuracy"] == pytest.approx(first)
+        model = joblib.load(out / name / "model.pkl")
+        pred = model.predict(fashion_test.data[:n_test])
+        assert np.mean(pred == fashion_test.target[:n_test]) == pytest.approx(first)
+        for png in ("curves.png", "confusion_matrix.png", "mistakes.png"):
+            assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
+        # calibration: the first seed's ECE is the saved model's, and
+        # temperature scaling fitted on the validation images is recorded
+        from skfashion import expected_calibration_error
+
+        proba = model.predict_proba(fashion_test.data[:n_test])
+        ece = expected_calibration_error(fashion_test.target[:n_test], proba)
+        assert m["runs"][0]["ece"] == pytest.approx(ece, abs=1e-6)
+        assert m["ece"] == pytest.approx(np.mean([r["ece"] for r in m["runs"]]))
+        # the saved model, temperature-scaled on the quick run's validation
+        # images (its first ones), gives the recorded numbers
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+
+        n_valid = QUICK["n_valid"]
+        scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+        scaled.fit(fashion_train.data[:n_valid], fashion_train.target[:n_valid])
+        beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+        assert m["runs"][0]["temperature"] == pytest.approx(1 / beta, abs=1e-4)
+        scaled_proba = scaled.predict_proba(fashion_test.data[:n_test])
+        assert m["runs"][0]["ece_temperature"] == pytest.approx(
+            expected_calibration_error(fashion_test.target[:n_test], scaled_proba),
+            abs=1e-6,
+        )
+        assert all(r["temperature"] > 0 for r in m["runs"])
+        for png in ("reliability.png",):
+            assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
+        assert set(m["recall"]) == set(CLASS_NAMES)
+    env = metrics["environment"]
+    assert env["device"] in ("cpu", "cuda") and env["precision"] in (
+        "float32",
+        "bfloat16",
+    )
+    assert metrics["protocol"]["n_valid"] == QUICK["n_valid"]
+    assert metrics["protocol"]["epochs"] == dict.fromkeys(MODELS, 1)
+    assert metrics["time"]["estimated_seconds"] > 0
+    md = (out / "report.md").read_text()
+    assert "89.13 %" in md and "91.93 %" in md
+    assert "mlp/curves.png" in md and "cnn/confusion_matrix.png" in md
+    assert "fast/mistakes.png" in md and "recall.png" in md
+    assert "fast/reliability.png" in md and "ECE after temperature scaling" in md
+    assert "980, 1135, 1032" in md
+    assert "Quick mode" in md and "1 epoch;" in md and "1 epochs" not in md
+
+
+def test_report_statistics(quick_report):
+    from scipy import stats
+
+    out, _ = quick_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    for name in MODELS:
+        m = metrics[name]
+        acc = [r["test_accuracy"] for r in m["runs"]]
+        assert m["test_accuracy"] == pytest.approx(np.mean(acc))
+        assert m["test_accuracy_std"] == pytest.approx(np.std(acc, ddof=1))
+        low, high = stats.t.interval(
+            0.95, len(acc) - 1, loc=np.mean(acc), scale=stats.sem(acc)
+        )
+        assert m["test_accuracy_ci95"] == pytest.approx([low, high])
+    pairs = [(c["a"], c["b"]) for c in metrics["comparisons"]]
+    assert pairs == [("mlp", "cnn"), ("mlp", "fast"), ("cnn", "fast")]
+    md = (out / "report.md").read_text()
+    for c in metrics["comparisons"]:
+        assert 0 <= c["p_value"] <= 1 and c["words"] in md
+
+
+def test_report_measures_each_model_under_shift(quick_report, fashion_test):
+    """The "Under shift" section's numbers are the saved model's, and its
+    model file keeps the default novelty detector."""
+    from skfashion.datasets import CORRUPTIONS, corrupt_images
+    from skfashion.evaluation import selective_accuracy
+    from skfashion.io import load_detector
+    from skfashion.novelty import METHODS
+
+    out, _ = quick_report
+    metrics = json.loads((out / "metrics.json").read_text())
+    md = (out / "report.md").read_text()
+    n_test = QUICK["n_test"]
+    X, y = fashion_test.data[:n_test], fashion_test.target[:n_test]
+    for name in MODELS:
+        shift = metrics[name]["shift"]
+        model = joblib.load(out / name / "model.pkl")
+        X_mixed = corrupt_images(X, "mixed", random_state=0)[0]
+        assert shift["mixed_accuracy"] == np.mean(model.predict(X_mixed) == y)
+        n = shift["n_per_severity"]
+        X_c = corrupt_images(X[:n], "contrast", severity=5, random_state=0)[0]
+        contrast = np.mean(model.predict(X_c) == y[:n])
+        assert shift["accuracy_by_severity"]["contrast"]["5"] == contrast
+        proba = model.predict_proba(X)
+        assert shift["selective_accuracy_90"] == selective_accuracy(
+            y, proba, coverage=0.9, classes=model.classes_
+        )
+        table = pd.read_csv(out / name / "shift.csv", index_col=0)
+        assert list(table.index) == list(CORRUPTIONS)
+        assert list(table.columns) == [f"severity {s}" for s in range(1, 6)] + [
+            "mixed set"
+        ]
+        assert table.loc["contrast", "severity 5"] == pytest.approx(contrast, abs=1e-4)
+        assert set(shift["detectors"]) == set(METHODS)
+        for row in shift["detectors"].values():
+            for kind in ("digits", "uniform", "gaussian", "constant", "upside_down"):
+                assert 0 <= row[kind]["auroc"] <= 1
+        detector = load_detector(out / name / "model.safetensors")
+        assert detector.method == shift["default_detector"] == "energy"
+        accepted = np.mean(detector.predict(X[: shift["n_in"]]) == 1)
+        assert accepted == shift["detectors"]["energy"]["accepted_test"]
+        assert f"{name}/shift.png" in md and f"{name}/novelty.png" in md
+    assert md.count("### Under shift") == len(MODELS)
+    assert "energy (saved)" in md
+
+
+def test_report_object_holds_what_it_writes(quick_report):
+    """metrics.json and report.md are the Report's own numbers and text;
+    it shows itself in a notebook; the folder is made as mkdir makes one."""
+    import os
+    import stat
+
+    out, report = quick_report
+    assert report.complete and report.config.models == tuple(MODELS)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(report.metrics))
+    assert (out / "report.md").read_text() == report.markdown
+    frame = report.summary()
+    assert list(frame["seeds"]) == [SEEDS] * len(MODELS)
+    assert np.allclose(
+        frame["test accuracy"], [metrics[m]["test_accuracy"] for m in MODELS]
+    )
+    html = report._repr_html_()
+    assert "<table" in html and "data:image/png;base64," in html
+    assert all(report.titles[m] in html for m in MODELS)
+    assert [len(report.fits[m]) for m in MODELS] == [SEEDS] * len(MODELS)
+    assert report.time["estimated_seconds"] > 0 and report.checkpoints is None
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+
+
+def test_report_models_hold_no_cli_objects(quick_report, fashion_test):
+    from skfashion import load_model
+
+    n_test = QUICK["n_test"]
+    out, _ = quick_report
+    for name in MODELS:
+        pkl = out / name / "model.pkl"
+        script = (
+            "import sys, joblib; joblib.load(sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.startswith('skfashion.cli')))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(pkl)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"  # loading it imports no CLI code
+        safe = load_model(out / name / "model.safetensors")
+        np.testing.assert_array_equal(
+            safe.predict_proba(fashion_test.data[:n_test]),
+            joblib.load(pkl).predict_proba(fashion_test.data[:n_test]),
+        )
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_planned_batches_are_the_estimators(name, fashion_train):
+    """The report counts an epoch's batches with the estimator's own
+    iterators: the same numbers its fit records."""
+    data = _protocol.Data(
+        fashion_train.data[:700], fashion_train.target[:700], None, None, 100
+    )
+    train, valid = _protocol._batches(name, data)
+    clf = CLASSIFIERS[name](
+        max_epochs=1, validation_split=slice(0, 100), **SMALL.get(name, {})
+    )
+    clf.fit(data.X / 255, data.y)
+    assert clf.history_[-1, "train_batch_count"] == train
+    assert clf.history_[-1, "valid_batch_count"] == valid
+
+
+def test_config_is_decided_once():
+    config = ReportConfig(models=["cnn", "mlp", "cnn"], seeds={"mlp": 2})
+    assert config.models == ("cnn", "mlp")
+    assert config.random_states == {"cnn": (0,), "mlp": (0, 1)}
+    assert config.model_epochs == {"cnn": 10, "mlp": 10}  # the original's
+    with pytest.raises(AttributeError):  # frozen
+        config.quick = True
+    quick = ReportConfig(quick=True, random_state=5)
+    assert quick.model_epochs == {"mlp": 1, "cnn": 1}
+    assert quick.random_states == {"mlp": (5,), "cnn": (5,)}
+    assert quick.settings() != config.settings()
+    assert ReportConfig(models="fast", epochs={"fast": 3}).model_epochs == {"fast": 3}
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"models": ("mlp", "rnn")}, ValueError, "Unknown model"),
+        ({"models": ()}, ValueError, "none given"),
+        ({"seeds": 0}, ValueError, "seeds of mlp must be at least 1"),
+        ({"seeds": {"gan": 2}}, ValueError, "'gan', which is not in models"),
+        ({"seeds": 1.5}, TypeError, "must be an int"),
+        ({"epochs": 0}, ValueError, "epochs of mlp must be at least 1"),
+        ({"random_state": "0"}, TypeError, "random_state"),
+        ({"onnx": "fp16"}, ValueError, "onnx must be one of"),
+        ({"precision": "float16"}, ValueError, "precision must be one of"),
+        ({"device": "tpu"}, ValueError, "device must be"),
+        ({"n_jobs": "2"}, TypeError, "n_jobs"),
+    ],
+)
+def test_bad_config_is_refused_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        ReportConfig(**kwargs)
+
+
+class _StopAfter(ReportCallback):
+    """Asks the run to stop after ``batches`` batches; records the plan."""
+
+    def __init__(self, batches=None):
+        self.batches, self.seen, self.plans = batches, 0, []
+
+    def on_run_begin(self, plan):
+        self.plans.append(plan)
+
+    def on_batch_end(self, job):
+        self.seen += 1
+
+    def __call__(self):
+        return self.batches is not None and self.seen >= self.batches
+
+
+def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
+    """should_stop ends the run at the next batch with ReportInterrupted;
+    the checkpoints keep the epochs done, and a run of the same settings
+    trains only the rest, to the numbers of a run never interrupted."""
+    _fixed_threads(monkeypatch)
+    config = ReportConfig(models="mlp", epochs=3, quick=True)
+    folder = tmp_path / "ckpt"
+    batches = (
+        _protocol.plan(
+            config, _protocol.load(config), ReportCheckpoints(folder, config.settings())
+        )
+        .jobs[0]
+        .epoch_batches
+    )
+    stop = _StopAfter(batches + 2)  # in the second epoch
+    with pytest.raises(ReportInterrupted) as info:
+        run_report(config, checkpoints=folder, callbacks=[stop], should_stop=stop)
+    assert not info.value.report.complete and info.value.report.evaluations == {}
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert len(list(folder.glob("*/*/*.pt"))) == 1
+    with pytest.raises(ValueError, match="interrupted"):
+        _ = info.value.report.metrics
+    resumed = _StopAfter()
+    report = run_report(config, checkpoints=folder, callbacks=[resumed])
+    (plan,) = resumed.plans
+    (job,) = plan.jobs
+    assert job.done_epochs == 1 and plan.batches_done_before == job.epoch_batches
+    assert job.batches == 2 * job.epoch_batches == resumed.seen
+    assert report.fits["mlp"][0].numbers["epochs"] == 3
+    # finished: the next run takes the fit whole and trains nothing
+    again = _StopAfter()
+    assert run_report(config, checkpoints=folder, callbacks=[again]).complete
+    assert again.seen == 0 and again.plans[0].estimate == 0
+    report.remove_checkpoints()
+    assert not folder.exists()
+    straight = run_report(config)
+    assert (
+        straight.evaluations["mlp"]["summary"]["mean"]
+        == report.evaluations["mlp"]["summary"]["mean"]
+    )
+
+
+def test_interrupted_run_carries_the_finished_models(
+    fashion_train, tmp_path, monkeypatch
+):
+    """Stopped while the second model trains: the exception's Report holds
+    the first, and writes it marked INCOMPLETE, without report.md."""
+    real = _run_report._fit_here
+
+    def interrupt_on_fast(job, *args):
+        if job.name == "fast":
+            raise KeyboardInterrupt
+        return real(job, *args)
+
+    monkeypatch.setattr(_run_report, "_fit_here", interrupt_on_fast)
+    config = ReportConfig(models=("mlp", "fast"), quick=True)
+    with pytest.raises(ReportInterrupted) as info:
+        run_report(config)
+    partial = info.value.report
+    assert list(partial.evaluations) == ["mlp"] and not partial.complete
+    out = partial.write(tmp_path / "partial")
+    assert sorted(p.name for p in out.iterdir()) == ["INCOMPLETE", "mlp"]
+    assert (out / "mlp" / "model.safetensors").exists()
+
+
+def test_crash_while_writing_leaves_the_previous_folder(
+    quick_run, tmp_path, monkeypatch
+):
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.md").write_text("previous")
+
+    def crash(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Report, "write_model", crash)
+    with pytest.raises(RuntimeError, match="boom"):
+        quick_run.write(out)
+    assert (out / "report.md").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_move_into_place_replaces_previous(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    out.mkdir()
+    (out / "old").write_text("old")
+    work.mkdir()
+    (work / "new").write_text("new")
+    move_into_place(work, out)
+    assert [p.name for p in out.iterdir()] == ["new"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _fixed_threads(monkeypatch):
+    """Train on a fixed number of threads, so that two fits of the same
+    settings in this process compute the same, bit for bit, whatever else
+    the machine does (AdaptiveThreads would follow the load)."""
+    from skfashion.callbacks import AdaptiveThreads
+
+    monkeypatch.setattr(AdaptiveThreads, "on_train_begin", lambda *a, **k: None)
+    monkeypatch.setattr(AdaptiveThreads, "on_batch_end", lambda *a, **k: None)
+    monkeypatch.setattr(AdaptiveThreads, "on_train_end", lambda *a, **k: None)
+
+
+def _results(out):
+    """metrics.json without what depends on the clock."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    metrics.pop("time")
+    for name in ("mlp", "fast"):
+        for key in ("train_seconds", "predict_seconds"):
+            metrics[name].pop(key)
+            for run in metrics[name]["runs"]:
+                run.pop(key)
+    return metrics
+
+
+RESUME_ARGV = ["--quick", "--models", "mlp,fast", "--seeds", "mlp=2"]
+
+
+RESUME = ReportConfig(models=("mlp", "fast"), seeds={"mlp": 2}, quick=True)
+
+
+@pytest.fixture(scope="module")
+def straight_report(fashion_train, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight") / "report"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _fixed_threads(monkeypatch)
+        run_report(RESUME).write(out)
+    return _results(out)
+
+
+@pytest.mark.parametrize("where", ["between seeds", "between models", "writing"])
+def test_resume_reuses_every_finished_fit(
+    straight_report, tmp_path, monkeypatch, where
+):
+    """Interrupted between the seeds of a model, between models or while
+    the report is written, a run with the same checkpoints trains only what
+    did not finish -- twice in a row -- and writes the report of an
+    uninterrupted run."""
+    _fixed_threads(monkeypatch)
+    out, folder = tmp_path / "report", tmp_path / "report.checkpoints"
+    trained, real_fit, real_write = [], _run_report._fit_here, Report.write
+    stop_at = {"between seeds": ("mlp", 1), "between models": ("fast", 0)}.get(where)
+
+    def fit(job, *args):
+        if (job.name, job.seed) == stop_at:
+            raise KeyboardInterrupt
+        trained.append((job.name, job.seed))
+        return real_fit(job, *args)
+
+    def write(self, folder):
+        if where == "writing":
+            raise KeyboardInterrupt
+        return real_write(self, folder)
+
+    monkeypatch.setattr(_run_report, "_fit_here", fit)
+    monkeypatch.setattr(Report, "write", write)
+    for _ in range(2):  # again, at the same point
+        with pytest.raises(KeyboardInterrupt):
+            run_report(RESUME, checkpoints=folder).write(out)
+    assert not out.exists()
+    first = list(trained)
+    stop_at, where, trained[:] = None, None, []
+    report = run_report(RESUME, checkpoints=folder)
+    report.write(out)
+    report.remove_checkpoints()
+    jobs = [("mlp", 0), ("mlp", 1), ("fast", 0)]
+    # each fit trained once in all, the finished ones never again
+    assert sorted(first + trained) == sorted(jobs)
+    assert _results(out) == straight_report
+    assert not folder.exists()
+
+
+def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path):
+    """n_jobs=2: the fits train in joblib's worker processes, are kept in
+    the checkpoints and give the report of a run in this process (the same
+    seeds and epochs; labels nearly the same: another process may use
+    another number of threads, and so round otherwise)."""
+    config = ReportConfig(models="mlp", seeds=2, quick=True)
+    sequential = run_report(config)
+    parallel = run_report(
+        ReportConfig(models="mlp", seeds=2, quick=True, n_jobs=2),
+        checkpoints=tmp_path / "ckpt",
+    )
+    assert len(list((tmp_path / "ckpt").glob("*/*/numbers.json"))) == 2
+    for a, b in zip(sequential.fits["mlp"], parallel.fits["mlp"], strict=True):
+        assert a.seed == b.seed and a.numbers["epochs"] == b.numbers["epochs"]
+        assert np.mean(a.y_pred == b.y_pred) >= 0.95

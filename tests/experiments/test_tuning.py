@@ -1,0 +1,205 @@
+"""The tuning as a library: ``run_tuning`` on tiny data, its budget on an
+injected clock (nothing waits), interruption, ``open_study``'s rules, and
+what ``TuningResult.write`` writes."""
+
+import json
+
+import pytest
+from cases import blobs
+
+optuna = pytest.importorskip("optuna")
+
+from optuna.trial import TrialState  # noqa: E402
+
+from skfashion import FashionMLP  # noqa: E402
+from skfashion.experiments import (  # noqa: E402
+    TuningCallback,
+    TuningError,
+    TuningResult,
+    check_space,
+    open_study,
+    run_tuning,
+)
+
+SPACE = {"lr": {"low": 1e-3, "high": 3e-2, "log": True}}
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def _mlp():
+    return FashionMLP(hidden_units=(16,), precision="float32", verbose=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = blobs(n_per_class=30)
+    return X * 255, y  # raw pixels: the tuning scales them
+
+
+class _Log(TuningCallback):
+    def __init__(self):
+        self.plans, self.steps, self.ended, self.refits = [], 0, [], []
+
+    def on_search_begin(self, study, plan):
+        self.plans.append(plan)
+
+    def on_step(self, study, trial, epoch, fold):
+        self.steps += 1
+
+    def on_trial_end(self, study, trial):
+        self.ended.append(trial.number)
+
+    def on_refit_begin(self, params):
+        self.refits.append(params)
+
+
+def test_run_tuning_searches_refits_and_writes(data, tmp_path):
+    X, y = data
+    log = _Log()
+    result = run_tuning(
+        _mlp(),
+        SPACE,
+        X,
+        y,
+        X_test=X,
+        y_test=y,
+        trials=3,
+        cv=2,
+        epochs=2,
+        callbacks=[log],
+    )
+    assert isinstance(result, TuningResult)
+    assert len(result.study.get_trials(states=FINISHED)) == 3 == len(log.ended)
+    assert log.steps >= 3 * 2  # a fold-epoch at least per trial and fold
+    assert log.refits == [result.best_params]
+    assert 1e-3 <= result.best_params["lr"] <= 3e-2
+    net = result.model[-1]
+    assert net.lr == result.best_params["lr"] and len(net.history_) == 2
+    assert result.test_accuracy == pytest.approx(result.model.score(X, y))
+    (plan,) = log.plans
+    assert plan["model"] == "mlp" and plan["trial_seconds"] > 0
+    summary = result.write(tmp_path / "out")
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"report.md", "tuning.json", "trials.csv", "model.safetensors"} <= names
+    assert json.loads((tmp_path / "out" / "tuning.json").read_text()) == json.loads(
+        json.dumps(summary, default=str)
+    )
+    assert summary["settings"]["storage"] == "memory"
+
+
+def test_budget_on_an_injected_clock(data):
+    """No trials given: the search stops when the budget, less the refit's
+    and the report's share, is spent -- here after the first trial, when
+    the clock jumps -- and the refit still runs."""
+    X, y = data
+    now = [0.0]
+
+    class Jump(TuningCallback):
+        def on_trial_end(self, study, trial):
+            now[0] += 1000.0
+
+    result = run_tuning(
+        _mlp(),
+        SPACE,
+        X,
+        y,
+        budget="10m",
+        cv=2,
+        epochs=2,
+        callbacks=[Jump()],
+        timer=lambda: now[0],
+    )
+    assert len(result.study.get_trials(states=FINISHED)) == 1
+    assert result.summary["search_seconds"] == 1000.0
+    assert result.settings["budget_seconds"] == 600.0
+
+
+def test_spent_budget_trains_nothing_and_says_so(data):
+    X, y = data
+    with pytest.raises(TuningError, match="budget"):
+        run_tuning(
+            _mlp(),
+            SPACE,
+            X,
+            y,
+            budget=10,
+            cv=2,
+            epochs=2,
+            started=-100.0,
+            timer=lambda: 0.0,
+        )
+
+
+def test_should_stop_fails_the_trial_for_a_resume(data):
+    X, y = data
+    study = optuna.create_study(direction="maximize")
+    with pytest.raises(KeyboardInterrupt):
+        run_tuning(
+            _mlp(),
+            SPACE,
+            X,
+            y,
+            study=study,
+            trials=3,
+            cv=2,
+            epochs=3,
+            should_stop=lambda: True,
+        )
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"cv": 1}, ValueError, "cv must be at least 2"),
+        ({"trials": 0}, ValueError, "trials must be at least 1"),
+        ({"epochs": 0}, ValueError, "epochs must be at least 1"),
+        ({"budget": "soon"}, ValueError, "budget must be a duration"),
+        ({"budget": -1}, ValueError, "budget must be positive"),
+        (
+            {"space": {"learning_rate": {"low": 0.1, "high": 0.2}}},
+            ValueError,
+            "learning_rate",
+        ),
+        ({"space": {"max_epochs": {"low": 1, "high": 2}}}, ValueError, "max_epochs"),
+        ({"estimator": "gan"}, ValueError, "Unknown model 'gan'"),
+        ({"estimator": object()}, TypeError, "skfashion classifier"),
+    ],
+)
+def test_bad_settings_are_refused_before_training(data, kwargs, error, message):
+    X, y = data
+    kwargs = {"estimator": _mlp(), "space": SPACE, **kwargs}
+    with pytest.raises(error, match=message):
+        run_tuning(kwargs.pop("estimator"), kwargs.pop("space"), X, y, **kwargs)
+
+
+def test_check_space_names_the_parameter():
+    check_space(_mlp(), SPACE)
+    with pytest.raises(ValueError, match="non-empty"):
+        check_space(_mlp(), {})
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_open_study_rules(tmp_path, kind):
+    storage = (
+        f"sqlite:///{tmp_path / 'study.db'}"
+        if kind == "sqlite"
+        else str(tmp_path / "journal.log")
+    )
+    settings = {"model": "mlp", "epochs": 2, "cv": 2}
+    study = open_study(storage, "s", settings=settings)
+    study.enqueue_trial({"lr": 0.01})
+    trial = study.ask()
+    study.tell(trial, state=TrialState.FAIL)  # cut short
+    with pytest.raises(FileExistsError, match="resume=True"):
+        open_study(storage, "s", settings=settings)
+    with pytest.raises(ValueError, match="other settings"):
+        open_study(storage, "s", settings={**settings, "epochs": 3}, resume=True)
+    again = open_study(storage, "s", settings=settings, resume=True)
+    waiting = again.get_trials(states=(TrialState.WAITING,))
+    assert [t.user_attrs["retry_of"] for t in waiting] == [0]  # tried again once
+    assert (
+        open_study(storage, "s", settings=settings, resume=True).get_trials(
+            states=(TrialState.WAITING,)
+        )
+        == waiting
+    )
