@@ -52,6 +52,29 @@ for corruption in CORRUPTIONS:
     print(f"  {corruption:16s} {right[corruptions == corruption].mean():.1%}")
 
 # %%
+# All of it at once
+# -----------------
+# :func:`~skfashion.evaluation.evaluate_under_shift` measures what the report's
+# "Under shift" section shows: the mixed set and each corruption at each
+# severity, calibration there, selective accuracy, and each novelty score
+# against each set of images that are not garments.
+from skfashion.evaluation import evaluate_under_shift, plot_shift_accuracy
+
+result = evaluate_under_shift(
+    model,
+    X,
+    y,
+    train.data[10000:12000],
+    train.target[10000:12000],
+    n_per_severity=100,
+    n_in=1000,
+    n_out=500,
+)
+print(f"mixed: {result.numbers['mixed_accuracy']:.1%}")
+plot_shift_accuracy(result)
+plt.show()
+
+# %%
 # Is it a garment at all?
 # -----------------------
 # The detector scores how typical an image's penultimate features are

@@ -2,8 +2,6 @@
 report, ``skfashion export`` and a user: which novelty detector a graph can
 compute, and which images calibrate an int8 graph."""
 
-from ._onnx import ONNX_METHODS
-
 __all__ = ["N_CALIBRATION", "calibration_images", "graph_detector"]
 
 #: The last training images calibrate an int8 graph.
@@ -39,6 +37,8 @@ def graph_detector(detector):
     >>> graph_detector(None)
     (None, None)
     """
+    from ._onnx import ONNX_METHODS  # onnx's own imports: only when asked
+
     if detector is None or detector.method in ONNX_METHODS:
         return detector, None
     return None, (
