@@ -280,7 +280,7 @@ def shift_prediction_count(
     --------
     >>> from skfashion.evaluation import shift_prediction_count
     >>> shift_prediction_count(300, 100, n_per_severity=20, n_in=300, n_out=100)
-    5100
+    5500
     """
     n_cell = min(n_per_severity, n_test)
     cells = len(CORRUPTIONS) * len(SEVERITIES) * n_cell
