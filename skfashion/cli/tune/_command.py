@@ -151,18 +151,23 @@ class Progress(experiments.TuningCallback):
 
     def on_search_begin(self, study, plan):
         _announce(self.config, plan, tqdm.write)
-        self.study, self.started = study, time.time()
+        self.started, self.done = time.time(), plan["trials_done"]
+
+    def _open_bar(self):
+        """The bar, once a trial runs (a budget already spent shows none)."""
         by_trials = self.config.trials is not None
         total = self.config.trials if by_trials else round(self.config.budget)
         self.bar = tqdm(
             total=total,
-            initial=min(plan["trials_done"], total) if by_trials else 0,
+            initial=min(self.done, total) if by_trials else 0,
             unit="trial" if by_trials else "s",
             desc="trials" if by_trials else "budget",
             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]",
         )
 
     def on_step(self, study, trial, epoch, fold):
+        if self.bar is None:
+            self._open_bar()
         now = time.time()
         if self.config.trials is None:
             self.bar.n = min(round(now - self.started), self.bar.total)
@@ -172,6 +177,8 @@ class Progress(experiments.TuningCallback):
             self.shown = now
 
     def on_trial_end(self, study, trial):
+        if self.bar is None:
+            self._open_bar()
         if self.config.trials is not None:
             states = [t.state.name for t in study.get_trials(deepcopy=False)]
             done = states.count("COMPLETE") + states.count("PRUNED")
