@@ -155,9 +155,13 @@ def reuse(job, checkpoints):
     return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers)
 
 
-def train(job, data, config, *, callbacks=(), checkpoint_dir=None, verbose=0):
+def train(
+    job, data, config, *, callbacks=(), checkpoint_dir=None, verbose=0, should_stop=None
+):
     """Fit one pipeline with the report's protocol and predict the test set
-    (``callbacks``: skorch callbacks of this fit only)."""
+    (``callbacks``: skorch callbacks of this fit only). Raises
+    ``KeyboardInterrupt`` if ``should_stop()`` says so once the fit ends:
+    skorch ends ``fit`` quietly on one."""
     pipe = config.builder.pipeline(
         job.name,
         max_epochs=job.epochs,
@@ -170,6 +174,8 @@ def train(job, data, config, *, callbacks=(), checkpoint_dir=None, verbose=0):
     start = time.perf_counter()
     pipe.fit(data.X, data.y)
     train_seconds = time.perf_counter() - start
+    if should_stop is not None and should_stop():
+        raise KeyboardInterrupt
     return finish(job, pipe, data, train_seconds)
 
 

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .._catalog import TITLES
 from ..utils import move_into_place
 from ._figures import (
     recall_figure,
@@ -79,7 +80,7 @@ class Report:
         self.shifts = {}
         self.comparisons = []
         self.environment = {}
-        self.titles = {}
+        self.titles = dict(TITLES)
         self.time = {}
         self.complete = False
 
@@ -144,7 +145,7 @@ class Report:
             s, shift = ev["summary"], ev["shift"]
             rows.append(
                 {
-                    "model": self.titles.get(name, name),
+                    "model": self.titles[name],
                     "test accuracy": s["mean"],
                     "std": s["std"],
                     "seeds": s["n"],
@@ -162,7 +163,7 @@ class Report:
         folder = Path(folder)
         folder.mkdir()
         fits, ev, shift = self.fits[name], self.evaluations[name], self.shifts[name]
-        title = self.titles.get(name, name)
+        title = self.titles[name]
         write_model_tables(folder, fits, ev, self.data)
         write_shift_table(folder / "shift.csv", shift)
         write_model_figures(folder, title, fits[0], self.data)

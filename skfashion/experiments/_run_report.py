@@ -5,7 +5,6 @@ import time
 
 from skorch.callbacks import Callback
 
-from .._catalog import TITLES
 from ..evaluation import evaluate_under_shift
 from ..utils import describe_machine
 from . import _protocol as protocol
@@ -122,22 +121,16 @@ def _fits(plan, data, config, store, callbacks, should_stop, verbose):
 
 
 def _fit_here(job, data, config, store, plan, callbacks, should_stop, verbose):
-    forward = _Forward(job, plan, callbacks, should_stop)
-    pipe = config.builder.pipeline(
-        job.name,
-        max_epochs=job.epochs,
-        random_state=job.seed,
-        validation_split=slice(0, data.n_valid),
+    """One fit in this process, each batch told to the callbacks; kept."""
+    fit = protocol.train(
+        job,
+        data,
+        config,
+        callbacks=[("report_progress", _Forward(job, plan, callbacks, should_stop))],
         checkpoint_dir=store.job_folder(job.name, job.seed),
         verbose=verbose,
-        callbacks=[("report_progress", forward)],
+        should_stop=should_stop,
     )
-    start = time.perf_counter()
-    pipe.fit(data.X, data.y)
-    seconds = time.perf_counter() - start
-    if should_stop():  # skorch ends fit quietly on KeyboardInterrupt
-        raise KeyboardInterrupt
-    fit = protocol.finish(job, pipe, data, seconds)
     store.keep_fit(fit)
     return fit
 
@@ -271,4 +264,3 @@ def _run(report, store, callbacks, should_stop, verbose):
     report.comparisons = protocol.compare(report.fits, config.models, data)
     first = report.fits[config.models[0]][0]
     report.environment = describe_machine(first.pipe[-1])
-    report.titles = dict(TITLES)

@@ -405,6 +405,8 @@ def test_interrupted_run_carries_the_finished_models(
         run_report(config)
     partial = info.value.report
     assert list(partial.evaluations) == ["mlp"] and not partial.complete
+    # its figures and table name the model by its title, as a whole run's
+    assert list(partial.summary().index) == ["Dense network (FashionMLP)"]
     out = partial.write(tmp_path / "partial")
     assert sorted(p.name for p in out.iterdir()) == ["INCOMPLETE", "mlp"]
     assert (out / "mlp" / "model.safetensors").exists()
