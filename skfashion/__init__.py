@@ -17,9 +17,9 @@ classifiers), :mod:`skfashion.modules` (their PyTorch networks),
 :mod:`skfashion.serve` (HTTP) and :mod:`skfashion.utils`.
 """
 
-import importlib
 from typing import TYPE_CHECKING
 
+from ._lazy import attach
 from ._version import __version__
 
 # public name -> the public subpackage that defines it
@@ -67,16 +67,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
-    globals()[name] = value  # imported once
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = attach(__name__, _MODULES)
 
 
 if TYPE_CHECKING:  # what static tools and IDEs see

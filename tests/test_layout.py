@@ -18,15 +18,17 @@ PACKAGE = ROOT / "skfashion"
 ALLOWED = {
     "_version": set(),
     "_catalog": set(),
-    "utils": {"_version"},
+    "_lazy": set(),  # the subpackages' names imported when first used
+    "utils": {"_lazy", "_version"},
     "datasets": {"utils"},  # atomic writes only: no PyTorch
     "modules": set(),  # plain PyTorch
     "preprocessing": set(),  # plain scikit-learn
     "callbacks": {"utils"},
     "neural_network": {"_catalog", "callbacks", "modules", "utils"},
     "evaluation": {"datasets", "novelty", "utils"},
-    "tuning": set(),
+    "tuning": {"_lazy"},
     "io": {
+        "_lazy",
         "_version",
         "datasets",
         "neural_network",
@@ -39,6 +41,7 @@ ALLOWED = {
     # the report's and the tuning's protocols, from Python
     "experiments": {
         "_catalog",
+        "_lazy",
         "callbacks",
         "datasets",
         "evaluation",

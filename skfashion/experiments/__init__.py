@@ -15,7 +15,7 @@ The names are imported when first used, so that the command line's
 ``--help`` does not wait for PyTorch.
 """
 
-import importlib
+from .._lazy import attach
 
 _MODULES = {
     "FashionData": "._builder",
@@ -44,14 +44,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = attach(__name__, _MODULES)

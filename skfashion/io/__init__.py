@@ -12,7 +12,7 @@ folder holding one) as a :class:`Predictor`: pictures in, named classes out,
 as ``skfashion predict`` and ``skfashion serve`` use a model.
 """
 
-import importlib
+from .._lazy import attach
 
 # imported when first used: the command line and a server of an ONNX graph
 # do not wait for PyTorch
@@ -34,14 +34,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = attach(__name__, _MODULES)

@@ -3,7 +3,7 @@ objective (``PrunedCV``) for any skfashion classifier. ``skfashion tune`` is
 built on these; Optuna is imported when they are called (the ``tune``
 extra)."""
 
-import importlib
+from .._lazy import attach
 
 # imported when first used: the command line reads a search space without
 # waiting for scikit-learn
@@ -17,14 +17,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = attach(__name__, _MODULES)

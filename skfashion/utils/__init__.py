@@ -7,7 +7,7 @@ are imported when first used, so that the data loaders and the command line
 can use the light ones without importing PyTorch.
 """
 
-import importlib
+from .._lazy import attach
 
 _MODULES = {
     "ArrayLoader": "._loader",
@@ -30,14 +30,4 @@ _MODULES = {
 
 __all__ = sorted(_MODULES)
 
-
-def __getattr__(name):
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = attach(__name__, _MODULES)
