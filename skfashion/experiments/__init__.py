@@ -33,6 +33,7 @@ _MODULES = {
     "TuningCallback": "._callbacks",
     "TuningError": "._tuning",
     "TuningResult": "._tuning_result",
+    "best_trial": "._trials",
     "check_space": "._tuning",
     "format_duration": "._timing",
     "open_study": "._study",
@@ -40,6 +41,8 @@ _MODULES = {
     "run_report": "._run_report",
     "run_tuning": "._tuning",
     "time_batches": "._timing",
+    "trial_counts": "._trials",
+    "trial_score": "._trials",
 }
 
 __all__ = sorted(_MODULES)

@@ -18,7 +18,8 @@ from ..tuning import DEFAULT_SPACES, PrunedCV, distributions
 from ..utils import n_batches
 from ._study import PRUNER, fail_dead_trials, finished, new_study, owned
 from ._timing import parse_duration, time_batches
-from ._tuning_result import TuningResult, best_trial, trial_score
+from ._trials import best_trial, trial_score
+from ._tuning_result import TuningResult
 
 __all__ = [
     "DEFAULT_TRIALS",

@@ -16,6 +16,7 @@ from ..io import save_model
 from ..utils import describe_machine
 from ._markdown import pct
 from ._timing import format_duration
+from ._trials import trial_counts
 from ._tuning_template import REPORT
 
 __all__ = ["shown_storage", "tuning_summary", "write_tuning_report"]
@@ -75,8 +76,8 @@ def shown_storage(url, folder):
 
 
 def _counts(study):
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    counts = {s.name.lower(): states.count(s) for s in TrialState}
+    counts = trial_counts(study)
+    del counts["finished"]
     fold_epochs = sum(
         t.user_attrs.get("fold_epochs", 0) for t in study.get_trials(deepcopy=False)
     )

@@ -4,35 +4,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from optuna.trial import TrialState
-
 from ..utils import move_files_into
 
-__all__ = ["TuningResult", "best_trial", "trial_score"]
-
-
-def trial_score(trial):
-    """A complete trial's score, or a pruned one's last reported score."""
-    if trial.value is not None:
-        return trial.value
-    steps = trial.intermediate_values
-    return steps[max(steps)] if steps else float("-inf")
-
-
-def best_trial(study):
-    """The best complete trial; if none completed (a budget too short), the
-    trial with the best last score."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if complete:
-        return max(complete, key=lambda t: t.value)
-    trials = [
-        t
-        for t in study.get_trials(
-            deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)
-        )
-        if t.intermediate_values
-    ]
-    return max(trials, key=trial_score, default=None)
+__all__ = ["TuningResult"]
 
 
 class TuningResult:

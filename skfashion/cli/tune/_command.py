@@ -48,10 +48,7 @@ def run(args, parser):
         except experiments.TuningError as exc:
             return _error(str(exc).replace("budget", "--budget"), 1)
         except KeyboardInterrupt:
-            done = sum(
-                t.state.name in ("COMPLETE", "PRUNED")
-                for t in study.get_trials(deepcopy=False)
-            )
+            done = experiments.trial_counts(study)["finished"]
             how = f" ({stop.name})" if stop.name not in (None, "SIGINT") else ""
             print(
                 f"skfashion tune: interrupted{how}: no report written; the study "
@@ -180,24 +177,21 @@ class Progress(experiments.TuningCallback):
         if self.bar is None:
             self._open_bar()
         if self.config.trials is not None:
-            states = [t.state.name for t in study.get_trials(deepcopy=False)]
-            done = states.count("COMPLETE") + states.count("PRUNED")
+            done = experiments.trial_counts(study)["finished"]
             self.bar.n = min(done, self.bar.total)
         self.shown = 0.0
         self.on_step(study, trial, None, None)
 
 
 def _counts(study):
-    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    counts = experiments.trial_counts(study)
     text = (
-        f"{states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, "
-        f"{states.count('RUNNING')} running"
+        f"{counts['complete']} complete, {counts['pruned']} pruned, "
+        f"{counts['running']} running"
     )
-    complete = [
-        t.value for t in study.get_trials(deepcopy=False) if t.value is not None
-    ]
-    if complete:
-        text += f", best {100 * max(complete):.2f} %"
+    best = experiments.best_trial(study)
+    if best is not None:  # a pruned trial's last score while none completed
+        text += f", best {100 * experiments.trial_score(best):.2f} %"
     return text
 
 
