@@ -40,6 +40,7 @@ _MODULES = {
     "parse_duration": "._timing",
     "run_report": "._run_report",
     "run_tuning": "._tuning",
+    "study_settings": "._tuning",
     "time_batches": "._timing",
     "trial_counts": "._trials",
     "trial_score": "._trials",

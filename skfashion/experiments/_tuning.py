@@ -24,6 +24,7 @@ from ._tuning_result import TuningResult
 __all__ = [
     "DEFAULT_TRIALS",
     "check_space",
+    "study_settings",
     "REPORT_SECONDS",
     "TuningError",
     "run_tuning",
@@ -313,11 +314,36 @@ def _summary(best, params, test_accuracy):
     }
 
 
+def study_settings(estimator, space=None, *, epochs=None, cv=3, quick=False):
+    """What makes the trials of a study comparable, for :func:`open_study`.
+
+    The model, the epochs of a complete trial, the folds, the search space
+    and whether the run is a quick one, with the defaults
+    :func:`run_tuning` fills in: a study kept with these refuses a run of
+    other settings.
+
+    Examples
+    --------
+    >>> from skfashion.experiments import study_settings
+    >>> settings = study_settings("mlp", epochs=2)
+    >>> settings["model"], settings["epochs"], settings["cv"], settings["quick"]
+    ('mlp', 2, 3, False)
+    """
+    name, estimator = _estimator(estimator)
+    return {
+        "model": name,
+        "epochs": estimator.max_epochs if epochs is None else epochs,
+        "cv": cv,
+        "space": DEFAULT_SPACES[name] if space is None else space,
+        "quick": quick,
+    }
+
+
 def _resolve(estimator, space, epochs, cv, trials, budget, random_state):
     """The defaults filled in and checked; the estimator every trial clones."""
     name, estimator = _estimator(estimator)
-    space = DEFAULT_SPACES[name] if space is None else space
-    epochs = estimator.max_epochs if epochs is None else epochs
+    settings = study_settings(estimator, space, epochs=epochs)
+    space, epochs = settings["space"], settings["epochs"]
     budget = _check(space, estimator, cv, trials, budget, epochs)
     if trials is None and budget is None:
         trials = DEFAULT_TRIALS

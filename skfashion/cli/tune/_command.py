@@ -15,7 +15,7 @@ import time
 
 from tqdm.auto import tqdm
 
-from skfashion import experiments, tuning, utils
+from skfashion import experiments, utils
 
 from .._common import ArgumentError, interruptible
 from ._config import config_from_args
@@ -35,7 +35,8 @@ def run(args, parser):
     try:
         config = config_from_args(args)
         config.out.mkdir(parents=True, exist_ok=True)
-        study = _open(config)
+        estimator = config.builder.pipeline(config.model)[-1]
+        study = _open(config, estimator)
     except ImportError as exc:  # Optuna: the tune extra
         return _error(f'{exc.name or exc}: pip install "skfashion[tune]"', 2)
     except ArgumentError as exc:
@@ -44,7 +45,7 @@ def run(args, parser):
         return _error(exc, 1)
     with interruptible() as stop, Progress(config) as progress:
         try:
-            result = _tune(config, study, progress, stop, started)
+            result = _tune(config, estimator, study, progress, stop, started)
         except experiments.TuningError as exc:
             return _error(str(exc).replace("budget", "--budget"), 1)
         except KeyboardInterrupt:
@@ -66,10 +67,10 @@ def run(args, parser):
     return 0
 
 
-def _tune(config, study, progress, stop, started):
+def _tune(config, estimator, study, progress, stop, started):
     data = config.builder.load()
     return experiments.run_tuning(
-        config.builder.pipeline(config.model)[-1],
+        estimator,
         config.space,
         data.X,
         data.y,
@@ -88,23 +89,17 @@ def _tune(config, study, progress, stop, started):
     )
 
 
-def _open(config):
+def _open(config, estimator):
     """The study, created or (--resume) continued; errors in the options' words."""
-    estimator = config.builder.pipeline(config.model)[-1]
-    space = config.space or tuning.DEFAULT_SPACES[config.model]
+    settings = experiments.study_settings(
+        estimator, config.space, epochs=config.epochs, cv=config.cv, quick=config.quick
+    )
     try:
-        experiments.check_space(estimator, space)
+        experiments.check_space(estimator, settings["space"])
     except ValueError as exc:
         raise ArgumentError(
             str(exc).replace("max_epochs is epochs", "max_epochs is --epochs")
         ) from None
-    settings = {
-        "model": config.model,
-        "epochs": config.epochs or estimator.max_epochs,
-        "cv": config.cv,
-        "space": space,
-        "quick": config.quick,
-    }
     try:
         return experiments.open_study(
             config.storage,
