@@ -138,6 +138,26 @@ def fitted(request):
     return model, X, y
 
 
+@pytest.fixture
+def interrupt_fits(monkeypatch):
+    """``interrupt_fits(name)``: from then on, a report's fit of the model
+    ``name`` in this process raises ``KeyboardInterrupt`` as it starts, as a
+    Ctrl-C there would."""
+    from skfashion.experiments import _run_report
+
+    real = _run_report._fit_here
+
+    def interrupt(name):
+        def fit(job, *args):
+            if job.name == name:
+                raise KeyboardInterrupt
+            return real(job, *args)
+
+        monkeypatch.setattr(_run_report, "_fit_here", fit)
+
+    return interrupt
+
+
 @pytest.fixture(scope="module")
 def blobs():
     """Three well-separated classes of 6x6 'images' (36 features)."""

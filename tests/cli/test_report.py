@@ -20,7 +20,6 @@ from skfashion.experiments import (
     ReportCallback,
     ReportConfig,
     ReportInterrupted,
-    _run_report,
     run_report,
 )
 
@@ -139,16 +138,9 @@ def test_resume_without_checkpoints_says_so(fashion_train, tmp_path, capsys):
 
 
 def test_interrupted_run_keeps_the_finished_models(
-    fashion_train, tmp_path, monkeypatch, capsys
+    fashion_train, tmp_path, interrupt_fits, capsys
 ):
-    real = _run_report._fit_here
-
-    def interrupt_on_fast(job, *args):
-        if job.name == "fast":
-            raise KeyboardInterrupt
-        return real(job, *args)
-
-    monkeypatch.setattr(_run_report, "_fit_here", interrupt_on_fast)
+    interrupt_fits("fast")
     out = tmp_path / "report"
     assert main(["report", "--quick", "--models", "mlp,fast", "--out", str(out)]) == 130
     assert not out.exists()

@@ -388,18 +388,11 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
 
 
 def test_interrupted_run_carries_the_finished_models(
-    fashion_train, tmp_path, monkeypatch
+    fashion_train, tmp_path, interrupt_fits
 ):
     """Stopped while the second model trains: the exception's Report holds
     the first, and writes it marked INCOMPLETE, without report.md."""
-    real = _run_report._fit_here
-
-    def interrupt_on_fast(job, *args):
-        if job.name == "fast":
-            raise KeyboardInterrupt
-        return real(job, *args)
-
-    monkeypatch.setattr(_run_report, "_fit_here", interrupt_on_fast)
+    interrupt_fits("fast")
     config = ReportConfig(models=("mlp", "fast"), quick=True)
     with pytest.raises(ReportInterrupted) as info:
         run_report(config)
@@ -524,11 +517,12 @@ def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path):
     """n_jobs=2: the fits train in joblib's worker processes, are kept in
     the checkpoints and give the report of a run in this process (the same
     seeds and epochs; labels nearly the same: another process may use
-    another number of threads, and so round otherwise)."""
-    config = ReportConfig(models="mlp", seeds=2, quick=True)
+    another number of threads, and so round otherwise -- in float32 on every
+    CPU, so that bfloat16's coarser rounding does not add to it)."""
+    config = ReportConfig(models="mlp", seeds=2, quick=True, precision="float32")
     sequential = run_report(config)
     parallel = run_report(
-        ReportConfig(models="mlp", seeds=2, quick=True, n_jobs=2),
+        ReportConfig(models="mlp", seeds=2, quick=True, precision="float32", n_jobs=2),
         checkpoints=tmp_path / "ckpt",
     )
     assert len(list((tmp_path / "ckpt").glob("*/*/numbers.json"))) == 2

@@ -39,14 +39,7 @@ class TuneConfig:
     @property
     def builder(self):
         """The run's data and pipelines."""
-        sizes = QUICK if self.quick else {}
-        return experiments.RunBuilder(
-            data_home=self.data_home,
-            device=self.device,
-            precision=self.precision,
-            n_train=sizes.get("n_train"),
-            n_test=sizes.get("n_test"),
-        )
+        return experiments.RunBuilder.of(self, quick_sizes=QUICK)
 
 
 def _budget(text):
