@@ -70,11 +70,12 @@ class Report:
     >>> report.write("report")  # doctest: +SKIP
     """
 
-    def __init__(self, config, plan, data, *, checkpoints=None):
+    def __init__(self, config, plan, data, *, store=None):
         self.config = config
         self.plan = plan
         self.data = data
-        self.checkpoints = checkpoints
+        self._store = store  # the run's ReportCheckpoints, or None
+        self.checkpoints = None if store is None else store.folder
         self.fits = {}
         self.evaluations = {}
         self.shifts = {}
@@ -214,13 +215,8 @@ class Report:
 
     def remove_checkpoints(self):
         """Delete this run's checkpoints (and their folder, if empty)."""
-        if self.checkpoints is None:
-            return
-        shutil.rmtree(self.checkpoints, ignore_errors=True)
-        try:
-            self.checkpoints.parent.rmdir()  # only if empty: other runs' stay
-        except OSError:
-            pass
+        if self._store is not None:
+            self._store.remove()
 
     def __repr__(self):
         state = "" if self.complete else ", interrupted"

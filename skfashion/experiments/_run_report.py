@@ -231,7 +231,7 @@ def run_report(
     plan = protocol.plan(config, data, store, timer)
     for callback in callbacks:
         callback.on_run_begin(plan)
-    report = Report(config, plan, data, checkpoints=store.folder)
+    report = Report(config, plan, data, store=None if checkpoints is None else store)
     store.open()
     try:
         _run(report, store, callbacks, should_stop, verbose)
