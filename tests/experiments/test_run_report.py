@@ -520,11 +520,15 @@ def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path):
     another number of threads, and so round otherwise -- in float32 on every
     CPU, so that bfloat16's coarser rounding does not add to it)."""
     config = ReportConfig(models="mlp", seeds=2, quick=True, precision="float32")
-    sequential = run_report(config)
+    here, there = _StopAfter(), _StopAfter()
+    sequential = run_report(config, callbacks=[here])
     parallel = run_report(
         ReportConfig(models="mlp", seeds=2, quick=True, precision="float32", n_jobs=2),
         checkpoints=tmp_path / "ckpt",
+        callbacks=[there],
     )
+    # no batch ran in this process: the workers trained both fits
+    assert here.seen == here.plans[0].total_batches > 0 and there.seen == 0
     assert len(list((tmp_path / "ckpt").glob("*/*/numbers.json"))) == 2
     for a, b in zip(sequential.fits["mlp"], parallel.fits["mlp"], strict=True):
         assert a.seed == b.seed and a.numbers["epochs"] == b.numbers["epochs"]
