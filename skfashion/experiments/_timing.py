@@ -62,16 +62,20 @@ def time_batches(make_pipeline, X, y, budget=1.5):
     batches of a fit are slower than the rest -- kernels chosen and memory
     allocated for new shapes -- and a fit runs at the later speed), and a
     fit of two batches less two such batches is the set-up. The batch size
-    is the pipeline's classifier's (``batch_size``; -1 is all of ``X``)."""
+    is the pipeline's classifier's (``batch_size``; -1 is all of ``X``). The
+    rows timed are drawn from all of ``X`` (seeded), so that data sorted by
+    class still gives each fit every class it has."""
     batch_size = make_pipeline()[-1].batch_size
     bs = len(X) if batch_size == -1 else batch_size
+    rows = np.random.RandomState(0).permutation(len(X))
 
     def fit_seconds(n_batches):
         pipe = make_pipeline()
         ends = batch_ends()
         pipe[-1].set_params(callbacks=[("batch_ends", ends)])
         start = time.perf_counter()
-        pipe.fit(X[: n_batches * bs], y[: n_batches * bs])
+        sample = rows[: n_batches * bs]
+        pipe.fit(X[sample], y[sample])
         return time.perf_counter() - start, pipe, ends.intervals(start)
 
     fit_seconds(2)  # warm up
@@ -86,7 +90,7 @@ def time_batches(make_pipeline, X, y, budget=1.5):
     setup = max(two - 2 * per_batch, 0.0)
     n = min(len(X), PREDICTED)
     start = time.perf_counter()
-    pipe.predict_proba(X[:n])
+    pipe.predict_proba(X[rows[:n]])
     per_sample = (time.perf_counter() - start) / n
     return per_batch, setup, per_sample
 

@@ -51,3 +51,19 @@ def test_parse_duration():
     for bad in ("15 minutes please", "15", "0s"):
         with pytest.raises(ValueError, match="budget"):
             parse_duration(bad)
+
+
+def test_time_batches_on_data_sorted_by_class(blobs):
+    """The timing fits draw their rows from all the data: sorted by class,
+    a classifier that needs two classes still gets them (the first rows
+    alone are all one class)."""
+    from cases import make
+
+    from skfashion.experiments import time_batches
+
+    X, y = blobs
+    assert len(set(y[:16])) == 1  # sorted: the first two batches, one class
+    per_batch, setup, per_sample = time_batches(
+        lambda: make("fast", pipeline=True, max_epochs=1), X, y
+    )
+    assert per_batch > 0 and setup >= 0 and per_sample > 0

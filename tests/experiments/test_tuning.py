@@ -5,7 +5,7 @@ what ``TuningResult.write`` writes."""
 import json
 
 import pytest
-from cases import blobs
+from cases import NAMES, blobs, make
 
 optuna = pytest.importorskip("optuna")
 
@@ -170,6 +170,25 @@ def test_bad_settings_are_refused_before_training(data, kwargs, error, message):
     kwargs = {"estimator": _mlp(), "space": SPACE, **kwargs}
     with pytest.raises(error, match=message):
         run_tuning(kwargs.pop("estimator"), kwargs.pop("space"), X, y, **kwargs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_classifier_is_tuned_and_refit_after_a_scaler(name, data):
+    """Each public classifier (by name or as an estimator with its own
+    settings) is tuned and refit in a Pipeline after a PixelScaler; a
+    pipeline given instead is refused by name."""
+    X, y = data
+    space = {"batch_size": {"choices": [8, 16]}}
+    result = run_tuning(make(name), space, X, y, trials=2, cv=2, epochs=1)
+    assert [type(step).__name__ for step in result.model] == [
+        "PixelScaler",
+        type(make(name)).__name__,
+    ]
+    assert result.settings["model"] == name
+    assert result.model[-1].batch_size == result.best_params["batch_size"]
+    assert result.model[-1].get_params()["lr"] == make(name).lr  # its own
+    with pytest.raises(TypeError, match="Pipeline"):
+        run_tuning(make(name, pipeline=True), space, X, y, trials=1)
 
 
 def test_check_space_names_the_parameter():
