@@ -350,6 +350,7 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
     the checkpoints keep the epochs done, and a run of the same settings
     trains only the rest, to the numbers of a run never interrupted."""
     _fixed_threads(monkeypatch)
+    _untimed(monkeypatch)
     config = ReportConfig(models="mlp", epochs=3, quick=True)
     folder = tmp_path / "ckpt"
     batches = (
@@ -388,10 +389,11 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
 
 
 def test_interrupted_run_carries_the_finished_models(
-    fashion_train, tmp_path, interrupt_fits
+    fashion_train, tmp_path, interrupt_fits, monkeypatch
 ):
     """Stopped while the second model trains: the exception's Report holds
     the first, and writes it marked INCOMPLETE, without report.md."""
+    _untimed(monkeypatch)
     interrupt_fits("fast")
     config = ReportConfig(models=("mlp", "fast"), quick=True)
     with pytest.raises(ReportInterrupted) as info:
@@ -433,6 +435,16 @@ def test_move_into_place_replaces_previous(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def _untimed(monkeypatch):
+    """Skip the plan's timing of each model on a few batches (three short
+    real fits a model): fixed seconds instead, for the tests of what trains
+    and what resumes, not of the estimate (which the quick run's tests
+    check, and _results leaves out)."""
+    from skfashion.experiments import RunBuilder
+
+    monkeypatch.setattr(RunBuilder, "time", lambda *args, **kwargs: (0.01, 0.1, 1e-3))
+
+
 def _fixed_threads(monkeypatch):
     """Train on a fixed number of threads, so that two fits of the same
     settings in this process compute the same, bit for bit, whatever else
@@ -467,6 +479,7 @@ def straight_report(fashion_train, tmp_path_factory):
     out = tmp_path_factory.mktemp("straight") / "report"
     with pytest.MonkeyPatch.context() as monkeypatch:
         _fixed_threads(monkeypatch)
+        _untimed(monkeypatch)
         run_report(RESUME).write(out)
     return _results(out)
 
@@ -480,6 +493,7 @@ def test_resume_reuses_every_finished_fit(
     did not finish -- twice in a row -- and writes the report of an
     uninterrupted run."""
     _fixed_threads(monkeypatch)
+    _untimed(monkeypatch)
     out, folder = tmp_path / "report", tmp_path / "report.checkpoints"
     trained, real_fit, real_write = [], _run_report._fit_here, Report.write
     stop_at = {"between seeds": ("mlp", 1), "between models": ("fast", 0)}.get(where)
@@ -513,12 +527,13 @@ def test_resume_reuses_every_finished_fit(
     assert not folder.exists()
 
 
-def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path):
+def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path, monkeypatch):
     """n_jobs=2: the fits train in joblib's worker processes, are kept in
     the checkpoints and give the report of a run in this process (the same
     seeds and epochs; labels nearly the same: another process may use
     another number of threads, and so round otherwise -- in float32 on every
     CPU, so that bfloat16's coarser rounding does not add to it)."""
+    _untimed(monkeypatch)
     config = ReportConfig(models="mlp", seeds=2, quick=True, precision="float32")
     here, there = _StopAfter(), _StopAfter()
     sequential = run_report(config, callbacks=[here])
