@@ -28,7 +28,10 @@ def _fit(seed, variant, clean, mixed, energy_auroc, vim_auroc):
     }
 
 
-def test_shift_table_averages_each_variant_over_its_seeds():
+@pytest.mark.parametrize("names", ["evaluate_under_shift's", "old"])
+def test_shift_table_averages_each_variant_over_its_seeds(names):
+    from benchmarks.bench_shift import OLD_KEYS
+
     record = {
         "cpu": "x",
         "cpu_detail": "Some CPU, bfloat16",
@@ -39,6 +42,11 @@ def test_shift_table_averages_each_variant_over_its_seeds():
             _fit(1, "plain", 0.96, 0.40, 0.97, 0.92),
         ],
     }
+    if names != "old":  # the records fit_one writes now
+        record["fits"] = [
+            {OLD_KEYS.get(k, k): v for k, v in f.items()} for f in record["fits"]
+        ]
+        assert "clean_accuracy" in record["fits"][0]
     table = shift_table(record)
     assert "   * - plain (0, 1)\n     - 95.00%\n     - 45.00%\n     - 98.00%" in table
     assert "     - 0.980 / 2.0%\n     - 0.910 (vim)" in table
