@@ -222,3 +222,45 @@ def test_open_study_rules(tmp_path, kind):
         )
         == waiting
     )
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
+def test_trials_of_a_killed_process_are_failed_and_retried(data, tmp_path):
+    """A trial left RUNNING by a process that was killed (SIGKILL leaves it
+    no chance to clean up) is failed when the study is opened again, and its
+    parameters are tried once more by ``run_tuning``; a trial of a process
+    that still runs is left alone."""
+    import signal
+    import subprocess
+
+    from skfashion.experiments import _study
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    settings = {"model": "mlp"}
+    study = open_study(storage, "s", settings=settings)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        tokens = [_study._process_token(victim.pid), _study._process_token()]
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+    for lr, token in zip((0.002, 0.02), tokens, strict=True):
+        study.enqueue_trial({"lr": lr})
+        trial = study.ask()  # as run_tuning's objective starts it
+        trial.suggest_float("lr", **SPACE["lr"])
+        trial.set_user_attr("process", token)  # and left running
+    study = open_study(storage, "s", settings=settings, resume=True)
+    killed, alive = study.trials[:2]
+    assert killed.params == {"lr": 0.002}
+    assert [killed.state, alive.state] == [TrialState.FAIL, TrialState.RUNNING]
+    (waiting,) = study.get_trials(states=(TrialState.WAITING,))
+    assert waiting.user_attrs["retry_of"] == 0
+    assert waiting.system_attrs["fixed_params"] == killed.params  # queued
+    # a pid reused by another process is not the trial's process
+    reused = _study._process_token().rsplit(":", 1)[0] + ":0"
+    assert not _study._alive(reused) and _study._alive(tokens[1])
+    X, y = data
+    run_tuning(_mlp(), SPACE, X, y, study=study, trials=1, cv=2, epochs=1)
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == 0]
+    assert len(retry) == 1 and retry[0].state in FINISHED
+    assert retry[0].params == killed.params
