@@ -3,7 +3,8 @@ its messages and exit codes, the checkpoints beside ``--out`` and
 ``--resume``, one end-to-end run as a process, and the signals.
 
 The protocol itself is tested through the library in
-tests/experiments/test_report.py.
+tests/experiments/test_run_report.py and
+test_report_resume.py.
 """
 
 import json
@@ -13,6 +14,7 @@ import sys
 import time
 
 import pytest
+from report_runs import lighten
 
 from skfashion.cli import main
 from skfashion.experiments import (
@@ -99,11 +101,14 @@ class _StopInSecondEpoch(ReportCallback):
         return self.batches is not None and self.seen >= self.batches
 
 
-def test_python_run_resumes_from_the_command(fashion_train, tmp_path, capsys):
+def test_python_run_resumes_from_the_command(
+    fashion_train, tmp_path, capsys, monkeypatch
+):
     """A run interrupted in Python with the command's checkpoint folder:
     the command refuses to start over without --resume, says what it
     reuses with it, and trains only the rest; another run into the same
     folder never touches those checkpoints."""
+    lighten(monkeypatch)
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--epochs", "3", "--out", str(out)]
     stop = _StopInSecondEpoch()
@@ -129,7 +134,10 @@ def test_python_run_resumes_from_the_command(fashion_train, tmp_path, capsys):
     assert not checkpoints.exists()
 
 
-def test_resume_without_checkpoints_says_so(fashion_train, tmp_path, capsys):
+def test_resume_without_checkpoints_says_so(
+    fashion_train, tmp_path, capsys, monkeypatch
+):
+    lighten(monkeypatch)
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--out", str(out), "--resume"]
     assert main(argv) == 0
@@ -138,8 +146,9 @@ def test_resume_without_checkpoints_says_so(fashion_train, tmp_path, capsys):
 
 
 def test_interrupted_run_keeps_the_finished_models(
-    fashion_train, tmp_path, interrupt_fits, capsys
+    fashion_train, tmp_path, interrupt_fits, capsys, monkeypatch
 ):
+    lighten(monkeypatch)
     interrupt_fits("fast")
     out = tmp_path / "report"
     assert main(["report", "--quick", "--models", "mlp,fast", "--out", str(out)]) == 130
@@ -157,9 +166,12 @@ def test_interrupted_run_keeps_the_finished_models(
 
 
 def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsys):
+    real_write = Report.write
+
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
+    lighten(monkeypatch)
     monkeypatch.setattr(Report, "write", full)
     out = tmp_path / "report"
     argv = ["report", "--quick", "--models", "mlp", "--out", str(out)]
@@ -170,7 +182,7 @@ def test_full_disk_is_one_line_error(fashion_train, tmp_path, monkeypatch, capsy
     assert "No space left on device" in error and "--resume" in error
     # no half-written report; the trained fit is kept for --resume
     assert [p.name for p in tmp_path.iterdir()] == ["report.checkpoints"]
-    monkeypatch.undo()
+    monkeypatch.setattr(Report, "write", real_write)
     assert main([*argv, "--resume"]) == 0
     assert (out / "report.md").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
