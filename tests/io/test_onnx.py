@@ -222,11 +222,8 @@ def test_docs_snippet_needs_neither_torch_nor_skfashion(fashion_train, tmp_path)
 
 
 @pytest.mark.slow
-def test_real_model_labels_equal_on_all_test_images(
-    fashion_train, fashion_test, tmp_path
-):
-    model = make_pipeline(PixelScaler(), FashionMLP(max_epochs=1, random_state=0))
-    model.fit(fashion_train.data, fashion_train.target)
+def test_real_model_labels_equal_on_all_test_images(mlp_folder, fashion_test, tmp_path):
+    model, _ = mlp_folder  # trained on real images
     export_onnx(model, tmp_path / "m.onnx")
     X = fashion_test.data
     label, proba = _session(tmp_path / "m.onnx").run(None, {"input": X})
