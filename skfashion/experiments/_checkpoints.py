@@ -113,6 +113,28 @@ class ReportCheckpoints:
             return None
         return pipe, proba, numbers
 
+    def reusable(self):
+        """What a run of these settings would take over: ``(finished,
+        partial)``, the fits that finished as ``(name, seed)`` pairs and the
+        interrupted ones as ``(name, seed, epochs_done)``, in the order the
+        run trains them.
+
+        Examples
+        --------
+        >>> from skfashion.experiments import ReportCheckpoints, ReportConfig
+        >>> config = ReportConfig(models="mlp", quick=True)
+        >>> ReportCheckpoints("ckpt", config.settings()).reusable()
+        ([], [])
+        """
+        finished, partial = [], []
+        for name, seeds in self.settings.get("random_states", {}).items():
+            for seed in seeds:
+                if self.finished_numbers(name, seed) is not None:
+                    finished.append((name, seed))
+                elif done := self.epochs_done(name, seed):
+                    partial.append((name, seed, done))
+        return finished, partial
+
     def other_runs(self):
         """The settings of the other runs whose checkpoints are kept here."""
         runs = []

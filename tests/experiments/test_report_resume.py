@@ -58,6 +58,8 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
     assert not info.value.report.complete and info.value.report.evaluations == {}
     assert isinstance(info.value, KeyboardInterrupt)
     assert len(list(folder.glob("*/*/*.pt"))) == 1
+    store = ReportCheckpoints(folder, config.settings())
+    assert store.reusable() == ([], [("mlp", 0, 1)])  # one epoch of three
     with pytest.raises(ValueError, match="interrupted"):
         _ = info.value.report.metrics
     resumed = _StopAfter()
@@ -67,6 +69,7 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
     assert job.done_epochs == 1 and plan.batches_done_before == job.epoch_batches
     assert job.batches == 2 * job.epoch_batches == resumed.seen
     assert report.fits["mlp"][0].numbers["epochs"] == 3
+    assert store.reusable() == ([("mlp", 0)], [])
     # finished: the next run takes the fit whole and trains nothing
     again = _StopAfter()
     assert run_report(config, checkpoints=folder, callbacks=[again]).complete

@@ -52,19 +52,19 @@ def _resume_note(store, config, resume):
 def _reuse_note(store, config):
     """What a resumed run takes over: the finished fits, the epochs of the
     interrupted ones."""
-    finished, partial = [], []
-    for name, seeds in config.random_states.items():
-        epochs = config.model_epochs[name]
-        for seed in seeds:
-            if store.finished_numbers(name, seed) is not None:
-                finished.append(f"{name} seed {seed}")
-            elif done := store.epochs_done(name, seed):
-                partial.append(f"{name} seed {seed} ({done} of {epochs} epochs)")
+    finished, partial = store.reusable()
     words = []
     if finished:
-        words.append(f"{len(finished)} finished fit(s): {', '.join(finished)}")
+        fits = ", ".join(f"{name} seed {seed}" for name, seed in finished)
+        words.append(f"{len(finished)} finished fit(s): {fits}")
     if partial:
-        words.append(f"the checkpoints of {', '.join(partial)}")
+        words.append(
+            "the checkpoints of "
+            + ", ".join(
+                f"{name} seed {seed} ({done} of {config.model_epochs[name]} epochs)"
+                for name, seed, done in partial
+            )
+        )
     if not words:  # unreadable checkpoints only: they start over
         return None
     return f"Resuming from {store.folder}: reusing {'; and '.join(words)}."
