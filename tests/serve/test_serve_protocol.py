@@ -186,3 +186,60 @@ def test_connections_beyond_the_limit_are_refused_at_once():
         assert answer.startswith(b"HTTP/1.1 200"), answer
         for conn in held:
             conn.close()
+
+
+def _assigned(function):
+    """The attributes ``function``'s source assigns on ``self``."""
+    import inspect
+    import re
+
+    source = inspect.getsource(function)
+    return set(re.findall(r"self\.(\w+)\s*(?::[^=\n]+)?=", source))
+
+
+def test_the_uvicorn_names_the_guard_relies_on_exist():
+    """skfashion's protocol subclasses uvicorn's httptools protocol and uses
+    some of its private members: a uvicorn release that renames one fails
+    here, by name, not in a served request (pyproject.toml bounds uvicorn
+    below the next minor release for that reason)."""
+    import re
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from uvicorn.protocols.http.httptools_impl import (
+        HttpToolsProtocol,
+        RequestResponseCycle,
+    )
+    from uvicorn.server import ServerState
+
+    methods = {
+        "connection_made",
+        "connection_lost",
+        "data_received",
+        "on_message_begin",
+        "on_headers_complete",
+        "send_400_response",
+        "handle_websocket_upgrade",
+        "_should_upgrade",
+        "_unset_keepalive_if_required",
+        "_unsupported_upgrade_warning",
+    }
+    missing = {m for m in methods if not callable(getattr(HttpToolsProtocol, m, None))}
+    assert not missing, f"uvicorn's HttpToolsProtocol lost {sorted(missing)}"
+    protocol = _assigned(HttpToolsProtocol.__init__) | _assigned(
+        HttpToolsProtocol.on_message_begin
+    )
+    wanted = {"transport", "cycle", "loop", "parser", "logger", "connections"}
+    assert wanted | {"url", "headers", "server_state"} <= protocol
+    cycle = {"response_started", "more_body", "response_complete", "keep_alive"}
+    assert cycle | {"disconnected", "message_event"} <= _assigned(
+        RequestResponseCycle.__init__
+    )
+    assert "connections" in _assigned(ServerState.__init__)
+    # the installed uvicorn is within the bound pyproject.toml declares
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    (line,) = re.findall(r'"(uvicorn\[[^"]*)"', pyproject.read_text())
+    spec = Requirement(line)
+    assert any(s.operator == "<" for s in spec.specifier)  # an upper bound
+    assert spec.specifier.contains(version("uvicorn"))
