@@ -25,7 +25,7 @@ _MODULES = {
     "export_onnx": "._onnx",
     "export_triton": "._triton",
     "graph_detector": "._policy",
-    "is_model_file": "._model_file",
+    "is_model_file": "._format",
     "load_detector": "._model_file",
     "load_model": "._model_file",
     "load_predictor": "._predictor",

@@ -13,7 +13,6 @@ import inspect
 import json
 import numbers
 import os
-import struct
 
 import numpy as np
 import torch
@@ -29,7 +28,7 @@ from ..utils import atomic_write, split_pipeline
 from ._novelty_file import PREFIX, detector_from_file, detector_to_file
 from ._storable import LEGACY_NAMES, class_from_name, stored_name
 
-__all__ = ["is_model_file", "load_detector", "load_model", "save_model"]
+__all__ = ["load_detector", "load_model", "save_model"]
 
 FORMAT = "skfashion-model"
 #: 3: classes named by public paths (``skfashion.modules.MLPModule``);
@@ -356,24 +355,6 @@ def save_model(model, path, *, detector=None):
         metadata = json.dumps(header, default=float)
     with atomic_write(path) as tmp:
         save_file(tensors, tmp, metadata={"skfashion": metadata})
-
-
-def is_model_file(path):
-    """Whether ``path`` looks like a safetensors file (checks 9 bytes): what
-    ``skfashion predict`` reads as a model file rather than a pickle.
-
-    Examples
-    --------
-    >>> from skfashion.io import is_model_file
-    >>> is_model_file("no-such-file.safetensors")
-    False
-    """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(9)
-    except OSError:
-        return False
-    return len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] > 1
 
 
 def _read(path):

@@ -390,7 +390,7 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
     >>> load_predictor("report/cnn").describe()  # doctest: +SKIP
     'Pipeline, 28x28 pictures -> 10 classes (T-shirt/top, Trouser, Pullover, ...)'
     """
-    from ._model_file import is_model_file, load_with_detector
+    from ._format import is_model_file
 
     if warn is None:
         import warnings
@@ -401,6 +401,8 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
     path = _find(path)
     detector = None
     if is_model_file(path):
+        from ._model_file import load_with_detector  # PyTorch: not for a graph
+
         model, detector = load_with_detector(path)
     elif path.suffix.lower() == ".onnx":
         model = OnnxModel(path, spinning=spinning)

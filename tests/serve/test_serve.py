@@ -556,6 +556,40 @@ def test_onnx_graph_is_served_like_the_model(mlp_folder, tmp_path, fashion_test)
     np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-3)
 
 
+def test_serving_a_graph_imports_neither_torch_nor_skorch(mlp_folder, tmp_path):
+    """A server of an ONNX graph -- skfashion.serve imported, the graph
+    loaded, a request answered -- never waits for PyTorch or skorch."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from skfashion import export_onnx
+
+    export_onnx(mlp_folder[0], tmp_path / "model.onnx")
+    script = (
+        "import json, sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from skfashion.io import load_predictor\n"
+        "from skfashion.serve import make_app\n"
+        "app = make_app(load_predictor('model.onnx'))\n"
+        "with TestClient(app) as client:\n"
+        f"    answer = client.post({INFER!r}, json=json.loads(sys.argv[1]))\n"
+        "assert answer.status_code == 200, answer.text\n"
+        "print(sorted({'torch', 'skorch'} & set(sys.modules)))\n"
+    )
+    request = json.dumps(tensor(np.zeros((2, 784), dtype=np.uint8)))
+    done = subprocess.run(
+        [sys.executable, "-c", script, request],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 # -- the batcher ------------------------------------------------------------
 
 
