@@ -168,7 +168,9 @@ class Guard:
     A body over ``max_body`` bytes (or over the route's own, smaller limit
     in ``route_limits``: ``{route: (bytes, what the limit is for)}``) is
     refused from its Content-Length, or as soon as that many bytes arrived
-    (chunked uploads): nothing larger is ever held in memory. (Starlette's
+    (chunked uploads, or a Content-Length the body does not keep to: the
+    bytes read are counted whatever the header says): nothing larger is
+    ever held in memory. (Starlette's
     ``RequestBodyLimitMiddleware`` acts only once a route reads the body,
     and answers in plain text; here the refusal comes first, as JSON naming
     both sizes, like every error.)
@@ -241,20 +243,18 @@ class Guard:
 
     def _check(self, scope, route, limit):
         """Refuse a request from a Host or Origin not allowed, without the
-        token or with too long a body; True if its body must be counted as
-        it arrives (no Content-Length)."""
+        token or with a Content-Length over ``limit``."""
         headers = dict(scope["headers"])
         self._check_host(headers)
         if self.token is not None and route not in OPEN_ROUTES:
             self._check_token(headers)
         length = headers.get(b"content-length")
         if length is None:
-            return True
+            return
         if not length.isdigit() or len(length) > 19:
             raise ClientError(400, "the Content-Length header is not a number")
         if int(length) > limit[0]:
             raise ClientError(413, _too_large(int(length), limit))
-        return False  # the server reads no more than Content-Length
 
     def _limited(self, receive, limit):
         received = 0
@@ -285,12 +285,12 @@ class Guard:
         limit = self.route_limits.get(route, (self.max_body, ""))
         try:
             try:
-                counted = self._check(scope, route, limit)
+                self._check(scope, route, limit)
             except ClientError as error:
                 return await send_error(record_send, error)
-            if counted:
-                receive = self._limited(receive, limit)
-            await self.app(scope, receive, record_send)
+            # counted as they arrive, whatever Content-Length said: a server
+            # may pass on what a chunked body sends beyond it (h11 does)
+            await self.app(scope, self._limited(receive, limit), record_send)
         except ClientDisconnect:
             status = 499  # nginx's: the client closed the connection, no answer
         finally:

@@ -69,6 +69,53 @@ def test_v2_infer_gives_predict_proba_of_every_classifier(name):
     assert outputs["label"]["data"] == model.predict(X[:7]).tolist()
 
 
+def test_body_is_counted_whatever_content_length_says():
+    """A client that sends Content-Length: 5 and then a chunked body of
+    megabytes (h11 passes on what arrives) is refused once the bytes read
+    pass the limit: the application never holds more."""
+    X, y = blobs(pixels=True)
+    app = make_app(make("mlp", pipeline=True).fit(X, y), max_upload_bytes=4096)
+    chunks = [b"x" * 2048] * 1000  # 2 MB in all
+    sent, read = [], 0
+
+    async def receive():
+        nonlocal read
+        read += 1
+        body = chunks[read - 1]
+        return {"type": "http.request", "body": body, "more_body": read < len(chunks)}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": INFER,
+        "raw_path": INFER.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-length", b"5"),
+            (b"content-type", b"application/json"),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    (start,) = [m for m in sent if m["type"] == "http.response.start"]
+    body = b"".join(
+        m.get("body", b"") for m in sent if m["type"] != "http.response.start"
+    )
+    assert start["status"] == 413, body
+    assert b"over the limit of 4,096 bytes" in body
+    assert read <= 3  # refused at the third chunk: 6,144 bytes read
+
+
 def test_v2_metadata_health_and_routes(mlp_client):
     pipe, client = mlp_client
     assert client.get("/v2/health/live").json() == {"live": True}
