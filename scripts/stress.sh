@@ -17,7 +17,7 @@ trap 'kill "$busy" 2>/dev/null' EXIT
 
 for i in $(seq 1 "$n"); do
   start=$(date +%s)
-  if ! "$python" -m pytest -q -p no:cacheprovider --no-header "$@" >"/tmp/stress.$$.log" 2>&1; then
+  if ! "$python" -m pytest -q -p no:cacheprovider --no-header -n 0 "$@" >"/tmp/stress.$$.log" 2>&1; then
     echo "run $i of $n: FAILED (log: /tmp/stress.$$.log)"
     tail -n 30 "/tmp/stress.$$.log"
     exit 1

@@ -26,6 +26,14 @@ settings.register_profile("explore", max_examples=1500, **_FUZZ)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (``-n``), the workers share the cores: each trains
+    on its share of them, as PyTorch would oversubscribe them otherwise."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        torch.set_num_threads(max(1, torch.get_num_threads() // int(workers)))
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     """Tests are deterministic: seed NumPy and torch's global generators."""
