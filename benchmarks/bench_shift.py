@@ -209,7 +209,6 @@ def _done(path, record):
 
 def _rows(fit):
     rows = []
-    fit = renamed(fit)
     for method, row in fit["detectors"].items():
         rows.append(
             {
