@@ -114,9 +114,6 @@ def _results(out):
     return metrics
 
 
-RESUME_ARGV = ["--quick", "--models", "mlp,fast", "--seeds", "mlp=2"]
-
-
 RESUME = ReportConfig(models=("mlp", "fast"), seeds={"mlp": 2}, quick=True)
 
 
