@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from ..datasets import CORRUPTIONS, NOT_GARMENTS, corrupt_images, make_not_garments
 from ..novelty import METHODS, NoveltyDetector
+from ..novelty._detector import network_outputs
 from ._detection import detection_scores
 from ._selective import selective_accuracy, selective_curve
 from ._summary import temperature_calibration
@@ -117,16 +118,19 @@ def _strangers(X_test, n):
 
 def _detectors(estimator, X_valid, y_valid, X_in, strangers, default, random_state):
     """AUROC, FPR at 95 % TPR and the share accepted, of each method on each
-    set; the default method's detector and scores."""
+    set; the default method's detector and scores. One forward pass of each
+    set serves every method."""
+    sets = {"valid": X_valid, "test": X_in, **strangers}
+    outputs = {name: network_outputs(estimator, X) for name, X in sets.items()}
     table, kept = {}, None
     for method in METHODS:
         detector = NoveltyDetector(estimator, method=method, random_state=random_state)
-        detector.fit(X_valid, y_valid)
-        inside = detector.score_samples(X_in)
+        detector._fit_outputs(outputs["valid"], y_valid)
+        inside = detector._scores(outputs["test"])
         row = {"accepted_test": float((inside >= detector.offset_).mean())}
         scores = {"test": inside}
-        for kind, X in strangers.items():
-            outside = scores[kind] = detector.score_samples(X)
+        for kind in strangers:
+            outside = scores[kind] = detector._scores(outputs[kind])
             row[kind] = {
                 **detection_scores(inside, outside),
                 "accepted": float((outside >= detector.offset_).mean()),

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.covariance import LedoitWolf
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
+from skorch.utils import to_numpy
 
 from ..utils import split_pipeline
 
@@ -44,6 +45,58 @@ def _last_linear(module):
             "method='msp' or 'energy'"
         )
     return linears[-1]
+
+
+def _check_fit_size(n):
+    if n < 10:
+        raise ValueError(f"fit needs at least 10 images; got {n}.")
+    return n
+
+
+def network_outputs(estimator, X, *, features=True):
+    """One forward pass of a fitted skfashion classifier over ``X``.
+
+    Returns a dict of ``logits``, ``proba`` (as ``predict_proba`` gives
+    them, batch by batch) and ``features`` (the input of the network's last
+    ``nn.Linear``, the penultimate features; None unless ``features``).
+    With test-time augmentation the head runs once per view: the features
+    are the views' mean, as their logits are averaged.
+    """
+    steps, net = _split(estimator)
+    Xt = X
+    for step in steps:
+        Xt = step.transform(Xt)
+    Xt = check_array(Xt, dtype=np.float32)
+    if Xt.shape[1] != net.n_features_in_:
+        raise ValueError(
+            f"X has {Xt.shape[1]} features, but the classifier expects "
+            f"{net.n_features_in_}."
+        )
+    nonlin = net._get_predict_nonlinearity()
+    seen = []
+    hook = (
+        _last_linear(net.module_).register_forward_pre_hook(
+            lambda module, args: seen.append(args[0].detach().float().cpu())
+        )
+        if features
+        else None
+    )
+    logits, kept, proba = [], [], []
+    try:
+        for out in net.forward_iter(np.ascontiguousarray(Xt), training=False):
+            if features:
+                kept.append(torch.stack(seen).mean(0))
+                seen.clear()
+            logits.append(out.detach().float().cpu())
+            proba.append(to_numpy(nonlin(out)))
+    finally:
+        if hook is not None:
+            hook.remove()
+    return {
+        "logits": torch.cat(logits).numpy(),
+        "features": torch.cat(kept).numpy() if features else None,
+        "proba": np.concatenate(proba),
+    }
 
 
 class NoveltyDetector(OutlierMixin, BaseEstimator):
@@ -175,41 +228,14 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
         return net
 
     def _outputs(self, X):
-        """The logits and (but for "msp") the penultimate features."""
-        steps, net = _split(self.estimator)
-        Xt = X
-        for step in steps:
-            Xt = step.transform(Xt)
-        Xt = check_array(Xt, dtype=np.float32)
-        if Xt.shape[1] != net.n_features_in_:
-            raise ValueError(
-                f"X has {Xt.shape[1]} features, but the classifier expects "
-                f"{net.n_features_in_}."
-            )
+        """The network's outputs on ``X`` that the method needs."""
+        return network_outputs(self.estimator, X, features=self.method != "msp")
+
+    def _scores(self, outputs):
+        """Each image's score, from its :func:`network_outputs`."""
+        logits, features = outputs["logits"], outputs["features"]
         if self.method == "msp":
-            return net.predict_proba(Xt), None
-        linear = _last_linear(net.module_)
-        seen = []
-
-        def keep(module, args):
-            seen.append(args[0].detach().float().cpu())
-
-        handle = linear.register_forward_pre_hook(keep)
-        logits, features = [], []
-        try:
-            for out in net.forward_iter(np.ascontiguousarray(Xt), training=False):
-                # test-time augmentation calls the head once per view: the
-                # views' mean, as their logits are averaged
-                features.append(torch.stack(seen).mean(0))
-                seen.clear()
-                logits.append(out.detach().float().cpu())
-        finally:
-            handle.remove()
-        return torch.cat(logits).numpy(), torch.cat(features).numpy()
-
-    def _scores(self, logits, features):
-        if self.method == "msp":
-            return logits.max(axis=1).astype(np.float64)  # probabilities here
+            return outputs["proba"].max(axis=1).astype(np.float64)
         if self.method == "energy":
             return logsumexp(logits.astype(np.float64), axis=1)
         if self.method == "vim":
@@ -274,17 +300,24 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
             Fitted.
         """
         self._check_params()
+        self._check_estimator()
+        _check_fit_size(len(X))
+        return self._fit_outputs(self._outputs(X), y)
+
+    def _fit_outputs(self, outputs, y):
+        """``fit`` from the network's outputs on the images: one forward
+        pass serves every method (as :func:`~skfashion.evaluation.\
+evaluate_under_shift` compares them)."""
+        self._check_params()
         net = self._check_estimator()
-        n = len(X)
-        if n < 10:
-            raise ValueError(f"fit needs at least 10 images; got {n}.")
+        logits, features = outputs["logits"], outputs["features"]
+        n = _check_fit_size(len(logits))
         rng = check_random_state(self.random_state)
         order = rng.permutation(n)
         n_held = max(1, round(self.holdout * n))
         held, rest = np.sort(order[:n_held]), np.sort(order[n_held:])
         if self.method in ("energy", "msp"):  # nothing to fit: all set it
             held = np.arange(n)
-        logits, features = self._outputs(X)
         if self.method == "mahalanobis":
             if y is None:
                 labels = logits.argmax(axis=1)
@@ -301,10 +334,8 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
         elif self.method == "vim":
             self._fit_vim(net, logits[rest], features[rest])
         self.n_features_in_ = net.n_features_in_
-        scores = self._scores(
-            logits[held], None if features is None else features[held]
-        )
-        self.offset_ = float(np.quantile(scores, 1 - self.accept))
+        held_outputs = {k: None if v is None else v[held] for k, v in outputs.items()}
+        self.offset_ = float(np.quantile(self._scores(held_outputs), 1 - self.accept))
         return self
 
     def score_samples(self, X):
@@ -322,8 +353,7 @@ class NoveltyDetector(OutlierMixin, BaseEstimator):
             The score of each image.
         """
         check_is_fitted(self, "offset_")
-        logits, features = self._outputs(X)
-        return self._scores(logits, features)
+        return self._scores(self._outputs(X))
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for an image rejected.
