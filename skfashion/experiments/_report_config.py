@@ -1,5 +1,6 @@
 """The report's settings as one frozen value, checked once."""
 
+import importlib.util
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ N_VALID = 5000  # the original: the first 5,000 training images validate
 #: What ``quick=True`` trains on and scores: a smoke test of the protocol.
 QUICK = {"n_train": 600, "n_valid": 100, "n_test": 300}
 ONNX = (None, "float32", "int8")
+ONNX_EXTRA = ("onnx", "onnxscript", "onnxruntime", "skl2onnx")
 
 
 def _count(value, what):
@@ -122,6 +124,12 @@ class ReportConfig:
             raise TypeError(f"random_state must be an int, got {self.random_state!r}.")
         if self.onnx not in ONNX:
             raise ValueError(f"onnx must be one of {ONNX}, got {self.onnx!r}.")
+        missing = [m for m in ONNX_EXTRA if not importlib.util.find_spec(m)]
+        if self.onnx and missing:  # refused now, not after hours of training
+            raise ImportError(
+                f"onnx={self.onnx!r} needs {', '.join(missing)}: "
+                'pip install "skfashion[onnx]".'
+            )
         if self.n_jobs is not None and not isinstance(self.n_jobs, numbers.Integral):
             raise TypeError(f"n_jobs must be an int or None, got {self.n_jobs!r}.")
         _check_machine(self.device, self.precision)

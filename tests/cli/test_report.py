@@ -51,6 +51,17 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_onnx_without_its_extra_names_the_extra(tmp_path, capsys, monkeypatch):
+    from skfashion.experiments import _report_config
+
+    monkeypatch.setattr(_report_config, "ONNX_EXTRA", ("no_such_package_here",))
+    argv = ["report", "--quick", "--onnx", "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert 'error: --onnx needs the onnx extra: pip install "skfashion[onnx]"' in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_unwritable_out(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")

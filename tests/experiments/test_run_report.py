@@ -365,3 +365,13 @@ def test_move_into_place_replaces_previous(tmp_path):
     assert [p.name for p in out.iterdir()] == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
+
+def test_onnx_without_its_extra_is_refused_before_training(monkeypatch):
+    """onnx= needs the onnx extra: refused by the config, not after the fits."""
+    from skfashion.experiments import _report_config
+
+    extra = ("onnx", "no_such_package_here")
+    monkeypatch.setattr(_report_config, "ONNX_EXTRA", extra)
+    assert ReportConfig(models="mlp").onnx is None  # not needed: no error
+    with pytest.raises(ImportError, match=r"needs no_such_package_here: pip"):
+        ReportConfig(models="mlp", onnx="int8")

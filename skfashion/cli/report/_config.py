@@ -16,10 +16,6 @@ def config_from_args(args):
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if args.epochs is not None and args.epochs < 1:
         raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
-    if args.onnx and not _onnx_installed():
-        raise ArgumentError(
-            '--onnx needs the onnx extra: pip install "skfashion[onnx]"'
-        )
     check_device(args.device)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -39,19 +35,16 @@ def config_from_args(args):
         ), out
     except ValueError as exc:  # the library names the parameter: say the option
         raise ArgumentError(_as_option(str(exc))) from None
+    except ImportError:
+        raise ArgumentError(
+            '--onnx needs the onnx extra: pip install "skfashion[onnx]"'
+        ) from None
 
 
 def _as_option(message):
     for name in ("seeds", "epochs", "models", "n_jobs"):
         message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
     return message.rstrip(".")
-
-
-def _onnx_installed():
-    import importlib.util
-
-    needed = ("onnx", "onnxscript", "onnxruntime", "skl2onnx")
-    return all(importlib.util.find_spec(name) for name in needed)
 
 
 def _parse_seeds(text):
