@@ -135,6 +135,34 @@ class ReportCheckpoints:
                     partial.append((name, seed, done))
         return finished, partial
 
+    def describe_reuse(self):
+        """What :meth:`reusable` finds, in a sentence; None if nothing.
+
+        Examples
+        --------
+        >>> from skfashion.experiments import ReportCheckpoints, ReportConfig
+        >>> config = ReportConfig(models="mlp", quick=True)
+        >>> ReportCheckpoints("ckpt", config.settings()).describe_reuse() is None
+        True
+        """
+        finished, partial = self.reusable()
+        words = []
+        if finished:
+            fits = ", ".join(f"{name} seed {seed}" for name, seed in finished)
+            words.append(f"{len(finished)} finished fit(s): {fits}")
+        if partial:
+            epochs = self.settings["epochs"]
+            words.append(
+                "the checkpoints of "
+                + ", ".join(
+                    f"{name} seed {seed} ({done} of {epochs[name]} epochs)"
+                    for name, seed, done in partial
+                )
+            )
+        if not words:  # none, or unreadable checkpoints only: they start over
+            return None
+        return f"Resuming from {self.folder}: reusing {'; and '.join(words)}."
+
     def other_runs(self):
         """The settings of the other runs whose checkpoints are kept here."""
         runs = []

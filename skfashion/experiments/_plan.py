@@ -9,6 +9,8 @@ the time left follows the measured speed of each model.
 import time
 from dataclasses import dataclass, field
 
+from ._timing import format_duration
+
 __all__ = ["Job", "ReportPlan"]
 
 
@@ -112,6 +114,29 @@ class ReportPlan:
     def estimate(self):
         """Seconds the run will take (what is left of it, on --resume)."""
         return sum(job.estimate for job in self.jobs)
+
+    def describe(self):
+        """The estimate in a sentence, in total and per model.
+
+        Examples
+        --------
+        >>> from skfashion.experiments import Job, ReportPlan
+        >>> job = Job("mlp", 0, epochs=2, train_batches=60, valid_batches=0,
+        ...           n_valid=0, n_test=0, train_batch_seconds=1.0,
+        ...           setup_seconds=0.0, sample_seconds=0.0)
+        >>> print(ReportPlan([job]).describe())  # doctest: +NORMALIZE_WHITESPACE
+        Expected duration: about 2 min (mlp 2 min), timed on the first batches
+        of each model on this machine.
+        """
+        seconds = {}
+        for job in self.jobs:
+            seconds[job.name] = seconds.get(job.name, 0.0) + job.estimate
+        per_model = ", ".join(f"{m} {format_duration(s)}" for m, s in seconds.items())
+        return (
+            f"Expected duration: about {format_duration(self.estimate)} "
+            f"({per_model}), timed on the first batches of each model on this "
+            "machine."
+        )
 
     def start(self, index):
         """The fit ``jobs[index]`` begins."""

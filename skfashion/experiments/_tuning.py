@@ -23,6 +23,7 @@ from ._tuning_result import TuningResult
 
 __all__ = [
     "DEFAULT_TRIALS",
+    "check_tuning",
     "check_space",
     "study_settings",
     "REPORT_SECONDS",
@@ -143,6 +144,38 @@ def check_space(estimator, space):
     if "max_epochs" in space:
         raise ValueError("max_epochs is epochs, not part of the search space")
     distributions(space)  # a clear error for a bad space
+
+
+def check_tuning(estimator, space=None, *, cv=3, trials=None, budget=None, epochs=None):
+    """Check the settings of :func:`run_tuning` before a study is opened.
+
+    Each setting is checked as :func:`run_tuning` checks it (the defaults
+    filled in the same way), so that a mistake is named before anything is
+    created or timed.
+
+    Returns
+    -------
+    budget : float or None
+        The budget in seconds (``"15m"`` and the like parsed).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the setting at fault.
+
+    Examples
+    --------
+    >>> from skfashion.experiments import check_tuning
+    >>> check_tuning("mlp", budget="1m30s")
+    90.0
+    >>> check_tuning("mlp", cv=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: cv must be at least 2, got 1.
+    """
+    _, estimator = _estimator(estimator)
+    settings = study_settings(estimator, space, epochs=epochs)
+    return _check(settings["space"], estimator, cv, trials, budget, settings["epochs"])
 
 
 def _check(space, estimator, cv, trials, budget, epochs):

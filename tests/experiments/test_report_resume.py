@@ -60,6 +60,10 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
     assert len(list(folder.glob("*/*/*.pt"))) == 1
     store = ReportCheckpoints(folder, config.settings())
     assert store.reusable() == ([], [("mlp", 0, 1)])  # one epoch of three
+    assert store.describe_reuse() == (
+        f"Resuming from {store.folder}: reusing the checkpoints of mlp seed 0 "
+        "(1 of 3 epochs)."
+    )
     with pytest.raises(ValueError, match="interrupted"):
         _ = info.value.report.metrics
     resumed = _StopAfter()
@@ -70,6 +74,7 @@ def test_should_stop_then_resume(fashion_train, tmp_path, monkeypatch):
     assert job.batches == 2 * job.epoch_batches == resumed.seen
     assert report.fits["mlp"][0].numbers["epochs"] == 3
     assert store.reusable() == ([("mlp", 0)], [])
+    assert store.describe_reuse().endswith("reusing 1 finished fit(s): mlp seed 0.")
     # finished: the next run takes the fit whole and trains nothing
     again = _StopAfter()
     assert run_report(config, checkpoints=folder, callbacks=[again]).complete

@@ -17,6 +17,9 @@ from skfashion.experiments import (  # noqa: E402
     TuningError,
     TuningResult,
     check_space,
+    check_tuning,
+    describe_search,
+    describe_trials,
     open_study,
     run_tuning,
 )
@@ -77,6 +80,14 @@ def test_run_tuning_searches_refits_and_writes(data, tmp_path):
     assert result.test_accuracy == pytest.approx(result.model.score(X, y))
     (plan,) = log.plans
     assert plan["model"] == "mlp" and plan["trial_seconds"] > 0
+    what, cost = describe_search(plan, study_name="s", storage="memory")
+    assert what.startswith(f"Tuning mlp on {len(y)} images: 2-fold") and (
+        what.endswith("3 trials; study 's' in memory.")
+    )
+    assert "3 trials take at most" in cost
+    counts = describe_trials(result.study)
+    best = 100 * max(t.value for t in result.study.get_trials(states=FINISHED[:1]))
+    assert counts.endswith(f" pruned, 0 running, best {best:.2f} %")
     summary = result.write(tmp_path / "out")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"report.md", "tuning.json", "trials.csv", "model.safetensors"} <= names
@@ -166,10 +177,25 @@ def test_should_stop_fails_the_trial_for_a_resume(data):
     ],
 )
 def test_bad_settings_are_refused_before_training(data, kwargs, error, message):
+    """run_tuning refuses them, and check_tuning as it does, with no data."""
     X, y = data
     kwargs = {"estimator": _mlp(), "space": SPACE, **kwargs}
     with pytest.raises(error, match=message):
+        check_tuning(**kwargs)
+    with pytest.raises(error, match=message):
         run_tuning(kwargs.pop("estimator"), kwargs.pop("space"), X, y, **kwargs)
+
+
+def test_check_tuning_parses_the_budget_and_the_plan_says_it():
+    assert check_tuning(_mlp(), SPACE, budget="1m30s") == 90.0
+    assert check_tuning("mlp", trials=5) is None
+    plan = {"model": "mlp", "n_train": 900, "cv": 3, "epochs": 4, "trials": None}
+    plan |= {"budget_seconds": 120.0, "trials_done": 2}
+    plan |= {"trial_seconds": 40.0, "refit_seconds": 20.0}
+    what, cost = describe_search(plan)
+    assert what.endswith("a budget of 2 min (2 trials done before).")
+    assert "a pruned one from about 10 s" in cost
+    assert "The whole run ends within 2 min (timed on this machine: " in cost
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,10 +7,12 @@ from ._args import (
     add_model_argument,
     check_device,
 )
+from ._progress import ClosesBar
 from ._signals import interruptible, signals_to
 
 __all__ = [
     "ArgumentError",
+    "ClosesBar",
     "add_machine_arguments",
     "add_model_argument",
     "check_device",

@@ -27,7 +27,7 @@ def _checkpoints(out):
     return out.with_name(out.name + ".checkpoints")
 
 
-def _resume_note(store, config, resume):
+def _resume_note(store, resume):
     """What --resume (or its absence) will do with the checkpoints kept."""
     if not resume and store.saved():
         raise ArgumentError(
@@ -44,30 +44,7 @@ def _resume_note(store, config, resume):
             else ""
         )
         return f"Nothing to resume with these settings{kept}. Starting from the start."
-    if resume:
-        return _reuse_note(store, config)
-    return None
-
-
-def _reuse_note(store, config):
-    """What a resumed run takes over: the finished fits, the epochs of the
-    interrupted ones."""
-    finished, partial = store.reusable()
-    words = []
-    if finished:
-        fits = ", ".join(f"{name} seed {seed}" for name, seed in finished)
-        words.append(f"{len(finished)} finished fit(s): {fits}")
-    if partial:
-        words.append(
-            "the checkpoints of "
-            + ", ".join(
-                f"{name} seed {seed} ({done} of {config.model_epochs[name]} epochs)"
-                for name, seed, done in partial
-            )
-        )
-    if not words:  # unreadable checkpoints only: they start over
-        return None
-    return f"Resuming from {store.folder}: reusing {'; and '.join(words)}."
+    return store.describe_reuse() if resume else None
 
 
 def _describe(settings):
@@ -93,7 +70,7 @@ def run(args, parser):
     try:
         config, out = config_from_args(args)
         store = experiments.ReportCheckpoints(_checkpoints(out), config.settings())
-        note = _resume_note(store, config, args.resume)
+        note = _resume_note(store, args.resume)
         _writable(out)
     except ArgumentError as exc:
         print(f"skfashion report: error: {exc}", file=sys.stderr)
@@ -158,15 +135,7 @@ def _interrupted(stop, exc, out, store):
 
 def _announce(plan, config, write):
     """The expected duration, before training; what helps when it is long."""
-    seconds = {
-        m: sum(j.estimate for j in plan.jobs if j.name == m) for m in config.models
-    }
-    fmt = experiments.format_duration
-    per_model = ", ".join(f"{m} {fmt(s)}" for m, s in seconds.items())
-    write(
-        f"Expected duration: about {fmt(plan.estimate)} ({per_model}), timed "
-        "on the first batches of each model on this machine."
-    )
+    write(plan.describe())
     if plan.estimate > LONG_RUN and utils.resolve_device(config.device) == "cpu":
         write(
             f"That is long on this CPU ({utils.cpu_name()}, {os.cpu_count()} cores): "

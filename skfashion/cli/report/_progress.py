@@ -7,39 +7,22 @@ from tqdm.auto import tqdm
 
 from skfashion import experiments
 
-__all__ = ["Progress", "one_line"]
+from .._common import ClosesBar
+
+__all__ = ["Progress"]
 
 BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt} batches [{elapsed}{postfix}]"
 
 
-def one_line(name, ev):
-    """One model's result, as printed when its last fit is done."""
-    s = ev["summary"]
-    spread = f" ± {100 * s['std']:.2f}" if s["n"] > 1 else ""
-    return (
-        f"{name}: test accuracy {100 * s['mean']:.2f} %{spread} over {s['n']} "
-        f"seed{'s' * (s['n'] != 1)}, validation {100 * ev['valid_accuracy']:.2f} %, "
-        f"{ev['train_seconds']:.0f} s per fit"
-    )
-
-
-class Progress(experiments.ReportCallback):
+class Progress(experiments.ReportCallback, ClosesBar):
     """The estimate before training, one bar of every batch of the run with
     the time left at the measured speed, and a line per finished model."""
 
     def __init__(self, config, announce):
         self.config = config
         self.announce = announce
-        self.bar = None
         self.shown = 0.0
         self.ticks = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
 
     def on_run_begin(self, plan):
         self.announce(plan, self.config, tqdm.write)
@@ -71,4 +54,4 @@ class Progress(experiments.ReportCallback):
         tqdm.write(f"{name}: measuring under shift...")
 
     def on_model_end(self, name, evaluation):
-        tqdm.write(one_line(name, evaluation))
+        tqdm.write(experiments.describe_model(name, evaluation))

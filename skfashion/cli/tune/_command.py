@@ -10,14 +10,15 @@ is written. Ctrl-C or SIGTERM keep the study (the interrupted trial is marked
 failed and tried again by ``--resume``) and write no report.
 """
 
+import re
 import sys
 import time
 
 from tqdm.auto import tqdm
 
-from skfashion import experiments, utils
+from skfashion import experiments
 
-from .._common import ArgumentError, interruptible
+from .._common import ArgumentError, ClosesBar, interruptible
 from ._config import config_from_args
 
 __all__ = ["HELP", "run"]
@@ -34,7 +35,6 @@ def run(args, parser):
     started = time.time()
     try:
         config = config_from_args(args)
-        config.out.mkdir(parents=True, exist_ok=True)
         estimator = config.builder.pipeline(config.model)[-1]
         study = _open(config, estimator)
     except ImportError as exc:  # Optuna: the tune extra
@@ -71,16 +71,12 @@ def _tune(config, estimator, study, progress, stop, started):
     data = config.builder.load()
     return experiments.run_tuning(
         estimator,
-        config.space,
-        data.X,
-        data.y,
+        X=data.X,
+        y=data.y,
         X_test=data.X_test,
         y_test=data.y_test,
         study=study,
-        trials=config.trials,
-        budget=config.budget,
-        cv=config.cv,
-        epochs=config.epochs,
+        **config.search,
         random_state=config.seed,
         quick=config.quick,
         callbacks=[progress],
@@ -91,15 +87,16 @@ def _tune(config, estimator, study, progress, stop, started):
 
 def _open(config, estimator):
     """The study, created or (--resume) continued; errors in the options' words."""
-    settings = experiments.study_settings(
-        estimator, config.space, epochs=config.epochs, cv=config.cv, quick=config.quick
-    )
+    c = config
     try:
-        experiments.check_space(estimator, settings["space"])
-    except ValueError as exc:
-        raise ArgumentError(
-            str(exc).replace("max_epochs is epochs", "max_epochs is --epochs")
-        ) from None
+        experiments.check_tuning(estimator, **c.search)
+    except ValueError as exc:  # the library names the setting: say the option
+        words = re.sub(r"^(cv|trials|epochs|budget) ", r"--\1 ", str(exc))
+        raise ArgumentError(words.replace("is epochs", "is --epochs")) from None
+    settings = experiments.study_settings(
+        estimator, c.space, epochs=c.epochs, cv=c.cv, quick=c.quick
+    )
+    c.out.mkdir(parents=True, exist_ok=True)
     try:
         return experiments.open_study(
             config.storage,
@@ -124,31 +121,27 @@ def _open(config, estimator):
         raise ArgumentError(words) from None
 
 
-class Progress(experiments.TuningCallback):
+class Progress(experiments.TuningCallback, ClosesBar):
     """What the search will do, then a bar of trials (or of the budget's
     seconds) with the counts of complete, pruned and running trials and the
     best score so far."""
 
     def __init__(self, config):
         self.config = config
-        self.bar = None
         self.shown = 0.0
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.close()
-
     def on_search_begin(self, study, plan):
-        _announce(self.config, plan, tqdm.write)
+        c, self.budget = self.config, plan["budget_seconds"]
+        for line in experiments.describe_search(
+            plan, study_name=c.study, storage=c.storage
+        ):
+            tqdm.write(line)
         self.started, self.done = time.time(), plan["trials_done"]
 
     def _open_bar(self):
         """The bar, once a trial runs (a budget already spent shows none)."""
         by_trials = self.config.trials is not None
-        total = self.config.trials if by_trials else round(self.config.budget)
+        total = self.config.trials if by_trials else round(self.budget)
         self.bar = tqdm(
             total=total,
             initial=min(self.done, total) if by_trials else 0,
@@ -164,7 +157,7 @@ class Progress(experiments.TuningCallback):
         if self.config.trials is None:
             self.bar.n = min(round(now - self.started), self.bar.total)
         if now - self.shown > 1.0:
-            self.bar.set_postfix_str(_counts(study), refresh=False)
+            self.bar.set_postfix_str(experiments.describe_trials(study), refresh=False)
             self.bar.refresh()
             self.shown = now
 
@@ -176,47 +169,3 @@ class Progress(experiments.TuningCallback):
             self.bar.n = min(done, self.bar.total)
         self.shown = 0.0
         self.on_step(study, trial, None, None)
-
-
-def _counts(study):
-    counts = experiments.trial_counts(study)
-    text = (
-        f"{counts['complete']} complete, {counts['pruned']} pruned, "
-        f"{counts['running']} running"
-    )
-    best = experiments.best_trial(study)
-    if best is not None:  # a pruned trial's last score while none completed
-        text += f", best {100 * experiments.trial_score(best):.2f} %"
-    return text
-
-
-def _announce(config, plan, write):
-    fmt = experiments.format_duration
-    done = plan["trials_done"]
-    what = (
-        f"Tuning {plan['model']} on {plan['n_train']:,} images: {plan['cv']}-fold "
-        f"cross-validation, up to {plan['epochs']} epochs per trial, pruned by "
-        "successive halving (Optuna), "
-    )
-    limits = []
-    if config.trials is not None:
-        limits.append(f"{config.trials} trials")
-    if config.budget is not None:
-        limits.append(f"a budget of {fmt(config.budget)}")
-    what += " and ".join(limits) + f"; study {config.study!r} in {config.storage}"
-    write(what + (f" ({done} trials done before)." if done else "."))
-    trial_s, refit_s = plan["trial_seconds"], plan["refit_seconds"]
-    expected = (
-        f"A complete trial takes about {fmt(trial_s)}, a pruned one "
-        f"from about {fmt(trial_s / plan['epochs'])}; the refit on "
-        f"all the training images about {fmt(refit_s)}"
-    )
-    if config.budget is not None:
-        expected += f". The whole run ends within {fmt(config.budget)}"
-    else:
-        left = max(config.trials - done, 0)
-        expected += (
-            f". {left} trials take at most {fmt(left * trial_s + refit_s)}"
-            ", usually far less as most are pruned"
-        )
-    write(expected + f" (timed on this machine: {utils.cpu_name()}).")

@@ -20,7 +20,7 @@ class TuneConfig:
     """What one run of ``skfashion tune`` does, decided from the arguments."""
 
     model: str
-    budget: float  # seconds, or None
+    budget: str  # a duration such as 15m, or None
     trials: int  # or None: until the budget is spent
     cv: int
     epochs: int  # or None: the model's max_epochs
@@ -41,25 +41,23 @@ class TuneConfig:
         """The run's data and pipelines."""
         return experiments.RunBuilder.of(self, quick_sizes=QUICK)
 
-
-def _budget(text):
-    try:
-        return experiments.parse_duration(text)
-    except ValueError as exc:
-        raise ArgumentError(f"--{exc}") from None
+    @property
+    def search(self):
+        """The search's settings, as run_tuning and check_tuning take them."""
+        return {
+            k: getattr(self, k) for k in ("space", "trials", "budget", "cv", "epochs")
+        }
 
 
 def config_from_args(args):
-    """The run's :class:`TuneConfig`, or an ArgumentError."""
-    budget = _budget(args.budget) if args.budget is not None else None
+    """The run's :class:`TuneConfig`, or an ArgumentError; the search's
+    own settings are checked by the library, before the study is opened."""
     trials = args.trials
-    if trials is None and budget is None:
+    if trials is None and args.budget is None:
         trials = QUICK["trials"] if args.quick else DEFAULT_TRIALS
-    for name, value, low in (("--trials", trials, 1), ("--cv", args.cv, 2)):
-        if value is not None and value < low:
-            raise ArgumentError(f"{name} must be at least {low}, got {value}")
-    if args.epochs is not None and args.epochs < 1:
-        raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}")
+    epochs = args.epochs
+    if epochs is None and args.quick:
+        epochs = QUICK["epochs"]
     space = None
     if args.space:
         try:
@@ -72,10 +70,10 @@ def config_from_args(args):
     check_device(args.device)
     return TuneConfig(
         model=args.model,
-        budget=budget,
+        budget=args.budget,
         trials=trials,
         cv=args.cv,
-        epochs=args.epochs or (QUICK["epochs"] if args.quick else None),
+        epochs=epochs,
         seed=args.seed,
         space=space,
         space_source=args.space or f"the default space of {args.model}",
