@@ -12,8 +12,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..datasets import CORRUPTIONS, NOT_GARMENTS, corrupt_images, make_not_garments
-from ..novelty import METHODS, NoveltyDetector
-from ..novelty._detector import network_outputs
+from ..novelty import METHODS, fit_detectors
 from ._detection import detection_scores
 from ._selective import selective_accuracy, selective_curve
 from ._summary import temperature_calibration
@@ -120,25 +119,26 @@ def _detectors(estimator, X_valid, y_valid, X_in, strangers, default, random_sta
     """AUROC, FPR at 95 % TPR and the share accepted, of each method on each
     set; the default method's detector and scores. One forward pass of each
     set serves every method."""
-    sets = {"valid": X_valid, "test": X_in, **strangers}
-    outputs = {name: network_outputs(estimator, X) for name, X in sets.items()}
-    table, kept = {}, None
-    for method in METHODS:
-        detector = NoveltyDetector(estimator, method=method, random_state=random_state)
-        detector._fit_outputs(outputs["valid"], y_valid)
-        inside = detector._scores(outputs["test"])
+    detectors, all_scores = fit_detectors(
+        estimator,
+        X_valid,
+        y_valid,
+        sets={"test": X_in, **strangers},
+        random_state=random_state,
+    )
+    table = {}
+    for method, detector in detectors.items():
+        scores = all_scores[method]
+        inside = scores["test"]
         row = {"accepted_test": float((inside >= detector.offset_).mean())}
-        scores = {"test": inside}
         for kind in strangers:
-            outside = scores[kind] = detector._scores(outputs[kind])
+            outside = scores[kind]
             row[kind] = {
                 **detection_scores(inside, outside),
                 "accepted": float((outside >= detector.offset_).mean()),
             }
         table[method] = row
-        if method == default:
-            kept = detector, scores
-    return table, kept
+    return table, (detectors[default], all_scores[default])
 
 
 @validate_params(
@@ -284,14 +284,15 @@ def shift_prediction_count(
     --------
     >>> from skfashion.evaluation import shift_prediction_count
     >>> shift_prediction_count(300, 100, n_per_severity=20, n_in=300, n_out=100)
-    5500
+    2800
     """
     n_cell = min(n_per_severity, n_test)
     cells = len(CORRUPTIONS) * len(SEVERITIES) * n_cell
     out = len(STRANGERS) * n_out
-    # mixed set and its temperature; each detector fits on the validation
-    # images and scores the test images and the strangers
-    return cells + n_test + n_valid + len(METHODS) * (n_valid + min(n_in, n_test) + out)
+    # the mixed set and its temperature; the detectors fit on the validation
+    # images and score the test images and the strangers, all of them from
+    # one pass of each set
+    return cells + n_test + n_valid + (n_valid + min(n_in, n_test) + out)
 
 
 def _axes(ax, figsize):

@@ -1,5 +1,5 @@
 """Novelty detection: is an image a garment at all?"""
 
-from ._detector import METHODS, NoveltyDetector
+from ._detector import METHODS, NoveltyDetector, fit_detectors
 
-__all__ = ["METHODS", "NoveltyDetector"]
+__all__ = ["METHODS", "NoveltyDetector", "fit_detectors"]

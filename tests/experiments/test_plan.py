@@ -37,8 +37,9 @@ def test_plan_follows_measured_speed():
 def test_estimate_counts_the_images_measured_under_shift():
     plain = Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001)
     n = shift_prediction_count(100, 100, n_per_severity=20, n_in=300, n_out=100)
-    # 75 sets of 20, the mixed set and its temperature, 4 detectors
-    assert n == 75 * 20 + 100 + 100 + 4 * (100 + 100 + 5 * 100)
+    # 75 sets of 20, the mixed set and its temperature, one pass of each of
+    # the detectors' sets (the four detectors share it)
+    assert n == 75 * 20 + 100 + 100 + (100 + 100 + 5 * 100)
     first = Job("mlp", 0, 2, 10, 1, 100, 100, 0.1, 0.2, 0.001, shift_images=n)
     assert first.estimate == pytest.approx(plain.estimate + n * 0.001)
 
