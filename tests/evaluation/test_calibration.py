@@ -100,3 +100,37 @@ def test_smoothed_softmax_inverse_recovers_the_labels(eps):
     assert torch.equal(proba.argsort(), q.argsort())
     assert abs(float(proba.sum()) - 1) < 1e-6
     assert float(proba[0, 3]) < 1e-5 < float(q[0, 3])
+
+
+@pytest.mark.parametrize("kind", ["skfashion", "sklearn"])
+def test_temperature_scaling_from_known_probabilities(kind):
+    """temperature_calibration scales the test probabilities it is given
+    exactly as CalibratedClassifierCV's predict_proba scales the model's own
+    (float32 from a skfashion classifier; scikit-learn's, which has a
+    decision_function, is scaled by scikit-learn itself)."""
+    from cases import blobs, make
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    from skfashion.evaluation import temperature_calibration
+
+    X, y = blobs(n_per_class=40)
+    model = make("mlp") if kind == "skfashion" else LogisticRegression(C=100)
+    model.fit(X[::2], y[::2])
+    X_valid, y_valid, X_test, y_test = X[1::4], y[1::4], X[3::4], y[3::4]
+    proba = model.predict_proba(X_test)
+    numbers = temperature_calibration(model, proba, X_valid, y_valid, X_test, y_test)
+    scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+    expected = scaled.fit(X_valid, y_valid).predict_proba(X_test)
+    (calibrated,) = scaled.calibrated_classifiers_
+    from skfashion.evaluation._summary import _scaled
+
+    if kind == "skfashion":
+        np.testing.assert_array_equal(_scaled(calibrated, proba), expected)
+    assert numbers["ece_temperature"] == expected_calibration_error(
+        y_test, expected, classes=model.classes_
+    )
+    assert numbers["temperature"] == round(
+        float(1 / calibrated.calibrators[0].beta_), 4
+    )
