@@ -2,7 +2,8 @@
 
 What several parts of skfashion share and a user may want too: what the
 machine is and which device and precision to train on, how many batches a
-net makes of some data, and writing a file whole or not at all. The names
+net makes of some data, writing a file whole or not at all, and stopping a
+long run the same way whatever signal stops it. The names
 are imported when first used, so that the data loaders and the command line
 can use the light ones without importing PyTorch.
 """
@@ -20,11 +21,13 @@ _MODULES = {
     "cpu_name": "._hardware",
     "describe_machine": "._hardware",
     "first_images": "._loader",
+    "interruptible": "._signals",
     "move_files_into": "._files",
     "move_into_place": "._files",
     "n_batches": "._loader",
     "resolve_device": "._hardware",
     "resolve_precision": "._hardware",
+    "signals_to": "._signals",
     "split_pipeline": "._pipeline",
 }
 

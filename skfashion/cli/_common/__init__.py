@@ -1,6 +1,8 @@
 """What the commands share: their arguments, their signals, their
 messages. Imports nothing heavy, so that ``--help`` stays quick."""
 
+from skfashion.utils import interruptible, signals_to
+
 from ._args import (
     ArgumentError,
     add_machine_arguments,
@@ -8,7 +10,6 @@ from ._args import (
     check_device,
 )
 from ._progress import ClosesBar
-from ._signals import interruptible, signals_to
 
 __all__ = [
     "ArgumentError",

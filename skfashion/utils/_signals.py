@@ -1,4 +1,4 @@
-"""Stop a long command the same way whatever stops it.
+"""Stop a long run the same way whatever stops it.
 
 Ctrl-C (SIGINT), ``kill``/``timeout``/a container stop/a batch scheduler
 (SIGTERM) and a closed terminal (SIGHUP) all end a long command the same
@@ -41,7 +41,7 @@ def interruptible():
 
     Examples
     --------
-    >>> from skfashion.cli._common import interruptible
+    >>> from skfashion.utils import interruptible
     >>> with interruptible() as stop:
     ...     pass
     >>> bool(stop)
