@@ -55,3 +55,36 @@ sphinx_gallery_conf = {
 
 # skorch and torch emit warnings we cannot fix from here
 warnings.filterwarnings("ignore", category=UserWarning, message=".*TypedStorage.*")
+
+
+def _serve_settings_table(path):
+    """The Serving page's settings reference, written from the one settings
+    value (``skfashion.serve.ServeSettings``) and the options derived from it."""
+    from skfashion.serve import LIMITS, options
+
+    rows = []
+    for option in options():
+        rule = LIMITS.get(option.name)
+        bounds = ""
+        if rule is not None:
+            low, high = rule.low / option.scale, rule.high
+            high = "" if high is None else f"{high / option.scale:g}"
+            bounds = f"{'(' if rule.low_open else '['}{low:g}, {high or 'no limit'}"
+            bounds += "]" if high else ")"
+            unit = option.kwargs.get("metavar", "")
+            units = {"MB": "MB", "KB": "KB", "MS": "ms", "S": "s"}
+            bounds += f" {units[unit]}" if unit in units else ""
+        text = option.kwargs["help"].replace("%%", "%").replace("*", r"\*")
+        rows.append(
+            f"   * - ``{option.name}``\n     - ``{option.flag}``\n"
+            f"     - {bounds or '--'}\n     - {text}\n"
+        )
+    head = (
+        ".. list-table::\n   :header-rows: 1\n   :widths: 20 20 15 45\n\n"
+        "   * - setting\n     - option\n     - range\n     - what it is\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + "".join(rows))
+
+
+_serve_settings_table(HERE / "generated" / "serve_settings.inc")

@@ -36,7 +36,8 @@ ALLOWED = {
         "preprocessing",
         "utils",
     },
-    "serve": {"_version", "io", "preprocessing"},  # any model, as a Predictor
+    # any model, as a Predictor; the signals are utils'
+    "serve": {"_version", "io", "preprocessing", "utils"},
     "novelty": {"utils"},  # scikit-learn's idiom over any fitted skorch net
     # the report's and the tuning's protocols, from Python
     "experiments": {
@@ -262,14 +263,12 @@ def test_private_crossings_are_found(source, module):
 
 #: the package's light catalog and version, which ``--help`` reads
 CLI_LIGHT = {"skfashion._catalog", "skfashion._version"}
-#: still imports the library inside functions: the serving issue moves it
-CLI_LATE = {"skfashion.cli._serve"}
 
 
 def cli_private_imports(source, module, is_package=False):
     """What a module of the command line takes from the library other than
-    a public name of a public package, at its top or inside a function
-    (where only ``CLI_LATE`` may import at all)."""
+    a public name of a public package, at its top, or anything of the
+    library inside a function."""
     tree = ast.parse(source)
     inner = {
         id(node)
@@ -291,7 +290,7 @@ def cli_private_imports(source, module, is_package=False):
         private = any(p.startswith("_") for p in target.split("."))
         if private or any(n.startswith("_") for n in names):
             found.append(f"{line}: {', '.join(names)} from {target}")
-        elif id(node) in inner and module not in CLI_LATE:
+        elif id(node) in inner:
             found.append(f"{line}: {', '.join(names)} from {target}, in a function")
     return found
 

@@ -1,55 +1,60 @@
 """Serving: a fitted model behind HTTP and a web page.
 
-:func:`make_app` builds the application that ``skfashion serve`` runs: a
-page where a person drops photos, ``/predict`` for picture uploads, the
-Open Inference Protocol (v2) that KServe, Triton and MLServer clients
-speak, and Prometheus metrics. :class:`DynamicBatcher` lets concurrent
-requests share calls of the model; :func:`guarded_protocol` bounds what a
-connection may cost uvicorn (:class:`ConnectionLimits`). Needs the
-``serve`` extra: ``pip install "skfashion[serve]"``. :class:`KServeModel`
-answers the same protocol in KServe's own model server (the ``kserve``
-extra; imported when first used).
+:func:`run` serves a model until a signal stops it, as ``skfashion serve``
+does (and as a container's entry point may), from one
+:class:`ServeSettings`: where to listen, the token, the hosts answered and
+every limit. :func:`make_app` builds its application: a page where a
+person drops photos, ``/predict`` for picture uploads, the Open Inference
+Protocol (v2) that KServe, Triton and MLServer clients speak, and
+Prometheus metrics. :class:`DynamicBatcher` lets concurrent requests share
+calls of the model; :func:`guarded_protocol` bounds what a connection may
+cost uvicorn (:class:`ConnectionLimits`). Needs the ``serve`` extra: ``pip
+install "skfashion[serve]"``. :class:`KServeModel` answers the same
+protocol in KServe's own model server (the ``kserve`` extra; imported when
+first used). The names are imported when first used: the settings, which
+the command line builds its flags from, need neither FastAPI nor PyTorch.
 """
 
-from ._batcher import DynamicBatcher, Overloaded
-from ._limits import LIMITS, check_limits
+import importlib
+import sys
 
-try:
-    from ._app import make_app
-    from ._protocol import ConnectionLimits, guarded_protocol
-except ImportError as exc:  # FastAPI, uvicorn, ... are an extra
-    _missing = exc
+#: each public name -> its module, and the extra its imports need
+_MODULES = {
+    "ConnectionLimits": ("._protocol", "serve"),
+    "DynamicBatcher": ("._batcher", "serve"),
+    "KServeModel": ("._kserve", "kserve"),
+    "LIMITS": ("._settings", None),
+    "Option": ("._settings", None),
+    "Overloaded": ("._batcher", "serve"),
+    "ServeSettings": ("._settings", None),
+    "check_limits": ("._settings", None),
+    "connection_limits": ("._server", None),
+    "guarded_protocol": ("._protocol", "serve"),
+    "make_app": ("._app", "serve"),
+    "options": ("._settings", None),
+    "run": ("._server", None),
+    "settings_from_options": ("._settings", None),
+}
 
-    def _needs_the_extra(*args, **kwargs):
-        """Needs the serve extra (see the module's docstring)."""
-        raise ImportError(
-            f'skfashion.serve needs the serve extra: pip install "skfashion[serve]" '
-            f"({_missing})"
-        )
-
-    make_app = ConnectionLimits = guarded_protocol = _needs_the_extra
+__all__ = sorted(_MODULES)
 
 
 def __getattr__(name):
-    if name == "KServeModel":  # imports kserve: only when asked for
-        try:
-            from ._kserve import KServeModel
-        except ImportError as exc:
-            raise ImportError(
-                "skfashion.serve.KServeModel needs the kserve extra: pip install "
-                f'"skfashion[kserve]" ({exc})'
-            ) from None
-        return KServeModel
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, extra = _MODULES[name]
+    try:
+        value = getattr(importlib.import_module(module, __name__), name)
+    except ImportError as exc:
+        if extra is None:
+            raise
+        raise ImportError(
+            f"skfashion.serve.{name} needs the {extra} extra: pip install "
+            f'"skfashion[{extra}]" ({exc})'
+        ) from None
+    setattr(sys.modules[__name__], name, value)  # imported once
+    return value
 
 
-__all__ = [
-    "LIMITS",
-    "ConnectionLimits",
-    "DynamicBatcher",
-    "KServeModel",
-    "Overloaded",
-    "check_limits",
-    "guarded_protocol",
-    "make_app",
-]
+def __dir__():
+    return sorted({*globals(), *_MODULES})

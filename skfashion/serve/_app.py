@@ -2,6 +2,7 @@
 (v2) and ``/metrics``, around one model and its batcher."""
 
 import contextlib
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -21,7 +22,7 @@ from ._batcher import DynamicBatcher, NotRunning, Overloaded
 from ._errors import ClientError
 from ._guard import Guard, Metrics
 from ._images import PicturePool
-from ._limits import LIMITS, check_limits
+from ._settings import ServeSettings
 
 __all__ = ["make_app"]
 
@@ -32,22 +33,7 @@ STATIC = Path(__file__).parent / "static"
 logger = logging.getLogger("skfashion.serve")
 
 
-def make_app(
-    model,
-    *,
-    name="skfashion",
-    token=None,
-    allowed_hosts=None,
-    max_upload_bytes=10 * 2**20,
-    max_images=16,
-    max_batch=64,
-    max_delay=0.0,
-    max_pixels=25_000_000,
-    max_queue=4096,
-    queue_timeout=10.0,
-    picture_workers=None,
-    picture_timeout=10.0,
-):
+def make_app(model, settings=None, **overrides):
     """A FastAPI application that serves a fitted classifier.
 
     Routes: ``GET /`` (a web page: drop photos, see what the model sees
@@ -58,7 +44,8 @@ def make_app(
     OpenAPI page ``/docs``. Concurrent requests share calls of the model
     (:class:`DynamicBatcher`). Every error is a JSON ``{"error": ...}``
     with a 4xx status that names the problem (5xx: the server's fault,
-    without details; they go to the server's log).
+    without details; they go to the server's log). :func:`run` serves it
+    with the connection limits; any ASGI server can run it too.
 
     Parameters
     ----------
@@ -67,51 +54,17 @@ def make_app(
         a model loaded by :func:`skfashion.load_model` or
         :func:`skfashion.io.load_predictor`, or any fitted classifier with
         ``classes_`` and ``predict_proba`` that takes rows of 0-255 pixels.
-    name : str, default="skfashion"
-        The model's name in the v2 routes.
-    token : str, default=None
-        If given, every route but the health checks and the pages (which
-        hold no model data) needs ``Authorization: Bearer <token>``. An
-        empty one is refused (it would read as none).
-    allowed_hosts : list of str, default=None
-        The ``Host`` headers (names or addresses, without the port) to
-        answer; another is answered 400 (a DNS rebinding attack sends its
-        own). None or ``"*"`` in the list: any. Whatever it is, a
-        browser's request from another site (an ``Origin`` other than the
-        Host) is refused with 403: the server allows no cross-origin calls.
-    max_upload_bytes : int, default=10 MiB
-        Largest request body (at most 1 GiB).
-    max_images : int, default=16
-        Most images in one request.
-    max_batch : int, default=64
-        Most images in one call of the model.
-    max_delay : float, default=0.0
-        Seconds a started batch waits for more requests (0: it takes the
-        requests already waiting; under load they pile up while the model
-        runs).
-    max_pixels : int, default=25,000,000
-        Largest picture accepted (width times height), judged from its
-        header before decoding: decompression bombs are refused unread
-        (and so is a side over 16,384 pixels).
-    max_queue : int, default=4096
-        Most images waiting for the model; a request beyond it is answered
-        503 at once (with ``Retry-After``).
-    queue_timeout : float, default=10.0
-        Seconds a request may wait for the model; one still waiting then is
-        answered 503 without being computed (and so is one whose client
-        left).
-    picture_workers : int, default=None
-        Threads decoding uploaded pictures (at most that many at once, 16
-        requests each waiting); None: the CPUs, at most 4.
-    picture_timeout : float, default=10.0
-        Seconds a request's pictures may take to decode from its arrival,
-        waiting for a thread included (then 503, or 413 if its own pictures
-        took that long).
+    settings : ServeSettings, default=None
+        The name, the token, the ``Host`` headers answered (by default
+        this machine's own names only) and the limits; None: the defaults.
+    **overrides
+        Fields of :class:`ServeSettings` that replace those of
+        ``settings`` (``make_app(model, max_images=4)``).
 
     Returns
     -------
     app : fastapi.FastAPI
-        Run it with any ASGI server (``skfashion serve`` uses uvicorn).
+        Run it with :func:`run` or any ASGI server.
 
     Examples
     --------
@@ -120,17 +73,18 @@ def make_app(
     >>> from sklearn.dummy import DummyClassifier
     >>> from skfashion.serve import make_app
     >>> model = DummyClassifier().fit(np.zeros((2, 784)), [0, 1])
-    >>> with TestClient(make_app(model)) as client:
+    >>> app = make_app(model, max_images=4)
+    >>> with TestClient(app, base_url="http://localhost") as client:
     ...     client.get("/v2/models/skfashion").json()["class_names"]
     ['T-shirt/top', 'Trouser']
     """
-    if picture_workers is None:
-        picture_workers = min(4, os.cpu_count() or 1)
-    _check_arguments(locals())
+    settings = dataclasses.replace(settings or ServeSettings(), **overrides)
+    s = settings
+    picture_workers = s.picture_workers or min(4, os.cpu_count() or 1)
     served = model if isinstance(model, Predictor) else Predictor(model)
     metrics = Metrics()
-    batcher = _batcher(served, metrics, max_batch, max_delay, max_queue, queue_timeout)
-    pictures = PicturePool(picture_workers, 16 * picture_workers, picture_timeout)
+    batcher = _batcher(served, metrics, s)
+    pictures = PicturePool(picture_workers, 16 * picture_workers, s.picture_timeout)
     app = FastAPI(
         title="skfashion serve",
         version=__version__,
@@ -138,39 +92,32 @@ def make_app(
         lifespan=_lifespan(served, batcher, pictures),
     )
     app.state.served, app.state.batcher, app.state.metrics = served, batcher, metrics
-    limits = {"max_images": max_images, "max_pixels": max_pixels}
+    app.state.settings = settings
     _add_error_handlers(app)
-    _add_v2_routes(app, served, name, max_images)  # the busiest first
+    _add_v2_routes(app, served, s.name, s.max_images)  # the busiest first
     _add_health_routes(app)
     _serve_lean(app, HOT_ROUTES)
-    _add_page_routes(app, served, pictures, limits)
+    _add_page_routes(app, served, pictures, s)
     _add_metrics_route(app, metrics)
     # an infer body is bounded by what max_images images can need
-    infer = (_v2.body_limit(served.n_features, max_images), INFER_LIMIT)
-    guard = {"metrics": metrics, "token": token, "allowed_hosts": allowed_hosts}
+    infer = (_v2.body_limit(served.n_features, s.max_images), INFER_LIMIT)
+    guard = {"metrics": metrics, "token": s.token, "allowed_hosts": s.hosts()}
     app.add_middleware(
-        Guard, max_body=max_upload_bytes, route_limits={INFER_ROUTE: infer}, **guard
+        Guard, max_body=s.max_upload_bytes, route_limits={INFER_ROUTE: infer}, **guard
     )
     return app
 
 
-def _batcher(served, metrics, max_batch, max_delay, max_queue, timeout):
+def _batcher(served, metrics, settings):
     batcher = DynamicBatcher(
         served.answer,  # with a detector, its garment scores too
-        max_batch=max_batch,
-        max_delay=max_delay,
-        max_queue=max_queue,
-        timeout=timeout,
+        max_batch=settings.max_batch,
+        max_delay=settings.max_delay,
+        max_queue=settings.max_queue,
+        timeout=settings.queue_timeout,
     )
     batcher.on_batch = metrics.batch_size.observe
     return batcher
-
-
-def _check_arguments(arguments):
-    token = arguments["token"]
-    if token is not None and (not isinstance(token, str) or not token.strip()):
-        raise ValueError(f"token must be a non-empty string or None, got {token!r}")
-    check_limits({name: arguments[name] for name in LIMITS if name in arguments})
 
 
 def _lifespan(served, batcher, pictures):
@@ -233,7 +180,7 @@ def _add_error_handlers(app):
     app.add_exception_handler(Exception, crash)
 
 
-def _add_page_routes(app, served, pictures, limits):
+def _add_page_routes(app, served, pictures, settings):
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -252,15 +199,18 @@ def _add_page_routes(app, served, pictures, limits):
         received, as a PNG data URL. A model with a novelty detector adds
         ``garment`` (false: it does not look like a garment),
         ``garment_score`` and ``garment_threshold``."""
-        if len(files) > limits["max_images"]:
+        if len(files) > settings.max_images:
             raise ClientError(
-                413, f"{len(files)} pictures; the limit is {limits['max_images']}"
+                413, f"{len(files)} pictures; the limit is {settings.max_images}"
             )
         uploads = [
             (f.filename or f"file {i + 1}", await f.read()) for i, f in enumerate(files)
         ]
         X, views = await pictures.decode(
-            uploads, side=served.side, max_pixels=limits["max_pixels"]
+            uploads,
+            side=served.side,
+            max_pixels=settings.max_pixels,
+            max_request_pixels=settings.max_request_pixels,
         )
         answer = served.split_answer(await _predict(app.state.batcher, X))
         return {"predictions": _described(served, uploads, answer, views, top)}

@@ -4,6 +4,7 @@ picture or too large a one before decoding it."""
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import io
 import time
 
@@ -12,7 +13,14 @@ import numpy as np
 from ..preprocessing import preprocess_image
 from ._errors import ClientError
 
-__all__ = ["FORMATS", "MAX_SIDE", "PicturePool", "pixels_of_upload", "view_png"]
+__all__ = [
+    "FORMATS",
+    "MAX_SIDE",
+    "PicturePool",
+    "picture_size",
+    "pixels_of_upload",
+    "view_png",
+]
 
 #: the picture formats accepted (Pillow's names): photos, scans, screenshots
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
@@ -22,29 +30,16 @@ FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 MAX_SIDE = 16384
 
 
-def _decode(data, name, max_pixels):
-    from PIL import Image, ImageOps, UnidentifiedImageError
+@contextlib.contextmanager
+def _opened(data, name):
+    """The picture, opened: its header read, nothing decoded yet."""
+    from PIL import Image, UnidentifiedImageError
 
     if not data:
         raise ClientError(400, f"{name}: the file is empty")
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
-            # the header tells the size: refuse a decompression bomb unread
-            width, height = image.size
-            if max(width, height) > MAX_SIDE:
-                raise ClientError(
-                    413,
-                    f"{name}: {width}x{height} pixels has a side over the limit of "
-                    f"{MAX_SIDE:,} pixels",
-                )
-            if width * height > max_pixels:
-                raise ClientError(
-                    413,
-                    f"{name}: {width}x{height} pixels is over the limit of "
-                    f"{max_pixels:,} pixels",
-                )
-            image.load()
-            return ImageOps.exif_transpose(image)
+            yield image
     except UnidentifiedImageError:
         raise ClientError(
             415, f"{name}: not a picture (accepted: {', '.join(FORMATS)})"
@@ -53,6 +48,41 @@ def _decode(data, name, max_pixels):
         raise ClientError(413, f"{name}: refused, too large an image ({exc})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ClientError(400, f"{name}: not a readable picture ({exc})") from None
+
+
+def picture_size(data, *, name, max_pixels):
+    """``(width, height)`` of an uploaded picture, from its header alone;
+    a :class:`ClientError` if it is not a picture, or over ``max_pixels``
+    pixels or :data:`MAX_SIDE` a side (a decompression bomb, refused
+    unread)."""
+    with _opened(data, name) as image:
+        return _checked_size(image, name, max_pixels)
+
+
+def _checked_size(image, name, max_pixels):
+    width, height = image.size
+    if max(width, height) > MAX_SIDE:
+        raise ClientError(
+            413,
+            f"{name}: {width}x{height} pixels has a side over the limit of "
+            f"{MAX_SIDE:,} pixels",
+        )
+    if width * height > max_pixels:
+        raise ClientError(
+            413,
+            f"{name}: {width}x{height} pixels is over the limit of "
+            f"{max_pixels:,} pixels",
+        )
+    return width, height
+
+
+def _decode(data, name, max_pixels):
+    from PIL import ImageOps
+
+    with _opened(data, name) as image:
+        _checked_size(image, name, max_pixels)  # the header: nothing decoded
+        image.load()
+        return ImageOps.exif_transpose(image)
 
 
 def pixels_of_upload(data, *, name, side, max_pixels):
@@ -110,8 +140,12 @@ class PicturePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def decode(self, uploads, *, side, max_pixels):
-        """``(name, bytes)`` pairs -> the pixel rows and their views."""
+    async def decode(self, uploads, *, side, max_pixels, max_request_pixels=None):
+        """``(name, bytes)`` pairs -> the pixel rows and their views.
+
+        Every picture's size is read from its header first: a request
+        whose pictures hold over ``max_request_pixels`` pixels together is
+        refused (413) before any is decoded."""
         if self._queued >= self.max_waiting + self.workers:
             raise ClientError(
                 503,
@@ -123,12 +157,18 @@ class PicturePool:
         self._queued += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._decode_all, uploads, side, max_pixels, deadline
+                self._executor,
+                self._decode_all,
+                uploads,
+                side,
+                (max_pixels, max_request_pixels),
+                deadline,
             )
         finally:
             self._queued -= 1
 
-    def _decode_all(self, uploads, side, max_pixels, deadline):
+    def _decode_all(self, uploads, side, budget, deadline):
+        max_pixels, max_request_pixels = budget
         if time.monotonic() > deadline:
             raise ClientError(
                 503,
@@ -136,6 +176,8 @@ class PicturePool:
                 "to be decoded; try again in a moment",
                 {"Retry-After": "1"},
             )
+        if max_request_pixels is not None:
+            _check_request_pixels(uploads, max_pixels, max_request_pixels)
         rows = []
         for name, data in uploads:
             if time.monotonic() > deadline:
@@ -148,6 +190,20 @@ class PicturePool:
                 pixels_of_upload(data, name=name, side=side, max_pixels=max_pixels)
             )
         return np.stack(rows), [view_png(row, side) for row in rows]
+
+
+def _check_request_pixels(uploads, max_pixels, max_request_pixels):
+    total = 0
+    for name, data in uploads:
+        width, height = picture_size(data, name=name, max_pixels=max_pixels)
+        total += width * height
+    if total > max_request_pixels:
+        raise ClientError(
+            413,
+            f"the {len(uploads)} pictures hold {total:,} pixels together, over "
+            f"the limit of {max_request_pixels:,} a request; send fewer or "
+            "smaller pictures",
+        )
 
 
 def view_png(pixels, side):

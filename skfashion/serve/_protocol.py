@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._settings import ServeSettings
+
 __all__ = ["ConnectionLimits", "GuardedHttpToolsProtocol", "guarded_protocol"]
 
 
@@ -40,10 +42,10 @@ class ConnectionLimits:
     """
 
     max_connections: int = 1000
-    idle_timeout: float = 5.0
-    request_timeout: float = 30.0
-    max_head_bytes: int = 16384
-    max_headers: int = 100
+    idle_timeout: float = ServeSettings.idle_timeout
+    request_timeout: float = ServeSettings.request_timeout
+    max_head_bytes: int = ServeSettings.max_head_bytes
+    max_headers: int = ServeSettings.max_headers
 
 
 #: seconds a refused connection is read (and dropped) before it is closed

@@ -188,7 +188,12 @@ def test_kserve_engine_refuses_a_token_and_clashing_ports(tmp_path, capsys):
 
     argv = ["serve", "--engine", "kserve", "--model", str(tmp_path / "none")]
     assert main([*argv, "--token", "secret"]) == 2
-    assert "has no token" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "ModelServer cannot apply --token: it listens on every interface" in err
+    assert "without authentication (KServe leaves it to the cluster's" in err
+    assert main([*argv, "--host", "10.1.2.3", "--max-connections", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot apply --host, --max-connections:" in err and err.count("\n") == 1
     assert main([*argv, "--port", "9000", "--grpc-port", "9000"]) == 2
     assert "must differ" in capsys.readouterr().err
     assert main(argv) == 2

@@ -37,6 +37,12 @@ def tensor(X, datatype="UINT8", name="images"):
     }
 
 
+def client_of(app, **kwargs):
+    """A test client that sends ``Host: localhost``, which make_app answers
+    by default (TestClient's own ``testserver`` it refuses)."""
+    return TestClient(app, base_url="http://localhost", **kwargs)
+
+
 def png(array):
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(array, np.uint8)).save(buffer, format="PNG")
@@ -46,7 +52,7 @@ def png(array):
 @pytest.fixture(scope="module")
 def mlp_client(mlp_folder):
     pipe, _ = mlp_folder
-    with TestClient(make_app(pipe, max_upload_bytes=2**20)) as client:
+    with client_of(make_app(pipe, max_upload_bytes=2**20)) as client:
         yield pipe, client
 
 
@@ -54,7 +60,7 @@ def mlp_client(mlp_folder):
 def test_v2_infer_gives_predict_proba_of_every_classifier(name):
     X, y = blobs(pixels=True)
     model = make(name, pipeline=True).fit(X, y)
-    with TestClient(make_app(model)) as client:
+    with client_of(make_app(model)) as client:
         meta = client.get("/v2/models/skfashion").json()
         assert meta["inputs"] == [
             {"name": "images", "datatype": "FP32", "shape": [-1, X.shape[1]]}
@@ -171,7 +177,7 @@ def test_v2_gives_the_garment_score_of_a_model_with_a_detector(name, pipeline):
     model = make(name, pipeline=pipeline).fit(X, y)
     detector = NoveltyDetector(model, random_state=0).fit(X)
     rows = X.astype(np.float32)  # what the model takes: pixels, or [0, 1]
-    with TestClient(make_app(Predictor(model, detector))) as client:
+    with client_of(make_app(Predictor(model, detector))) as client:
         meta = client.get("/v2/models/skfashion").json()
         asked = {**tensor(rows[:5], "FP32"), "outputs": [{"name": "garment_score"}]}
         answer = client.post(INFER, json=asked).json()
@@ -189,7 +195,7 @@ def test_v2_gives_the_garment_score_of_a_model_with_a_detector(name, pipeline):
     expected = detector.score_samples(X[:5])
     np.testing.assert_allclose(output["data"], expected, rtol=1e-4, atol=1e-4)
     assert [o["name"] for o in plain["outputs"]] == ["label", "probabilities"]
-    with TestClient(make_app(model)) as client:
+    with client_of(make_app(model)) as client:
         refused = client.post(INFER, json=asked)
     assert refused.status_code == 400
     assert "unknown output 'garment_score'" in refused.json()["error"]
@@ -209,7 +215,7 @@ def test_predict_uploads_say_whether_each_is_a_garment(mlp_folder, fashion_train
     files = [
         ("files", (f"{i}.png", png(im), "image/png")) for i, im in enumerate(images)
     ]
-    with TestClient(make_app(Predictor(pipe, detector))) as client:
+    with client_of(make_app(Predictor(pipe, detector))) as client:
         answers = client.post("/predict", files=files).json()["predictions"]
     pixels = np.stack([preprocess_image(Image.fromarray(im)) for im in images])
     scores = detector.score_samples(pixels)
@@ -495,7 +501,7 @@ def test_a_crash_is_a_500_without_details():
                 raise RuntimeError("secret internals")
             return np.full((len(X), 3), 1 / 3)
 
-    with TestClient(make_app(Broken()), raise_server_exceptions=False) as client:
+    with client_of(make_app(Broken()), raise_server_exceptions=False) as client:
         response = client.post(INFER, json=tensor(np.ones((1, 4))))
     assert response.status_code == 500
     assert response.json() == {
@@ -505,7 +511,7 @@ def test_a_crash_is_a_500_without_details():
 
 def test_token_guards_every_route_but_health_and_pages(mlp_folder):
     pipe, _ = mlp_folder
-    with TestClient(make_app(pipe, token="s3cret")) as client:
+    with client_of(make_app(pipe, token="s3cret")) as client:
         for url in (
             "/v2/health/live",
             "/v2/health/ready",
@@ -545,7 +551,7 @@ def test_token_guards_every_route_but_health_and_pages(mlp_folder):
 
 def test_metrics_count_requests_errors_and_batches(mlp_folder):
     pipe, _ = mlp_folder
-    with TestClient(make_app(pipe)) as client:
+    with client_of(make_app(pipe)) as client:
         for _ in range(3):
             client.post(INFER, json=tensor(np.zeros((2, 784))))
         client.post(INFER, json={})
@@ -581,6 +587,28 @@ def test_make_app_checks_its_limits(mlp_folder, params, message):
         make_app(mlp_folder[0], **params)
 
 
+def test_make_app_takes_settings_and_overrides(mlp_folder):
+    """One ServeSettings value, some of its fields replaced by keywords; an
+    unknown keyword is refused; the default answers this machine's names only."""
+    from skfashion.serve import ServeSettings
+
+    settings = ServeSettings(name="fashion", max_images=2, max_batch=8)
+    app = make_app(mlp_folder[0], settings, max_images=3)
+    assert app.state.settings == ServeSettings(
+        name="fashion", max_images=3, max_batch=8
+    )
+    with pytest.raises(TypeError, match="max_imges"):
+        make_app(mlp_folder[0], max_imges=3)
+    with TestClient(make_app(mlp_folder[0])) as client:  # Host: testserver
+        refused = client.get("/v2/health/live")
+        assert refused.status_code == 400 and "testserver" in refused.json()["error"]
+        for host in ("localhost", "127.0.0.1", "[::1]"):
+            answered = client.get("/v2/health/live", headers={"Host": host})
+            assert answered.status_code == 200, host
+    with TestClient(make_app(mlp_folder[0], allowed_hosts="*")) as client:
+        assert client.get("/v2/health/live").status_code == 200
+
+
 def test_make_app_needs_a_fitted_classifier():
     with pytest.raises(TypeError, match="fitted classifier with predict_proba"):
         make_app(object())
@@ -596,7 +624,7 @@ def test_onnx_graph_is_served_like_the_model(mlp_folder, tmp_path, fashion_test)
     export_onnx(pipe, tmp_path / "model.onnx")
     graph = load_predictor(tmp_path / "model.onnx", warn=print)
     X = fashion_test.data[:5]
-    with TestClient(make_app(graph)) as client:
+    with client_of(make_app(graph)) as client:
         assert client.get("/v2/models/skfashion").json()["platform"] == "onnxruntime"
         answer = client.post(INFER, json=tensor(X)).json()
     proba = np.reshape(answer["outputs"][1]["data"], (5, 10))
@@ -620,7 +648,7 @@ def test_serving_a_graph_imports_neither_torch_nor_skorch(mlp_folder, tmp_path):
         "from skfashion.io import load_predictor\n"
         "from skfashion.serve import make_app\n"
         "app = make_app(load_predictor('model.onnx'))\n"
-        "with TestClient(app) as client:\n"
+        "with TestClient(app, base_url='http://localhost') as client:\n"
         f"    answer = client.post({INFER!r}, json=json.loads(sys.argv[1]))\n"
         "assert answer.status_code == 200, answer.text\n"
         "print(sorted({'torch', 'skorch'} & set(sys.modules)))\n"
@@ -803,6 +831,32 @@ def test_picture_pool_bounds_a_request_by_its_deadline(monkeypatch):
         assert info.value.status == 503 and "waited over 10 s" in info.value.message
     finally:
         pool.stop()
+
+
+def test_a_request_has_a_pixel_budget(mlp_client, monkeypatch):
+    """Pictures each within max_pixels but together over max_request_pixels
+    are refused (413) from their headers, before any is decoded."""
+    from skfashion.serve import _images
+
+    pipe, _ = mlp_client
+    decoded = []
+    real = _images.pixels_of_upload
+    monkeypatch.setattr(
+        _images,
+        "pixels_of_upload",
+        lambda data, **kw: decoded.append(1) or real(data, **kw),
+    )
+    big = png(np.full((100, 100), 200, np.uint8))  # 10,000 pixels each
+    files = [("files", (f"p{i}.png", big, "image/png")) for i in range(3)]
+    with client_of(make_app(pipe, max_pixels=10_000, max_request_pixels=25_000)) as c:
+        refused = c.post("/predict", files=files)
+        assert refused.status_code == 413 and decoded == []
+        assert (
+            "30,000 pixels together, over the limit of 25,000"
+            in refused.json()["error"]
+        )
+        assert c.post("/predict", files=files[:2]).status_code == 200
+        assert len(decoded) == 2
 
 
 def test_picture_pool_refuses_beyond_its_queue():
