@@ -4,7 +4,13 @@
 
 import joblib
 
-from ..io import calibration_images, export_onnx, graph_detector, save_model
+from ..io import (
+    calibration_images,
+    export_onnx,
+    graph_detector,
+    quantize_onnx,
+    save_model,
+)
 
 __all__ = ["write_models"]
 
@@ -20,11 +26,9 @@ def write_models(folder, pipe, data, detector, onnx=None):
     detector, _ = graph_detector(detector)
     if onnx:
         export_onnx(pipe, folder / "model.onnx", detector=detector)
-    if onnx == "int8":
-        export_onnx(
-            pipe,
+    if onnx == "int8":  # from the float graph: the network is exported once
+        quantize_onnx(
+            folder / "model.onnx",
             folder / "model-int8.onnx",
-            quantize="int8",
-            calibration=calibration_images(data.X),
-            detector=detector,
+            calibration_images(data.X),
         )

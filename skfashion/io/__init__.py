@@ -5,7 +5,8 @@ fitted novelty detector) as safetensors weights with a JSON header, and
 ``load_model`` (``load_detector``) reads it back without running any code
 from it: the header names classes by their public paths, and only the
 classes of :data:`STORABLE` are ever built, each checked against its base.
-``export_onnx`` writes the whole pipeline as an ONNX graph, ``export_triton``
+``export_onnx`` writes the whole pipeline as an ONNX graph (``quantize_onnx``
+its int8 twin from it), ``export_triton``
 that graph as a Triton model repository. Every file is
 written whole or not at all. ``load_predictor`` loads any of them (or a
 folder holding one) as a :class:`Predictor`: pictures in, named classes out,
@@ -29,6 +30,7 @@ _MODULES = {
     "load_detector": "._model_file",
     "load_model": "._model_file",
     "load_predictor": "._predictor",
+    "quantize_onnx": "._onnx",
     "save_model": "._model_file",
 }
 

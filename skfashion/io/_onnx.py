@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import atomic_write, split_pipeline
 from ._quantize import check_calibration, quantize_int8
 
-__all__ = ["export_onnx"]
+__all__ = ["export_onnx", "quantize_onnx"]
 
 INPUT = "input"
 DEFAULT_OPSET = 18  # supported by every onnxruntime since 1.14
@@ -502,6 +502,66 @@ def export_onnx(
     if calibration is not None:
         graph = quantize_int8(graph, calibration)
     onnx.helper.set_model_props(graph, _metadata(clf, calibration, detector))
+    graph.producer_name = "skfashion"
+    onnx.checker.check_model(graph, full_check=True)
+    with atomic_write(path) as tmp:
+        onnx.save_model(graph, tmp)
+
+
+def quantize_onnx(source, path, calibration):
+    """Write the int8 twin of a float32 graph that :func:`export_onnx` wrote.
+
+    The same file as ``export_onnx(model, path, quantize="int8",
+    calibration=calibration)`` (same options, same detector), made from the
+    float graph instead of the model: the network is not exported again,
+    which takes most of an export's time.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A float32 graph written by :func:`export_onnx`.
+    path : str or path-like
+        The ``.onnx`` file to write, in an existing folder (written whole or
+        not at all).
+    calibration : array-like of shape (n_images, n_features)
+        Images as the graph takes them, on which the activations' ranges
+        are measured.
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is not a float32 graph of :func:`export_onnx`, or the
+        calibration images are not as described.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skfashion import FashionMLP, PixelScaler, export_onnx
+    >>> from skfashion.io import quantize_onnx
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(0, 256, (40, 16)).astype(np.uint8)
+    >>> pipe = make_pipeline(PixelScaler(), FashionMLP(hidden_units=(8,), max_epochs=2))
+    >>> pipe = pipe.fit(X, np.repeat(["Bag", "Coat"], 20))
+    >>> folder = tempfile.mkdtemp()
+    >>> export_onnx(pipe, os.path.join(folder, "model.onnx"))
+    >>> quantize_onnx(os.path.join(folder, "model.onnx"),
+    ...               os.path.join(folder, "model-int8.onnx"), X)
+    """
+    import onnx
+
+    path = _check_path(path)
+    graph = onnx.load_model(str(source))
+    props = {p.key: p.value for p in graph.metadata_props}
+    if graph.producer_name != "skfashion" or props.get("precision") != "float32":
+        raise ValueError(f"{source} is not a float32 graph written by export_onnx")
+    n_features = graph.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    calibration = check_calibration("int8", calibration, n_features)
+    del graph.metadata_props[:]
+    graph = quantize_int8(graph, calibration)
+    props |= {"precision": "int8", "calibration_images": str(len(calibration))}
+    onnx.helper.set_model_props(graph, props)
     graph.producer_name = "skfashion"
     onnx.checker.check_model(graph, full_check=True)
     with atomic_write(path) as tmp:

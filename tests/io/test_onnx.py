@@ -17,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skfashion import FashionMLP, ImagePreprocessor, PixelScaler, export_onnx
+from skfashion.io import quantize_onnx  # noqa: E402
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -263,6 +264,26 @@ def test_int8_graph_gives_the_float_graphs_answers(name, pipeline, tmp_path):
     sure = top2[:, 1] - top2[:, 0] > 0.1
     assert sure.mean() > 0.9  # the blobs are well apart
     np.testing.assert_array_equal(label[sure], float_label[sure])
+    # the same file, made from the float graph (the network exported once)
+    quantize_onnx(tmp_path / "float.onnx", tmp_path / "twin.onnx", X)
+    twin = (tmp_path / "twin.onnx").read_bytes()
+    assert twin == (tmp_path / "int8.onnx").read_bytes()
+
+
+def test_quantize_onnx_takes_float_graphs_of_export_onnx_only(tmp_path):
+    X, y = blobs(pixels=True)
+    model = make("mlp", pipeline=True).fit(X, y)
+    export_onnx(model, tmp_path / "int8.onnx", quantize="int8", calibration=X)
+    stranger = onnx.load_model(tmp_path / "int8.onnx")
+    stranger.producer_name = "someone"
+    onnx.save_model(stranger, tmp_path / "stranger.onnx")
+    for source in ("int8.onnx", "stranger.onnx"):
+        with pytest.raises(ValueError, match="not a float32 graph written by"):
+            quantize_onnx(tmp_path / source, tmp_path / "out.onnx", X)
+    export_onnx(model, tmp_path / "float.onnx")
+    with pytest.raises(ValueError, match=r"shape \(n_images, 36\)"):
+        quantize_onnx(tmp_path / "float.onnx", tmp_path / "out.onnx", X[:, :35])
+    assert not (tmp_path / "out.onnx").exists()
 
 
 @pytest.mark.parametrize("name", NAMES)
