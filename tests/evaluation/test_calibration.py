@@ -1,5 +1,7 @@
 """Expected calibration error, its bins and the reliability diagram."""
 
+import functools
+
 import matplotlib
 import numpy as np
 import pytest
@@ -103,11 +105,10 @@ def test_smoothed_softmax_inverse_recovers_the_labels(eps):
 
 
 @pytest.mark.parametrize("kind", ["skfashion", "sklearn"])
-def test_temperature_scaling_from_known_probabilities(kind):
-    """temperature_calibration scales the test probabilities it is given
-    exactly as CalibratedClassifierCV's predict_proba scales the model's own
-    (float32 from a skfashion classifier; scikit-learn's, which has a
-    decision_function, is scaled by scikit-learn itself)."""
+def test_temperature_scaling_from_known_probabilities(kind, monkeypatch):
+    """temperature_calibration gives the ECE of CalibratedClassifierCV's own
+    probabilities; a skfashion classifier (no decision_function) is not run
+    over the test images again: its given probabilities are scaled."""
     from cases import blobs, make
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
@@ -120,17 +121,22 @@ def test_temperature_scaling_from_known_probabilities(kind):
     model.fit(X[::2], y[::2])
     X_valid, y_valid, X_test, y_test = X[1::4], y[1::4], X[3::4], y[3::4]
     proba = model.predict_proba(X_test)
-    numbers = temperature_calibration(model, proba, X_valid, y_valid, X_test, y_test)
     scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
     expected = scaled.fit(X_valid, y_valid).predict_proba(X_test)
-    (calibrated,) = scaled.calibrated_classifiers_
-    from skfashion.evaluation._summary import _scaled
+    seen = []
+    real = type(model).predict_proba
 
-    if kind == "skfashion":
-        np.testing.assert_array_equal(_scaled(calibrated, proba), expected)
+    @functools.wraps(real)
+    def counting(self, X):
+        seen.append(len(X))
+        return real(self, X)
+
+    monkeypatch.setattr(type(model), "predict_proba", counting)
+    numbers = temperature_calibration(model, proba, X_valid, y_valid, X_test, y_test)
     assert numbers["ece_temperature"] == expected_calibration_error(
         y_test, expected, classes=model.classes_
     )
-    assert numbers["temperature"] == round(
-        float(1 / calibrated.calibrators[0].beta_), 4
-    )
+    beta = scaled.calibrated_classifiers_[0].calibrators[0].beta_
+    assert numbers["temperature"] == round(float(1 / beta), 4)
+    if kind == "skfashion":
+        assert sum(seen) == len(X_valid)  # the temperature's fit only
