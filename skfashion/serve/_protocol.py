@@ -39,6 +39,10 @@ class ConnectionLimits:
         for the line alone).
     max_headers : int
         Headers in one request (then 431).
+    max_client_connections : int, default=None
+        Open connections of one client (one address); one more is answered
+        503 and closed at once, so that one client cannot hold every place.
+        None: no share but ``max_connections``.
     """
 
     max_connections: int = 1000
@@ -46,6 +50,7 @@ class ConnectionLimits:
     request_timeout: float = ServeSettings.request_timeout
     max_head_bytes: int = ServeSettings.max_head_bytes
     max_headers: int = ServeSettings.max_headers
+    max_client_connections: int | None = None
 
 
 #: seconds a refused connection is read (and dropped) before it is closed
@@ -86,13 +91,29 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = self._chunk_bytes = 0
         self._deadline = self.loop.time() + self.limits.idle_timeout
         _start_sweeping(self)
-        if len(self.connections) > self.limits.max_connections:
+        limits = self.limits
+        if len(self.connections) > limits.max_connections:
             self._refuse(
                 503,
                 "Service Unavailable",
-                f"the server has {self.limits.max_connections} connections open, "
+                f"the server has {limits.max_connections} connections open, "
                 "its limit; try again in a moment",
             )
+        elif limits.max_client_connections is not None and self.client:
+            host = self.client[0]
+            same = sum(
+                1
+                for other in self.connections
+                if (getattr(other, "client", None) or (None,))[0] == host
+                and not getattr(other, "_refused", False)
+            )
+            if same > limits.max_client_connections:
+                self._refuse(
+                    503,
+                    "Service Unavailable",
+                    f"this client has {limits.max_client_connections} connections "
+                    "open, its share; close one or try again in a moment",
+                )
 
     def connection_lost(self, exc):
         self._deadline = None

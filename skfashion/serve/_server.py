@@ -112,7 +112,7 @@ def run(model, settings=None, *, sock=None, on_start=None, warn=None, **override
 def connection_limits(settings):
     """The :class:`ConnectionLimits` of a server with these settings; a
     ``max_connections`` of None is what the open-file limit leaves room for
-    (at most 1,000).
+    (at most 1,000), a ``max_client_connections`` of None a quarter of it.
 
     Examples
     --------
@@ -122,9 +122,12 @@ def connection_limits(settings):
     """
     from ._protocol import ConnectionLimits
 
+    most = settings.max_connections or _default_connections()
+    share = settings.max_client_connections or max(1, most // 4)
     return ConnectionLimits(
-        max_connections=settings.max_connections or _default_connections(),
-        **{name: getattr(settings, name) for name in CONNECTION_LIMITS[1:]},
+        max_connections=most,
+        max_client_connections=share,
+        **{name: getattr(settings, name) for name in CONNECTION_LIMITS[2:]},
     )
 
 

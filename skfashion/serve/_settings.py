@@ -90,8 +90,8 @@ class ServeSettings:
         Log every request.
     max_upload_bytes, max_images, max_batch, max_delay, max_pixels,
     max_request_pixels, max_queue, queue_timeout, picture_workers,
-    picture_timeout, max_connections, idle_timeout, request_timeout,
-    max_head_bytes, max_headers
+    picture_timeout, max_connections, max_client_connections, idle_timeout,
+    request_timeout, max_head_bytes, max_headers
         The limits: see :data:`LIMITS` and the settings reference for each
         one's meaning, default and range.
 
@@ -201,6 +201,13 @@ class ServeSettings:
         "open connections (default: 1000, fewer if the open-file limit is lower)",
         low=1,
     )
+    max_client_connections: int | None = _setting(
+        None,
+        "open connections of one client address (default: a quarter of "
+        "--max-connections; behind a proxy, whose clients share its address, "
+        "raise it to --max-connections)",
+        low=1,
+    )
     idle_timeout: float = _setting(
         5.0,
         "seconds a connection may stay open without a request",
@@ -291,6 +298,7 @@ class ServeSettings:
 #: the limits of ServeSettings that bound a connection, not a request
 CONNECTION_LIMITS = (
     "max_connections",
+    "max_client_connections",
     "idle_timeout",
     "request_timeout",
     "max_head_bytes",
@@ -495,6 +503,7 @@ _NOT_IN_KSERVE = (
     "picture_workers",
     "picture_timeout",
     "max_connections",
+    "max_client_connections",
     "idle_timeout",
     "request_timeout",
     "max_head_bytes",

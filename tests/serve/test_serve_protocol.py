@@ -188,6 +188,28 @@ def test_connections_beyond_the_limit_are_refused_at_once():
             conn.close()
 
 
+def test_one_client_cannot_hold_every_connection():
+    """A client (an address) has its share of the connections; another
+    client (here 127.0.0.2, also this machine) still gets in."""
+    with _server(max_connections=8, max_client_connections=2, idle_timeout=60) as port:
+        held = [_connect(port) for _ in range(2)]
+        for conn in held:
+            conn.sendall(_request())
+            assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        with _connect(port) as extra:
+            answer = _answer(extra)
+        assert answer.startswith(b"HTTP/1.1 503"), answer
+        assert b"this client has 2 connections open, its share" in answer
+        other = socket.create_connection(
+            ("127.0.0.1", port), timeout=PATIENCE, source_address=("127.0.0.2", 0)
+        )
+        with other:
+            other.sendall(_request())
+            assert other.recv(65536).startswith(b"HTTP/1.1 200")
+        for conn in held:
+            conn.close()
+
+
 def _assigned(function):
     """The attributes ``function``'s source assigns on ``self``."""
     import inspect

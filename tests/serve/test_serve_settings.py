@@ -104,6 +104,9 @@ def test_hosts_and_connection_limits_come_from_the_settings():
     assert ServeSettings(allowed_hosts="*").hosts() == ["*"]
     limits = connection_limits(ServeSettings(max_connections=7, idle_timeout=2.0))
     assert (limits.max_connections, limits.idle_timeout) == (7, 2.0)
+    assert limits.max_client_connections == 1  # a quarter, at least 1
+    limits = connection_limits(ServeSettings(max_client_connections=9))
+    assert limits.max_client_connections == 9
     assert limits.max_headers == ServeSettings().max_headers
     assert 1 <= connection_limits(ServeSettings()).max_connections <= 1000
 
