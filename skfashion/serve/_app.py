@@ -1,6 +1,7 @@
 """The web application: the page, ``/predict``, the Open Inference Protocol
 (v2) and ``/metrics``, around one model and its batcher."""
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException
 from .._version import __version__
 from ..io import Predictor
 from . import _v2
-from ._batcher import DynamicBatcher, NotRunning, Overloaded
+from ._batcher import CANCELS, GONE, DynamicBatcher, NotRunning, Overloaded
 from ._errors import ClientError
 from ._guard import Guard, Metrics
 from ._images import PicturePool
@@ -138,9 +139,15 @@ def _lifespan(served, batcher, pictures):
     return lifespan
 
 
-async def _predict(batcher, X):
+async def _predict(batcher, X, scope):
+    """The model's rows for ``X``; dropped uncomputed if the client leaves
+    while they wait (the server's connection guard says so in ``scope``)."""
     try:
-        return await batcher.predict(X)
+        return await batcher.predict(X, cancels=scope.setdefault(CANCELS, []))
+    except asyncio.CancelledError:
+        if scope.get(GONE):
+            raise ClientError(499, "the client left before its answer") from None
+        raise
     except Overloaded as exc:
         raise ClientError(
             503, f"the server is busy: {exc}", {"Retry-After": "1"}
@@ -189,6 +196,7 @@ def _add_page_routes(app, served, pictures, settings):
 
     @app.post("/predict", summary="Classify uploaded pictures")
     async def predict(
+        request: Request,
         files: Annotated[
             list[UploadFile], File(description="pictures (PNG, JPEG, ...)")
         ],
@@ -212,7 +220,9 @@ def _add_page_routes(app, served, pictures, settings):
             max_pixels=settings.max_pixels,
             max_request_pixels=settings.max_request_pixels,
         )
-        answer = served.split_answer(await _predict(app.state.batcher, X))
+        answer = served.split_answer(
+            await _predict(app.state.batcher, X, request.scope)
+        )
         return {"predictions": _described(served, uploads, answer, views, top)}
 
 
@@ -332,7 +342,7 @@ def _add_v2_routes(app, served, name, max_images):
             max_images,
             request.headers.get("inference-header-content-length"),
         )
-        rows = served.split_answer(await _predict(app.state.batcher, X))
+        rows = served.split_answer(await _predict(app.state.batcher, X, request.scope))
         answer = _v2.infer_response(served, name, request_id, rows, outputs)
         return Response(_v2.dumps(answer), media_type="application/json")
 

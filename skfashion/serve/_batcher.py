@@ -7,7 +7,12 @@ import time
 
 import numpy as np
 
-__all__ = ["DynamicBatcher", "NotRunning", "Overloaded"]
+__all__ = ["CANCELS", "GONE", "DynamicBatcher", "NotRunning", "Overloaded"]
+
+#: a request's ASGI scope keys: the callables that drop its queued work,
+#: and whether its client left (set by the server's connection guard)
+CANCELS = "skfashion.cancels"
+GONE = "skfashion.client_gone"
 
 #: the clock of the queue's deadlines
 _now = time.monotonic
@@ -133,9 +138,14 @@ class DynamicBatcher:
         finally:
             self._executor.shutdown(wait=True)
 
-    async def predict(self, X):
+    async def predict(self, X, *, cancels=None):
         """The rows ``predict_proba`` gives for ``X``, computed in a shared
-        batch."""
+        batch.
+
+        ``cancels``, a list, is given the callable that drops the request
+        from the queue uncomputed (its caller then sees
+        ``asyncio.CancelledError``): the server calls it when the request's
+        client leaves."""
         if self._worker is None or self._closing:
             raise NotRunning("the batcher is not running")
         if len(X) > self.max_batch:
@@ -148,6 +158,8 @@ class DynamicBatcher:
             )
         loop = asyncio.get_running_loop()
         future = loop.create_future()
+        if cancels is not None:
+            cancels.append(future.cancel)
         self._waiting += len(X)
         self._pending.append((X, future, _now()))
         self._arrived.set()

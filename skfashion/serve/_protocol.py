@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ._batcher import CANCELS, GONE
 from ._settings import ServeSettings
 
 __all__ = ["ConnectionLimits", "GuardedHttpToolsProtocol", "guarded_protocol"]
@@ -117,6 +118,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc):
         self._deadline = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            _client_left(cycle.scope)
         super().connection_lost(exc)
 
     def _timed_out(self):
@@ -220,6 +224,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         else:
             return _on_headers_complete(self)
         raise _Stop
+
+
+def _client_left(scope):
+    """A request whose client left: its work still queued is dropped
+    uncomputed (what it registered under ``CANCELS``)."""
+    scope[GONE] = True
+    for cancel in scope.get(CANCELS, ()):
+        cancel()
 
 
 def _start_sweeping(protocol):

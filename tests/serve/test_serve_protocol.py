@@ -5,10 +5,12 @@ answered as before. uvicorn runs in a thread here with a one-line ASGI
 application: the limits are the protocol's, whatever the application."""
 
 import contextlib
+import json
 import socket
 import threading
 import time
 
+import numpy as np
 import pytest
 
 uvicorn = pytest.importorskip("uvicorn")
@@ -44,15 +46,15 @@ async def _echo(scope, receive, send):
 
 
 @contextlib.contextmanager
-def _server(**limits):
+def _server(app=_echo, **limits):
     limits = ConnectionLimits(**limits)
     sock = socket.create_server(("127.0.0.1", 0))
     config = uvicorn.Config(
-        _echo,
+        app,
         http=guarded_protocol(limits),
         timeout_keep_alive=limits.idle_timeout,
         log_level="critical",
-        lifespan="off",
+        lifespan="off" if app is _echo else "on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]})
@@ -208,6 +210,65 @@ def test_one_client_cannot_hold_every_connection():
             assert other.recv(65536).startswith(b"HTTP/1.1 200")
         for conn in held:
             conn.close()
+
+
+class _Slow:
+    """A model whose every call takes 0.5 s, counting the images it computed."""
+
+    classes_ = np.arange(10)
+    n_features_in_ = 784
+
+    def __init__(self):
+        self.computed = 0
+
+    def predict_proba(self, X):
+        time.sleep(0.5)
+        self.computed += len(X)
+        return np.full((len(X), 10), 0.1, np.float32)
+
+
+def test_work_of_clients_that_left_is_not_computed():
+    """While the model computes one request, 8 clients send theirs and
+    leave: their images are dropped from the queue, not computed."""
+    from skfashion.serve import make_app
+
+    model = _Slow()
+    app = make_app(model, allowed_hosts="*", max_images=1, max_batch=1)
+    body = json.dumps(
+        {"inputs": [{"name": "images", "datatype": "UINT8", "shape": [1, 784],
+                     "data": [0] * 784}]}
+    ).encode()  # fmt: skip
+    infer = _request(
+        "/v2/models/skfashion/infer", [("Content-Type", "application/json")], body
+    )
+    with _server(app) as port:
+        deadline = time.monotonic() + PATIENCE
+        while model.computed < 1:  # the warm-up call
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        first = _connect(port)
+        first.sendall(infer)
+        time.sleep(0.1)  # the model is busy with it for 0.5 s
+        for _ in range(8):
+            with _connect(port) as gone:
+                gone.sendall(infer)
+        answer = _answer_once(first)
+        time.sleep(1.0)  # what was left in the queue would be computed by now
+        first.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert model.computed == 2, model.computed  # the warm-up and the first
+
+
+def _answer_once(conn):
+    """One answer of a kept-alive connection (its head and body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
 
 
 def _assigned(function):
