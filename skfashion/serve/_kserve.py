@@ -12,7 +12,7 @@ from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 from . import _v2
 from ._errors import ClientError
 
-__all__ = ["KServeModel"]
+__all__ = ["KServeModel", "json_by_default"]
 
 
 class KServeModel(Model):
@@ -106,3 +106,22 @@ def _output(tensor, raw):
     output = InferOutput(tensor["name"], tensor["shape"], tensor["datatype"])
     output.set_data_from_numpy(data.reshape(tensor["shape"]), binary_data=raw)
     return output
+
+
+class json_by_default:
+    """ASGI middleware for KServe's REST server: an inference request with
+    neither a ``Content-Type`` nor an ``inference-header-content-length``
+    header is JSON, as Triton's server reads it (Triton's HTTP client sends
+    JSON requests without a ``Content-Type``; KServe would read the body as
+    binary tensors and refuse it)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST":
+            names = {name.lower() for name, _ in scope["headers"]}
+            if not names & {b"content-type", b"inference-header-content-length"}:
+                headers = [*scope["headers"], (b"content-type", b"application/json")]
+                scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)

@@ -193,10 +193,13 @@ def _run_kserve(model, settings, on_start):
     sys.argv = argv[:1]  # kserve reads its own flags from sys.argv on import
     try:
         from kserve import ModelServer
+        from kserve.model_server import app
 
-        from ._kserve import KServeModel
+        from ._kserve import KServeModel, json_by_default
     finally:
         sys.argv = argv
+    if json_by_default not in [m.cls for m in app.user_middleware]:
+        app.add_middleware(json_by_default)  # Triton's client, JSON mode
     served = KServeModel(settings.name, predictor, max_images=settings.max_images)
     server = ModelServer(
         http_port=settings.port,

@@ -105,17 +105,31 @@ def served(request, tmp_path_factory):
     server.stop()
 
 
-def _infer(kind, server, X, datatype="UINT8", outputs=("label", "probabilities")):
+def _infer(
+    kind, server, X, datatype="UINT8", outputs=("label", "probabilities"), binary=True
+):
     client = CLIENTS[kind]
     tensor = client.InferInput("images", list(X.shape), datatype)
-    tensor.set_data_from_numpy(X)
-    asked = [client.InferRequestedOutput(name) for name in outputs]
+    if binary:
+        tensor.set_data_from_numpy(X)
+    else:  # JSON mode: tritonclient.http sends it without a Content-Type
+        tensor.set_data_from_numpy(X, binary_data=False)
+    if kind == "rest":
+        asked = [client.InferRequestedOutput(n, binary_data=binary) for n in outputs]
+    else:
+        asked = [client.InferRequestedOutput(name) for name in outputs]
     connection = client.InferenceServerClient(server.url(kind))
     return connection.infer("skfashion", [tensor], outputs=asked)
 
 
-@pytest.mark.parametrize("kind", list(CLIENTS))
-def test_labels_equal_in_process_predict(served, kind):
+@pytest.mark.parametrize(
+    "kind, binary",
+    [("rest", True), ("rest", False), ("grpc", True)],
+    ids=["rest", "rest-json", "grpc"],
+)
+def test_labels_equal_in_process_predict(served, kind, binary):
+    """Triton's client, binary tensors and (REST) JSON ones, which it sends
+    without a Content-Type."""
     server, model, detector, X = served
     from skfashion.io import load_predictor
 
@@ -127,6 +141,7 @@ def test_labels_equal_in_process_predict(served, kind):
             batch,
             datatype,
             outputs=("label", "probabilities", "garment_score"),
+            binary=binary,
         )
         np.testing.assert_array_equal(answer.as_numpy("label"), model.predict(batch))
         np.testing.assert_allclose(
