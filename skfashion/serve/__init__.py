@@ -6,7 +6,9 @@ does (and as a container's entry point may), from one
 every limit. :func:`make_app` builds its application: a page where a
 person drops photos, ``/predict`` for picture uploads, the Open Inference
 Protocol (v2) that KServe, Triton and MLServer clients speak, and
-Prometheus metrics. :class:`DynamicBatcher` lets concurrent requests share
+Prometheus metrics. :class:`DataPlane` is that protocol over one model,
+for any transport: ``make_app``'s routes and :class:`KServeModel` both call
+it. :class:`DynamicBatcher` lets concurrent requests share
 calls of the model; :func:`guarded_protocol` bounds what a connection may
 cost uvicorn (:class:`ConnectionLimits`). Needs the ``serve`` extra: ``pip
 install "skfashion[serve]"``. :class:`KServeModel` answers the same
@@ -21,6 +23,7 @@ import sys
 #: each public name -> its module, and the extra its imports need
 _MODULES = {
     "ConnectionLimits": ("._protocol", "serve"),
+    "DataPlane": ("._dataplane", "serve"),
     "DynamicBatcher": ("._batcher", "serve"),
     "KServeModel": ("._kserve", "kserve"),
     "LIMITS": ("._settings", None),
@@ -29,6 +32,7 @@ _MODULES = {
     "ServeSettings": ("._settings", None),
     "check_limits": ("._settings", None),
     "connection_limits": ("._server", None),
+    "InferenceRequest": ("._dataplane", "serve"),
     "guarded_protocol": ("._protocol", "serve"),
     "make_app": ("._app", "serve"),
     "options": ("._settings", None),

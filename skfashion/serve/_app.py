@@ -20,6 +20,7 @@ from .._version import __version__
 from ..io import Predictor
 from . import _v2
 from ._batcher import CANCELS, GONE, DynamicBatcher, NotRunning, Overloaded
+from ._dataplane import DataPlane
 from ._errors import ClientError
 from ._guard import Guard, Metrics
 from ._images import PicturePool
@@ -95,13 +96,15 @@ def make_app(model, settings=None, **overrides):
     app.state.served, app.state.batcher, app.state.metrics = served, batcher, metrics
     app.state.settings = settings
     _add_error_handlers(app)
-    _add_v2_routes(app, served, s.name, s.max_images)  # the busiest first
+    plane = DataPlane(served, s.name, max_images=s.max_images)
+    app.state.data_plane = plane
+    _add_v2_routes(app, plane)  # the busiest first
     _add_health_routes(app)
     _serve_lean(app, HOT_ROUTES)
     _add_page_routes(app, served, pictures, s)
     _add_metrics_route(app, metrics)
     # an infer body is bounded by what max_images images can need
-    infer = (_v2.body_limit(served.n_features, s.max_images), INFER_LIMIT)
+    infer = (plane.body_limit(), INFER_LIMIT)
     guard = {"metrics": metrics, "token": s.token, "allowed_hosts": s.hosts()}
     app.add_middleware(
         Guard, max_body=s.max_upload_bytes, route_limits={INFER_ROUTE: infer}, **guard
@@ -313,13 +316,7 @@ INFER_OPENAPI = {
 }
 
 
-def _add_v2_routes(app, served, name, max_images):
-    def checked(model_name):
-        if model_name != name:
-            raise ClientError(
-                404, f"unknown model {model_name!r}; this server serves {name!r}"
-            )
-
+def _add_v2_routes(app, plane):
     # the route of every inference first: routes are matched in order
     @app.post(
         "/v2/models/{model_name}/infer",
@@ -335,30 +332,30 @@ def _add_v2_routes(app, served, name, max_images):
         ``garment_score``, asked for, with a novelty detector)."""
         # the path's names read here, not as FastAPI parameters: that would
         # cost more than the rest of the request
-        checked(request.path_params["model_name"])
-        request_id, X, outputs = _v2.parse_infer(
-            await request.body(),
-            served,
-            max_images,
-            request.headers.get("inference-header-content-length"),
+        plane.check_model(request.path_params["model_name"])
+        decoded = plane.decode(
+            await request.body(), request.headers.get("inference-header-content-length")
         )
-        rows = served.split_answer(await _predict(app.state.batcher, X, request.scope))
-        answer = _v2.infer_response(served, name, request_id, rows, outputs)
+
+        async def compute(X):
+            return await _predict(app.state.batcher, X, request.scope)
+
+        answer = await plane.infer(decoded, compute)
         return Response(_v2.dumps(answer), media_type="application/json")
 
     @app.get("/v2/models/{model_name}", summary="v2: the model's inputs and outputs")
     @app.get("/v2/models/{model_name}/versions/{version}", include_in_schema=False)
     async def metadata(model_name: str, version: str = "1"):
-        checked(model_name)
-        return _v2.model_metadata(served, name)
+        plane.check_model(model_name)
+        return plane.metadata()
 
     @app.get("/v2/models/{model_name}/ready", summary="v2: the model is ready")
     @app.get(
         "/v2/models/{model_name}/versions/{version}/ready", include_in_schema=False
     )
     async def model_ready(model_name: str, version: str = "1"):
-        checked(model_name)
-        return {"name": name, "ready": True}
+        plane.check_model(model_name)
+        return {"name": plane.name, "ready": True}
 
 
 def _add_metrics_route(app, metrics):

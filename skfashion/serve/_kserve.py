@@ -1,7 +1,6 @@
 """A skfashion model in KServe's own model server (``kserve.ModelServer``):
 the custom predictor a KServe ``InferenceService`` runs."""
 
-import asyncio
 import uuid
 
 import numpy as np
@@ -9,7 +8,7 @@ from kserve import Model
 from kserve.errors import InvalidInput
 from kserve.protocol.infer_type import InferOutput, InferRequest, InferResponse
 
-from . import _v2
+from ._dataplane import DataPlane
 from ._errors import ClientError
 
 __all__ = ["KServeModel", "json_by_default"]
@@ -23,10 +22,10 @@ class KServeModel(Model):
     ``images`` (``[n, n_pixels]``, 0-255, any of the v2 datatypes ``serve``
     takes), the outputs ``label`` and ``probabilities`` (and
     ``garment_score``, asked for by name, when the model has a novelty
-    detector), the same metadata and the same checks: a bad tensor is
-    refused with the message ``serve`` gives (KServe answers it as a 400,
-    or gRPC's ``INVALID_ARGUMENT``). The model runs in KServe's thread pool,
-    not on its event loop.
+    detector), the same metadata and the same checks, since both call one
+    :class:`DataPlane`: a bad tensor is refused with the message ``serve``
+    gives (KServe answers it as a 400, or gRPC's ``INVALID_ARGUMENT``). The
+    model runs in KServe's thread pool, not on its event loop.
 
     ``skfashion serve --engine kserve`` runs it; needs the ``kserve`` extra
     (``pip install "skfashion[kserve]"``).
@@ -54,44 +53,40 @@ class KServeModel(Model):
         super().__init__(name)
         self.predictor = predictor
         self.max_images = max_images
+        self.data_plane = DataPlane(predictor, name, max_images=max_images)
         self.ready = True
 
     def get_input_types(self):
-        return _v2.model_metadata(self.predictor, self.name)["inputs"]
+        return self.data_plane.metadata()["inputs"]
 
     def get_output_types(self):
-        return _v2.model_metadata(self.predictor, self.name)["outputs"]
+        return self.data_plane.metadata()["outputs"]
 
     async def predict(self, payload, headers=None, response_headers=None):
         if not isinstance(payload, InferRequest):
             raise InvalidInput(
                 f"skfashion answers the v2 protocol: POST /v2/models/{self.name}/infer"
             )
+        request = {
+            "inputs": [
+                {"name": i.name, "datatype": i.datatype, "shape": list(i.shape)}
+                for i in payload.inputs
+            ],
+            "outputs": [{"name": o.name} for o in payload.request_outputs or []],
+        }
         try:
-            request = {
-                "inputs": [
-                    {"name": i.name, "datatype": i.datatype, "shape": list(i.shape)}
-                    for i in payload.inputs
-                ],
-                "outputs": [{"name": o.name} for o in payload.request_outputs or []],
-            }
-            X, names = _v2.parse_decoded(
-                request, self.predictor, self.max_images, payload.inputs[0].as_numpy
+            decoded = self.data_plane.decode_tensors(
+                request, payload.inputs[0].as_numpy
             )
         except ClientError as exc:
             raise InvalidInput(exc.message) from None
-        served = self.predictor
-        answer = await asyncio.get_running_loop().run_in_executor(
-            None, served.answer, X
-        )
-        rows = served.split_answer(answer)
-        outputs = _v2.infer_response(served, self.name, None, rows, names)["outputs"]
+        answer = await self.data_plane.infer(decoded)  # in KServe's thread pool
         return InferResponse(
             response_id=payload.id or str(uuid.uuid4()),  # KServe needs one
             model_name=self.name,
             model_version="1",
             # gRPC clients read raw bytes (Triton's does nothing else)
-            infer_outputs=[_output(tensor, payload.from_grpc) for tensor in outputs],
+            infer_outputs=[_output(t, payload.from_grpc) for t in answer["outputs"]],
         )
 
 

@@ -1,6 +1,8 @@
 """``skfashion serve --engine kserve``: the model in KServe's real
-ModelServer, talked to with Triton's client over REST and gRPC, for every
-registered classifier."""
+ModelServer, talked to with Triton's client over REST (binary and JSON)
+and gRPC. The transport is tested once, on one classifier: what each
+classifier answers is the data plane's, which both engines call and
+``test_dataplane.py`` tests in process for every classifier."""
 
 import importlib.util
 import os
@@ -17,7 +19,7 @@ if importlib.util.find_spec("kserve") is None:
     pytest.skip("needs the kserve extra", allow_module_level=True)
 httpclient = pytest.importorskip("tritonclient.http")
 grpcclient = pytest.importorskip("tritonclient.grpc")
-from cases import NAMES, blobs, make  # noqa: E402
+from cases import blobs, make  # noqa: E402
 from tritonclient.utils import InferenceServerException  # noqa: E402
 
 from benchmarks._serving import free_ports  # noqa: E402
@@ -95,10 +97,10 @@ def _model_file(name, folder):
     return path, model, detector, X
 
 
-@pytest.fixture(scope="module", params=NAMES)
-def served(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(f"kserve-{request.param}")
-    path, model, detector, X = _model_file(request.param, folder)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kserve")
+    path, model, detector, X = _model_file("mlp", folder)
     server = Server(path, folder / "server.log")
     server.model_path = path
     yield server, model, detector, X
