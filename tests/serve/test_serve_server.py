@@ -1,6 +1,7 @@
 """``skfashion serve`` as a process: concurrent clients each get their own
 answer, a storm of bad requests leaves it answering and bounded, a standard
-v2 client works unchanged, and a signal lets requests in flight finish."""
+v2 client works unchanged (those three talk to one server), and a signal
+lets requests in flight finish."""
 
 import concurrent.futures
 import json
@@ -27,26 +28,36 @@ def _margins(proba):
     return top2[:, 1] - top2[:, 0]
 
 
-def test_concurrent_clients_each_get_their_own_answer(mlp_folder, fashion_test):
+@pytest.fixture(scope="module")
+def server(mlp_folder):
+    """One server for the tests that need no options of their own: (the
+    process, its URL). Batches wait 5 ms for company; uploads up to 1 MiB."""
+    _, folder = mlp_folder
+    with serving(folder, "--batch-delay-ms", "5", "--max-upload-mb", "1") as started:
+        yield started[:2]
+
+
+def test_concurrent_clients_each_get_their_own_answer(server, mlp_folder, fashion_test):
     """32 clients send one image at a time; the batcher (waiting 5 ms for
     company) mixes them into shared calls; every answer must be its image's."""
-    pipe, folder = mlp_folder
+    pipe, _ = mlp_folder
     X = fashion_test.data[:320]
     expected = pipe.predict_proba(X)
-    with serving(folder, "--batch-delay-ms", "5") as (proc, url, _):
+    _, url = server
+    with httpx.Client(base_url=url) as http:
+        calls_before = _batches(http.get("/metrics").text)
 
-        def client(indices):
-            with httpx.Client(base_url=url, timeout=60) as http:
-                return {
-                    i: http.post(INFER, json=tensor(X[i : i + 1])).json()
-                    for i in indices
-                }
+    def client(indices):
+        with httpx.Client(base_url=url, timeout=60) as http:
+            return {
+                i: http.post(INFER, json=tensor(X[i : i + 1])).json() for i in indices
+            }
 
-        with concurrent.futures.ThreadPoolExecutor(32) as pool:
-            parts = pool.map(client, [range(k, 320, 32) for k in range(32)])
-        answers = {i: a for part in parts for i, a in part.items()}
-        with httpx.Client(base_url=url) as http:
-            metrics = http.get("/metrics").text
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        parts = pool.map(client, [range(k, 320, 32) for k in range(32)])
+    answers = {i: a for part in parts for i, a in part.items()}
+    with httpx.Client(base_url=url) as http:
+        calls = _batches(http.get("/metrics").text) - calls_before
     proba = np.array([answers[i]["outputs"][1]["data"] for i in range(320)])
     labels = np.array([answers[i]["outputs"][0]["data"][0] for i in range(320)])
     # float32 on both sides; a batch of other size may round differently
@@ -54,8 +65,12 @@ def test_concurrent_clients_each_get_their_own_answer(mlp_folder, fashion_test):
     clear = _margins(expected) > 1e-3  # all but exact near-ties
     assert clear.mean() > 0.95
     np.testing.assert_array_equal(labels[clear], pipe.predict(X)[clear])
-    calls = float(metrics.split("skfashion_batch_size_count ")[1].split()[0])
-    assert calls < 320  # requests were batched (plus one warm-up call)
+    assert calls < 320  # requests were batched
+
+
+def _batches(metrics):
+    """The calls of the model so far, from the server's metrics."""
+    return float(metrics.split("skfashion_batch_size_count ")[1].split()[0])
 
 
 def _send(http, request_):
@@ -70,62 +85,60 @@ def _chunked():
     yield from [b"{" + b" " * 2**20] * 3
 
 
-def test_storm_of_bad_requests(mlp_folder, fashion_test):
+def test_storm_of_bad_requests(server, mlp_folder, fashion_test):
     """Bad requests of every kind from 8 clients, each followed by a good
     one: every good one answered right, every bad one a 4xx JSON error,
     and the server's memory back where it was after the first round."""
-    pipe, folder = mlp_folder
+    pipe, _ = mlp_folder
     X = fashion_test.data[:8]
     labels = pipe.predict(X).tolist()
     chunked = ("POST", INFER, {"content": _chunked})
     bad = [b[1:] for b in BAD] + [(chunked, 413, "for the images one request may hold")]
-    with serving(folder, "--max-upload-mb", "1") as (proc, url, _):
+    proc, url = server
 
-        def client(k):
-            problems = []
-            with httpx.Client(base_url=url, timeout=60) as http:
-                for request_, status, phrase in bad:
-                    response = _send(http, request_)
-                    if (
-                        response.status_code != status
-                        or phrase not in response.json()["error"]
-                    ):
-                        problems.append(
-                            (request_[:2], response.status_code, response.text)
-                        )
-                    good = http.post(INFER, json=tensor(X[k : k + 1])).json()
-                    if good["outputs"][0]["data"] != [labels[k]]:
-                        problems.append(("good", good))
-            return problems
+    def client(k):
+        problems = []
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for request_, status, phrase in bad:
+                response = _send(http, request_)
+                if (
+                    response.status_code != status
+                    or phrase not in response.json()["error"]
+                ):
+                    problems.append((request_[:2], response.status_code, response.text))
+                good = http.post(INFER, json=tensor(X[k : k + 1])).json()
+                if good["outputs"][0]["data"] != [labels[k]]:
+                    problems.append(("good", good))
+        return problems
 
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(client, range(8)), []) == []
+        before = rss_mb(proc.pid)
+        for _ in range(3):
             assert sum(pool.map(client, range(8)), []) == []
-            before = rss_mb(proc.pid)
-            for _ in range(3):
-                assert sum(pool.map(client, range(8)), []) == []
-        after = rss_mb(proc.pid)
-        assert proc.poll() is None
+    after = rss_mb(proc.pid)
+    assert proc.poll() is None
     assert after - before < 64, (before, after)
 
 
-def test_a_standard_v2_client_works_unchanged(mlp_folder, fashion_test):
+def test_a_standard_v2_client_works_unchanged(server, mlp_folder, fashion_test):
     httpclient = pytest.importorskip("tritonclient.http")
-    pipe, folder = mlp_folder
+    pipe, _ = mlp_folder
     X = fashion_test.data[:4].astype(np.float32)
-    with serving(folder, "--name", "fashion") as (proc, url, _):
-        client = httpclient.InferenceServerClient(url.removeprefix("http://"))
-        assert client.is_server_live() and client.is_model_ready("fashion")
-        meta = client.get_model_metadata("fashion")
-        images = httpclient.InferInput(
-            "images", list(X.shape), meta["inputs"][0]["datatype"]
-        )
-        images.set_data_from_numpy(X, binary_data=False)
-        result = client.infer("fashion", [images])
-        # Triton's default, binary tensors, too
-        binary = httpclient.InferInput("images", list(X.shape), "FP32")
-        binary.set_data_from_numpy(X)
-        labels = client.infer("fashion", [binary]).as_numpy("label")
-        client.close()
+    _, url = server
+    client = httpclient.InferenceServerClient(url.removeprefix("http://"))
+    assert client.is_server_live() and client.is_model_ready("skfashion")
+    meta = client.get_model_metadata("skfashion")
+    images = httpclient.InferInput(
+        "images", list(X.shape), meta["inputs"][0]["datatype"]
+    )
+    images.set_data_from_numpy(X, binary_data=False)
+    result = client.infer("skfashion", [images])
+    # Triton's default, binary tensors, too
+    binary = httpclient.InferInput("images", list(X.shape), "FP32")
+    binary.set_data_from_numpy(X)
+    labels = client.infer("skfashion", [binary]).as_numpy("label")
+    client.close()
     np.testing.assert_allclose(
         result.as_numpy("probabilities"), pipe.predict_proba(X), atol=1e-4
     )
