@@ -97,7 +97,6 @@ def make_app(model, settings=None, **overrides):
     app.state.settings = settings
     _add_error_handlers(app)
     plane = DataPlane(served, s.name, max_images=s.max_images)
-    app.state.data_plane = plane
     _add_v2_routes(app, plane)  # the busiest first
     _add_health_routes(app)
     _serve_lean(app, HOT_ROUTES)
