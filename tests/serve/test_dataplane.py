@@ -1,13 +1,13 @@
-"""The v2 data plane in process, for every registered classifier: what both
-engines answer (``make_app``'s routes and KServe's ``ModelServer`` call
-it), whichever way the request reached it."""
+"""The v2 data plane in process, for every registered classifier alone and
+in a pipeline: what both engines answer (``make_app``'s routes and KServe's
+``ModelServer`` call it), whichever way the request reached it."""
 
 import asyncio
 import json
 
 import numpy as np
 import pytest
-from cases import NAMES, blobs, make
+from cases import CASE_IDS, CASES, blobs, make
 
 from skfashion.io import Predictor
 from skfashion.novelty import NoveltyDetector
@@ -16,10 +16,12 @@ pytest.importorskip("orjson", reason="needs the serve extra")
 from skfashion.serve import DataPlane, InferenceRequest  # noqa: E402
 
 
-@pytest.fixture(scope="module", params=NAMES)
+@pytest.fixture(scope="module", params=CASES, ids=CASE_IDS)
 def fitted(request):
+    """Every registered classifier, alone and after PixelScaler."""
+    name, pipeline = request.param
     X, y = blobs(pixels=True)
-    model = make(request.param, pipeline=True).fit(X, y)
+    model = make(name, pipeline=pipeline).fit(X, y)
     detector = NoveltyDetector(model).fit(X)
     return model, detector, X
 

@@ -45,12 +45,14 @@ def test_options_in_their_units_give_the_settings():
         "--max-upload-mb", "1.5", "--batch-delay-ms", "5", "--max-header-kb", "4",
         "--allowed-host", "a.example", "--allowed-host", "b.example",
         "--max-images", "4", "--access-log", "--engine", "kserve",
+        "--name", "fashion",
     )  # fmt: skip
     settings = settings_from_options(given)
     assert settings.max_upload_bytes == 1572864 and settings.max_delay == 0.005
     assert settings.max_head_bytes == 4096 and settings.max_images == 4
     assert settings.allowed_hosts == ("a.example", "b.example")
     assert settings.access_log and settings.engine == "kserve"
+    assert settings.name == "fashion"
 
 
 @pytest.mark.parametrize(
