@@ -24,7 +24,6 @@ decoded whole (200, 16 s, 400 MiB): each picture's own bound is
 process, beside ours: the guard is kept when they answer otherwise.
 """
 
-import base64
 import http.client
 import importlib.util
 import io
@@ -67,17 +66,15 @@ def _picture(fmt, **kwargs):
 
 
 def _multipart(pictures, name="files"):
-    boundary = base64.b16encode(np.random.default_rng(0).bytes(8)).decode()
-    parts = []
-    for i, (data, kind) in enumerate(pictures):
-        parts.append(
-            f"--{boundary}\r\nContent-Disposition: form-data; name={name!r}; "
-            f'filename="p{i}"\r\nContent-Type: image/{kind}\r\n\r\n'.replace(
-                "'", '"'
-            ).encode()
-            + data
-            + b"\r\n"
-        )
+    """A ``multipart/form-data`` body of ``(bytes, image subtype)`` files."""
+    boundary = "skfashion-probe-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+        f'filename="p{i}"\r\nContent-Type: image/{kind}\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+        for i, (data, kind) in enumerate(pictures)
+    ]
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
 
