@@ -221,6 +221,7 @@ def _add_page_routes(app, served, pictures, settings):
             side=served.side,
             max_pixels=settings.max_pixels,
             max_request_pixels=settings.max_request_pixels,
+            max_pixels_per_byte=settings.max_pixels_per_byte,
         )
         answer = served.split_answer(
             await _predict(app.state.batcher, X, request.scope)

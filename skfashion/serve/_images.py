@@ -17,6 +17,7 @@ __all__ = [
     "FORMATS",
     "MAX_SIDE",
     "PicturePool",
+    "SMALL_PICTURE",
     "picture_size",
     "pixels_of_upload",
     "view_png",
@@ -24,6 +25,9 @@ __all__ = [
 
 #: the picture formats accepted (Pillow's names): photos, scans, screenshots
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+#: pixels a picture may hold whatever its file's size: a picture of more
+#: must hold at most ``max_pixels_per_byte`` pixels per byte of its file
+SMALL_PICTURE = 2**20
 #: the longest side accepted (WebP's own limit, above any camera's): a
 #: decoder's cost grows with the rows as well as the pixels, and a 48 KB PNG
 #: of 1 x 25,000,000 pixels took seconds to decode
@@ -76,26 +80,48 @@ def _checked_size(image, name, max_pixels):
     return width, height
 
 
-def _decode(data, name, max_pixels):
+def _check_density(data, name, width, height, max_pixels_per_byte):
+    """Refuse a picture whose pixels are out of proportion to its bytes.
+
+    Decoding costs memory by the pixel (a 25 Mpx WebP ~400 MB, whatever its
+    file's size), so past :data:`SMALL_PICTURE` a picture may hold at most
+    ``max_pixels_per_byte`` pixels per byte of its file: what a 1 KB file
+    can cost is bounded by its size. Photos hold a few pixels a byte."""
+    pixels = width * height
+    if pixels > max(SMALL_PICTURE, max_pixels_per_byte * len(data)):
+        raise ClientError(
+            413,
+            f"{name}: {width}x{height} pixels in {len(data):,} bytes is over "
+            f"the limit of {max_pixels_per_byte:,} pixels a byte for a picture "
+            f"of more than {SMALL_PICTURE:,} pixels (a decompression bomb?); "
+            "send it smaller or less compressed",
+        )
+
+
+def _decode(data, name, max_pixels, max_pixels_per_byte=None):
     from PIL import ImageOps
 
     with _opened(data, name) as image:
-        _checked_size(image, name, max_pixels)  # the header: nothing decoded
+        width, height = _checked_size(image, name, max_pixels)  # the header
+        if max_pixels_per_byte is not None:
+            _check_density(data, name, width, height, max_pixels_per_byte)
         image.load()
         return ImageOps.exif_transpose(image)
 
 
-def pixels_of_upload(data, *, name, side, max_pixels):
+def pixels_of_upload(data, *, name, side, max_pixels, max_pixels_per_byte=None):
     """The pixels (``side`` * ``side``, uint8) of an uploaded picture, made
     the way :func:`skfashion.preprocess_image` makes them.
 
     Raises :class:`ClientError` for an empty file (400), something that is
     not a picture (415), a truncated or corrupt one (400), or one of more
-    than ``max_pixels`` pixels or a side over :data:`MAX_SIDE` (413, judged
-    from its header, before any decoding). Its cost: a few bytes and
-    nanoseconds a pixel, whatever the picture's shape.
+    than ``max_pixels`` pixels, a side over :data:`MAX_SIDE`, or (over
+    :data:`SMALL_PICTURE` pixels) more than ``max_pixels_per_byte`` pixels
+    per byte of ``data`` (413, judged from its header, before any
+    decoding). Its cost: a few bytes and nanoseconds a pixel, whatever the
+    picture's shape.
     """
-    image = _decode(data, name, max_pixels)
+    image = _decode(data, name, max_pixels, max_pixels_per_byte)
     try:
         return preprocess_image(image, size=side)
     except (ValueError, OSError) as exc:  # a mode Pillow cannot convert
@@ -112,7 +138,8 @@ class PicturePool:
     within ``timeout`` seconds of its arrival, waiting included: a request
     still waiting then is refused with 503 (the server is busy), one whose
     pictures took that long with 413 before its next picture. A picture's
-    own cost is bounded by ``max_pixels`` and :data:`MAX_SIDE`.
+    own cost is bounded by ``max_pixels``, :data:`MAX_SIDE` and
+    ``max_pixels_per_byte``.
 
     Parameters
     ----------
@@ -140,12 +167,21 @@ class PicturePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def decode(self, uploads, *, side, max_pixels, max_request_pixels=None):
+    async def decode(
+        self,
+        uploads,
+        *,
+        side,
+        max_pixels,
+        max_request_pixels=None,
+        max_pixels_per_byte=None,
+    ):
         """``(name, bytes)`` pairs -> the pixel rows and their views.
 
         Every picture's size is read from its header first: a request
         whose pictures hold over ``max_request_pixels`` pixels together is
-        refused (413) before any is decoded."""
+        refused (413) before any is decoded. Each picture is then checked
+        and decoded by :func:`pixels_of_upload`."""
         if self._queued >= self.max_waiting + self.workers:
             raise ClientError(
                 503,
@@ -161,14 +197,14 @@ class PicturePool:
                 self._decode_all,
                 uploads,
                 side,
-                (max_pixels, max_request_pixels),
+                (max_pixels, max_request_pixels, max_pixels_per_byte),
                 deadline,
             )
         finally:
             self._queued -= 1
 
     def _decode_all(self, uploads, side, budget, deadline):
-        max_pixels, max_request_pixels = budget
+        max_pixels, max_request_pixels, per_byte = budget
         if time.monotonic() > deadline:
             raise ClientError(
                 503,
@@ -187,7 +223,13 @@ class PicturePool:
                     "to decode; send fewer or smaller pictures",
                 )
             rows.append(
-                pixels_of_upload(data, name=name, side=side, max_pixels=max_pixels)
+                pixels_of_upload(
+                    data,
+                    name=name,
+                    side=side,
+                    max_pixels=max_pixels,
+                    max_pixels_per_byte=per_byte,
+                )
             )
         return np.stack(rows), [view_png(row, side) for row in rows]
 

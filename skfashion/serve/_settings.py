@@ -89,7 +89,7 @@ class ServeSettings:
     access_log : bool, default=False
         Log every request.
     max_upload_bytes, max_images, max_batch, max_delay, max_pixels,
-    max_request_pixels, max_queue, queue_timeout, picture_workers,
+    max_request_pixels, max_pixels_per_byte, max_queue, queue_timeout, picture_workers,
     picture_timeout, max_connections, max_client_connections, idle_timeout,
     request_timeout, max_head_bytes, max_headers
         The limits: see :data:`LIMITS` and the settings reference for each
@@ -167,6 +167,13 @@ class ServeSettings:
         50_000_000,
         "the pixels of all a request's pictures together, judged from their "
         "headers before any is decoded",
+        low=1,
+    )
+    max_pixels_per_byte: int = _setting(
+        256,
+        "pixels a picture of over 1,048,576 may hold per byte of its file, "
+        "judged from its header (decoding costs ~16 bytes a pixel: a 1 KB "
+        "WebP of 25 Mpx would cost 400 MB; photos hold a few pixels a byte)",
         low=1,
     )
     max_queue: int = _setting(
@@ -498,6 +505,7 @@ _NOT_IN_KSERVE = (
     "max_delay",
     "max_pixels",
     "max_request_pixels",
+    "max_pixels_per_byte",
     "max_queue",
     "queue_timeout",
     "picture_workers",

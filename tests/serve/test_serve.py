@@ -859,6 +859,36 @@ def test_a_request_has_a_pixel_budget(mlp_client, monkeypatch):
         assert len(decoded) == 2
 
 
+def test_a_large_picture_is_bounded_by_its_bytes(mlp_client):
+    """Over SMALL_PICTURE pixels, a picture holding more than
+    max_pixels_per_byte pixels per byte of its file is refused (413) from
+    its header; a photo-like one, or one of at most SMALL_PICTURE pixels,
+    is classified whatever its compression."""
+    from skfashion.serve._images import SMALL_PICTURE
+
+    pipe, _ = mlp_client
+    side = int(SMALL_PICTURE**0.5)  # 1024: exactly SMALL_PICTURE pixels
+    flat = png(np.full((side + 1, side), 200, np.uint8))  # a few KB
+    small_flat = png(np.full((side, side), 200, np.uint8))
+    noise = np.random.default_rng(0).integers(0, 256, (side + 1, side), np.uint8)
+    photo_like = png(noise)  # about a byte a pixel
+    assert (side + 1) * side / len(flat) > 256 > (side + 1) * side / len(photo_like)
+
+    def post(client, data):
+        return client.post("/predict", files=[("files", ("p.png", data, "image/png"))])
+
+    with client_of(make_app(pipe)) as c:
+        refused = post(c, flat)
+        assert refused.status_code == 413
+        error = refused.json()["error"]
+        assert f"p.png: {side}x{side + 1} pixels in {len(flat):,} bytes" in error
+        assert "over the limit of 256 pixels a byte" in error
+        assert post(c, small_flat).status_code == 200
+        assert post(c, photo_like).status_code == 200
+    with client_of(make_app(pipe, max_pixels_per_byte=10**6)) as c:
+        assert post(c, flat).status_code == 200
+
+
 def test_picture_pool_refuses_beyond_its_queue():
     from skfashion.serve import _images
 

@@ -62,6 +62,7 @@ def test_options_in_their_units_give_the_settings():
         (["--max-header-kb", "0.5"], "--max-header-kb must be in [1, 1024], got 0.5"),
         (["--port", "70000"], "--port must be in [0, 65535], got 70000"),
         (["--max-request-pixels", "0"], "--max-request-pixels must be a positive"),
+        (["--max-pixels-per-byte", "0"], "--max-pixels-per-byte must be a positive"),
         (["--token", " "], "the token (--token or $SKFASHION_SERVE_TOKEN) is empty"),
     ],
 )
