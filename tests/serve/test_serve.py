@@ -864,10 +864,10 @@ def test_a_large_picture_is_bounded_by_its_bytes(mlp_client):
     max_pixels_per_byte pixels per byte of its file is refused (413) from
     its header; a photo-like one, or one of at most SMALL_PICTURE pixels,
     is classified whatever its compression."""
-    from skfashion.serve._images import SMALL_PICTURE
+    from skfashion.serve import _images
 
     pipe, _ = mlp_client
-    side = int(SMALL_PICTURE**0.5)  # 1024: exactly SMALL_PICTURE pixels
+    side = int(_images.SMALL_PICTURE**0.5)  # 1024: exactly SMALL_PICTURE pixels
     flat = png(np.full((side + 1, side), 200, np.uint8))  # a few KB
     small_flat = png(np.full((side, side), 200, np.uint8))
     noise = np.random.default_rng(0).integers(0, 256, (side + 1, side), np.uint8)
