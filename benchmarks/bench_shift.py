@@ -12,9 +12,12 @@ images and the test images upside down (near out-of-distribution): AUROC and
 FPR at 95 % TPR, and the share of test images accepted; accuracy on the
 mixed Fashion-MNIST-C (one random corruption and severity per test image,
 seed 0) per corruption, and the selective accuracy (the answers the model is
-surest of) at 90 % and 80 % coverage. Each seed trains two variants
-(``VARIANTS``): the default model (``plain``) and the same with
-:class:`~skfashion.callbacks.RobustAugmentation` (``robust``). ``--quick``:
+surest of) at 90 % and 80 % coverage. Each seed trains the variants of
+``VARIANTS``: the default model (``plain``), the same with
+:class:`~skfashion.callbacks.RobustAugmentation` (``robust``), and with
+:class:`~skfashion.callbacks.ConsistencyTraining`, its operations disjoint
+from Fashion-MNIST-C's families (``consistency``, its default) or of them
+(``consistency_in_family``). ``--quick``:
 6,000 training images, 2 epochs, one seed.
 
 Writes ``shift.json`` after each fit; a fit already there (same seed,
@@ -33,8 +36,15 @@ from ._common import machine
 
 OWN_JSON = True
 SEEDS = (0, 1, 2)
-#: each variant's extra FastFashionCNN parameters (a callback by its name)
-VARIANTS = {"plain": {}, "robust": {"callbacks": ["RobustAugmentation"]}}
+#: each variant's callbacks: (name in skfashion.callbacks, its parameters)
+VARIANTS = {
+    "plain": [],
+    "robust": [("RobustAugmentation", {})],
+    # consistency training with operations of no Fashion-MNIST-C family
+    "consistency": [("ConsistencyTraining", {})],
+    # the same with operations of Fashion-MNIST-C's own families
+    "consistency_in_family": [("ConsistencyTraining", {"ops": "in_family"})],
+}
 
 
 #: the old names of evaluate_under_shift's numbers, in records written before
@@ -68,8 +78,10 @@ def fit_one(seed, quick, data, save=None, variant="plain"):
     params = {"random_state": seed, "verbose": 0}
     if quick:
         params["max_epochs"] = 2
-    for key, value in VARIANTS[variant].items():
-        params[key] = [getattr(callbacks, name)() for name in value]
+    if VARIANTS[variant]:
+        params["callbacks"] = [
+            getattr(callbacks, name)(**kwargs) for name, kwargs in VARIANTS[variant]
+        ]
     model = make_pipeline(PixelScaler(), FastFashionCNN(**params))
     start = time.perf_counter()
     model.fit(train.data[5000 : 5000 + n], train.target[5000 : 5000 + n])
@@ -129,6 +141,12 @@ def _mean(fits, key):
     return sum(values) / len(values)
 
 
+def _seconds(fits, plain_s):
+    seconds = _mean(fits, lambda f: f["train_s"])
+    ratio = f" ({seconds / plain_s:.2f}x)" if plain_s else ""
+    return f"{seconds:,.0f}{ratio}"
+
+
 def rst_table(record):
     """The docs' tables of a record (``shift.rst`` beside the JSON): each
     variant's accuracies over its seeds, then the mixed accuracy per
@@ -151,7 +169,13 @@ def rst_table(record):
         "     - selective accuracy, 90 % coverage",
         "     - energy vs digits: AUROC / FPR@95",
         "     - best feature score vs digits: AUROC",
+        "     - training seconds (x plain's)",
     ]
+    plain_s = (
+        _mean(by_variant["plain"], lambda f: f["train_s"])
+        if ("plain" in by_variant)
+        else None
+    )
     for variant, fits in by_variant.items():
 
         def digits(method, what, fits=fits):
@@ -166,6 +190,7 @@ def rst_table(record):
             f"     - {digits('energy', 'auroc'):.3f} / "
             f"{digits('energy', 'fpr_at_tpr'):.1%}",
             f"     - {digits(best, 'auroc'):.3f} ({best})",
+            f"     - {_seconds(fits, plain_s)}",
         ]
     corruptions = sorted(
         next(iter(by_variant.values()))[0]["mixed_accuracy_by_corruption"]

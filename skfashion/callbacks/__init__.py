@@ -5,12 +5,13 @@ the defaults they need (``BatchAccuracy``, ``L2Gradient``,
 ``AdaptiveThreads``, ``ReuseFreedMemory``, ``ResumeCheckpoint``, ``ProgressBar``, and
 FastFashionCNN's ``TriangularLR``, ``Lookahead`` and ``PatchWhitening``), and
 any of them can be given to any classifier's ``callbacks`` parameter, e.g.
-``FashionMLP(callbacks=[OneCycle()])``; ``RobustAugmentation`` is
-opt-in. Model files name them by these
+``FashionMLP(callbacks=[OneCycle()])``; ``RobustAugmentation`` and
+``ConsistencyTraining`` are opt-in. Model files name them by these
 public paths.
 """
 
 from ._augment import RobustAugmentation
+from ._consistency import DISJOINT_OPS, IN_FAMILY_OPS, ConsistencyTraining
 from ._lr_scheduler import OneCycle, TriangularLR
 from ._memory import ReuseFreedMemory
 from ._regularization import L2Gradient, dense_kernels, l2_penalty
@@ -22,6 +23,9 @@ from ._weights import Lookahead, PatchWhitening
 __all__ = [
     "AdaptiveThreads",
     "BatchAccuracy",
+    "ConsistencyTraining",
+    "DISJOINT_OPS",
+    "IN_FAMILY_OPS",
     "L2Gradient",
     "Lookahead",
     "OneCycle",

@@ -71,6 +71,7 @@ STORABLE = {
         [
             "AdaptiveThreads",
             "BatchAccuracy",
+            "ConsistencyTraining",
             "L2Gradient",
             "Lookahead",
             "OneCycle",
