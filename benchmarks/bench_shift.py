@@ -141,6 +141,14 @@ def _mean(fits, key):
     return sum(values) / len(values)
 
 
+def _ece(fits, key):
+    """The mean of ``key`` over the fits, or "n/a" where a record written
+    before the benchmark measured it lacks it."""
+    if not all(key in f for f in fits):
+        return "n/a"
+    return f"{_mean(fits, lambda f: f[key]):.2%}"
+
+
 def _seconds(fits, plain_s):
     seconds = _mean(fits, lambda f: f["train_s"])
     ratio = f" ({seconds / plain_s:.2f}x)" if plain_s else ""
@@ -166,7 +174,8 @@ def rst_table(record):
         "   * - variant (seeds)",
         "     - clean accuracy",
         "     - mixed Fashion-MNIST-C",
-        "     - selective accuracy, 90 % coverage",
+        "     - selective accuracy, 90 % / 80 % coverage",
+        "     - ECE on the mixed set, before / after temperature scaling",
         "     - energy vs digits: AUROC / FPR@95",
         "     - best feature score vs digits: AUROC",
         "     - training seconds (x plain's)",
@@ -186,7 +195,9 @@ def rst_table(record):
             f"   * - {variant} ({seeds[variant]})",
             f"     - {_mean(fits, lambda f: f['clean_accuracy']):.2%}",
             f"     - {_mean(fits, lambda f: f['mixed_accuracy']):.2%}",
-            f"     - {_mean(fits, lambda f: f['selective_accuracy_90']):.2%}",
+            f"     - {_mean(fits, lambda f: f['selective_accuracy_90']):.2%} / "
+            f"{_mean(fits, lambda f: f['selective_accuracy_80']):.2%}",
+            f"     - {_ece(fits, 'mixed_ece')} / {_ece(fits, 'mixed_ece_temperature')}",
             f"     - {digits('energy', 'auroc'):.3f} / "
             f"{digits('energy', 'fpr_at_tpr'):.1%}",
             f"     - {digits(best, 'auroc'):.3f} ({best})",

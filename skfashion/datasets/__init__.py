@@ -1,7 +1,12 @@
 """Loaders for Fashion-MNIST and other IDX data sets; Fashion-MNIST-C
 regenerated from it."""
 
-from ._corruptions import CORRUPTIONS, corrupt_images, make_fashion_mnist_c
+from ._corruptions import (
+    CORRUPTION_FAMILIES,
+    CORRUPTIONS,
+    corrupt_images,
+    make_fashion_mnist_c,
+)
 from ._fashion_mnist import (
     CLASS_NAMES,
     SYSTEM_DATA_DIR,
@@ -15,6 +20,7 @@ from ._not_garments import NOT_GARMENTS, make_not_garments
 __all__ = [
     "CLASS_NAMES",
     "CORRUPTIONS",
+    "CORRUPTION_FAMILIES",
     "NOT_GARMENTS",
     "SYSTEM_DATA_DIR",
     "class_name",

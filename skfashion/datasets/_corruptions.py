@@ -17,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "CORRUPTIONS",
+    "CORRUPTION_FAMILIES",
     "corrupt_images",
     "make_fashion_mnist_c",
 ]
@@ -39,6 +40,26 @@ CORRUPTIONS = (
     "turn_left",
     "turn_right",
 )
+#: each corruption's family: the operation of the training augmentations
+#: (:class:`~skfashion.callbacks.RobustAugmentation`,
+#: :data:`~skfashion.callbacks.IN_FAMILY_OPS`) that makes its kind of change
+CORRUPTION_FAMILIES = {
+    "shot_noise": "noise",
+    "impulse_noise": "impulse",
+    "glass_blur": "blur",
+    "motion_blur": "blur",
+    "shear": "affine",
+    "scale": "affine",
+    "rotate": "affine",
+    "brightness": "brightness",
+    "contrast": "contrast",
+    "saturate": "contrast",
+    "inverse": "invert",
+    "flip_left_right": "flip",
+    "flip_up_down": "flip",
+    "turn_left": "turn",
+    "turn_right": "turn",
+}
 SEVERITIES = (1, 2, 3, 4, 5)
 #: ITU-R BT.709 luma, as scikit-image's ``rgb2gray`` (MNIST-C's gray)
 _LUMA = np.array([0.2125, 0.7154, 0.0721])

@@ -8,7 +8,7 @@ from benchmarks.bench_serve import rst_table as serve_table  # noqa: E402
 from benchmarks.bench_shift import rst_table as shift_table  # noqa: E402
 
 
-def _fit(seed, variant, clean, mixed, energy_auroc, vim_auroc):
+def _fit(seed, variant, clean, mixed, energy_auroc, vim_auroc, seconds):
     def detector(auroc):
         return {"digits": {"auroc": auroc, "fpr_at_tpr": 1 - auroc}}
 
@@ -18,6 +18,8 @@ def _fit(seed, variant, clean, mixed, energy_auroc, vim_auroc):
         "clean_acc": clean,
         "mixed_acc": mixed,
         "selective_acc_90": clean + 0.03,
+        "selective_acc_80": clean + 0.04,
+        "train_s": seconds,
         "mixed_acc_by_corruption": {"inverse": mixed / 2, "rotate": mixed},
         "detectors": {
             "msp": detector(0.9),
@@ -37,9 +39,9 @@ def test_shift_table_averages_each_variant_over_its_seeds(names):
         "cpu_detail": "Some CPU, bfloat16",
         "machine": {"cpu_cores": 2},
         "fits": [
-            _fit(0, "plain", 0.94, 0.50, 0.99, 0.90),
-            _fit(0, "robust", 0.93, 0.84, 0.97, 0.99),
-            _fit(1, "plain", 0.96, 0.40, 0.97, 0.92),
+            _fit(0, "plain", 0.94, 0.50, 0.99, 0.90, 100.0),
+            _fit(0, "robust", 0.93, 0.84, 0.97, 0.99, 220.0),
+            _fit(1, "plain", 0.96, 0.40, 0.97, 0.92, 120.0),
         ],
     }
     if names != "old":  # the records fit_one writes now
@@ -47,9 +49,17 @@ def test_shift_table_averages_each_variant_over_its_seeds(names):
             {OLD_KEYS.get(k, k): v for k, v in f.items()} for f in record["fits"]
         ]
         assert "clean_accuracy" in record["fits"][0]
+        for fit in record["fits"]:  # measured since
+            fit.update(mixed_ece=0.1, mixed_ece_temperature=0.05)
+    ece = "n/a" if names == "old" else "10.00%"
+    ece_after = "n/a" if names == "old" else "5.00%"
     table = shift_table(record)
-    assert "   * - plain (0, 1)\n     - 95.00%\n     - 45.00%\n     - 98.00%" in table
-    assert "     - 0.980 / 2.0%\n     - 0.910 (vim)" in table
+    assert (
+        "   * - plain (0, 1)\n     - 95.00%\n     - 45.00%\n     - 98.00% / 99.00%\n"
+        f"     - {ece} / {ece_after}\n"
+    ) in table
+    assert "     - 0.980 / 2.0%\n     - 0.910 (vim)\n     - 110 (1.00x)" in table
+    assert "     - 0.970 / 3.0%\n     - 0.990 (vim)\n     - 220 (2.00x)" in table
     assert "   * - robust (0)\n     - 93.00%\n     - 84.00%" in table
     assert "   * - ``inverse``\n     - 22.5%\n     - 42.0%" in table
     assert "Some CPU, bfloat16 (2 cores)" in table

@@ -254,7 +254,7 @@ def _wait_inside_first_trial(proc, out):
 
 def test_two_processes_share_one_study(fashion_train, tmp_path):
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    argv = ("--trials", "8", "--storage", storage, "--study", "shared", "--resume")
+    argv = ("--trials", "4", "--storage", storage, "--study", "shared", "--resume")
     procs = [_popen(tmp_path / f"out{i}", *argv) for i in range(2)]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
@@ -264,7 +264,7 @@ def test_two_processes_share_one_study(fashion_train, tmp_path):
     # (a trial each process had started when the other reached it)
     assert [t.number for t in trials] == list(range(len(trials)))
     assert all(t.state in FINISHED for t in trials)
-    assert 8 <= len(trials) <= 9
+    assert 4 <= len(trials) <= 5
     # both processes ran trials
     assert len({t.datetime_start for t in trials}) == len(trials)
     best = max(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)

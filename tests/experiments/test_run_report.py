@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from report_runs import SMALL
 
 from skfashion import CLASS_NAMES, load_model
 from skfashion.experiments import (
@@ -40,11 +41,6 @@ FILES = [
     "novelty.png",
 ]
 MODELS = ["mlp", "cnn", "fast"]
-# smaller CNNs for tests that only count batches
-SMALL = {
-    "cnn": {"filters": (4, 8, 8), "dense_units": (8, 8)},
-    "fast": {"widths": (4, 8, 8)},
-}
 SEEDS = 2
 
 
