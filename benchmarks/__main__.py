@@ -29,6 +29,7 @@ BENCHMARKS = [
     "estimate",
     "serve",
     "shift",
+    "held_out",
     "probe",
 ]
 

@@ -5,8 +5,9 @@ the calibration error and reliability diagrams, training curves, confusion
 matrices and mistakes, accuracy over seeds with its interval, McNemar's test
 between two classifiers, the most confused classes and the recall of each;
 how well a novelty score tells garments from the rest (AUROC, FPR at 95 %
-TPR); the accuracy of the answers a model is surest of (selective
-accuracy); a model under shift (``evaluate_under_shift`` and its
+TPR), and how well it flags classes the model never learned
+(``held_out_class_detection``); the accuracy of the answers a model is
+surest of (selective accuracy); a model under shift (``evaluate_under_shift`` and its
 figures); and the report's own summaries of them
 (``temperature_calibration``, ``summarize_fits``, ``compare_models``), with
 what they say in words.
@@ -18,6 +19,7 @@ from ._calibration import (
     plot_reliability,
 )
 from ._detection import detection_scores, fpr_at_tpr
+from ._held_out import HELD_OUT_SPLITS, held_out_class_detection, held_out_classes
 from ._plotting import plot_confusion_matrix, plot_history, plot_mistakes
 from ._selective import selective_accuracy, selective_curve
 from ._shift import (
@@ -40,6 +42,7 @@ from ._summary import (
 )
 
 __all__ = [
+    "HELD_OUT_SPLITS",
     "SEVERITIES",
     "STRANGERS",
     "ShiftEvaluation",
@@ -50,6 +53,8 @@ __all__ = [
     "evaluate_under_shift",
     "expected_calibration_error",
     "fpr_at_tpr",
+    "held_out_class_detection",
+    "held_out_classes",
     "mcnemar",
     "mcnemar_in_words",
     "per_class_recall",

@@ -4,6 +4,7 @@ records say."""
 import pytest
 
 pytest.importorskip("skfashion")
+from benchmarks.bench_held_out import rst_table as held_out_table  # noqa: E402
 from benchmarks.bench_serve import rst_table as serve_table  # noqa: E402
 from benchmarks.bench_shift import rst_table as shift_table  # noqa: E402
 
@@ -87,3 +88,34 @@ def test_serve_table_puts_kserve_beside_ours():
     assert "     - 0.50x" in table
     del record["engines"]["kserve"]
     assert "KServe" not in serve_table(record)
+
+
+def test_held_out_table_gives_each_split_and_their_mean():
+    def split(classes, accuracy, energy):
+        return {
+            "split": classes,
+            "accuracy_learned": accuracy,
+            "detectors": {
+                "msp": {"auroc": 0.5, "fpr_at_tpr": 0.9},
+                "energy": {"auroc": energy, "fpr_at_tpr": 1 - energy},
+            },
+        }
+
+    record = {
+        "cpu": "x",
+        "cpu_detail": "Some CPU",
+        "machine": {"cpu_cores": 2},
+        "quick": True,
+        "splits": [split([6, 5], 0.9, 0.7), split([0, 9], 0.8, 0.9)],
+    }
+    table = held_out_table(record, ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"])
+    assert "     - msp: AUROC / FPR@95\n     - energy: AUROC / FPR@95" in table
+    assert (
+        "   * - g + f\n     - 90.00%\n     - 0.500 / 90.0%\n     - 0.700 / 30.0%"
+        in (table)
+    )
+    assert (
+        "   * - mean of 2\n     - 85.00%\n     - 0.500 / 90.0%\n     - 0.800 / 20.0%"
+        in (table)
+    )
+    assert "quick (6,000 images, 2 epochs)" in table
