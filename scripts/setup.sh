@@ -2,12 +2,12 @@
 # Set up skfashion on a fresh machine, in a virtual environment of its own:
 # .venv/ in the repository (made if missing), with the CPU build of PyTorch,
 # the package and its extras; Fashion-MNIST from Debian when it is not there.
-# Usage: bash scripts/setup.sh [EXTRAS]   (default extras: test,tune,onnx,serve,kserve,robust)
+# Usage: bash scripts/setup.sh [EXTRAS]   (default extras: test,tune,onnx,serve,kserve,robust,cards)
 # Then run .venv/bin/skfashion, .venv/bin/python -m pytest, ... or enter the
 # environment first: . .venv/bin/activate
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-test,tune,onnx,serve,kserve,robust}"
+extras="${1:-test,tune,onnx,serve,kserve,robust,cards}"
 venv=.venv
 
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

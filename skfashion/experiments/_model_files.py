@@ -2,17 +2,20 @@
 (with its novelty detector), a pickle, and with ``onnx`` an ONNX graph
 (and its int8 twin)."""
 
+import importlib.util
+
 import joblib
 
 from ..io import (
     calibration_images,
     export_onnx,
     graph_detector,
+    model_card,
     quantize_onnx,
     save_model,
 )
 
-__all__ = ["write_models"]
+__all__ = ["write_card", "write_models"]
 
 
 def write_models(folder, pipe, data, detector, onnx=None):
@@ -32,3 +35,13 @@ def write_models(folder, pipe, data, detector, onnx=None):
             folder / "model-int8.onnx",
             calibration_images(data.X),
         )
+
+
+def write_card(folder, numbers):
+    """README.md: the model card of model.safetensors, from the run's own
+    ``numbers`` (:func:`~skfashion.io.model_card`), where huggingface_hub
+    (the ``cards`` extra) is installed."""
+    if importlib.util.find_spec("huggingface_hub") is None:
+        return
+    card = model_card(folder / "model.safetensors", numbers, title=numbers["model"])
+    card.save(folder / "README.md")

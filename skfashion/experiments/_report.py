@@ -18,8 +18,14 @@ from ._figures import (
     write_shift_figures,
 )
 from ._markdown import markdown, pct, write_markdown
-from ._model_files import write_models
-from ._tables import metrics, write_metrics, write_model_tables, write_shift_table
+from ._model_files import write_card, write_models
+from ._tables import (
+    metrics,
+    model_numbers,
+    write_metrics,
+    write_model_tables,
+    write_shift_table,
+)
 from ._timing import format_duration
 
 __all__ = ["INCOMPLETE", "Report"]
@@ -160,7 +166,8 @@ class Report:
 
     def write_model(self, name, folder):
         """Model ``name``'s folder: its tables, its first fit's figures
-        (under shift too) and model files with their novelty detector."""
+        (under shift too), model files with their novelty detector and, with
+        the ``cards`` extra, its model card (``README.md``)."""
         folder = Path(folder)
         folder.mkdir()
         fits, ev, shift = self.fits[name], self.evaluations[name], self.shifts[name]
@@ -170,6 +177,7 @@ class Report:
         write_model_figures(folder, title, fits[0], self.data)
         write_shift_figures(folder, title, shift)
         write_models(folder, fits[0].pipe, self.data, shift.detector, self.config.onnx)
+        write_card(folder, model_numbers(name, title, ev))
 
     def write(self, folder):
         """Write the report into ``folder``, as ``skfashion report`` does.

@@ -10,7 +10,13 @@ from sklearn.metrics import classification_report
 from .._catalog import ORIGINAL
 from ..datasets import CLASS_NAMES
 
-__all__ = ["metrics", "write_metrics", "write_model_tables", "write_shift_table"]
+__all__ = [
+    "metrics",
+    "model_numbers",
+    "write_metrics",
+    "write_model_tables",
+    "write_shift_table",
+]
 
 ORIGINAL_ACCURACY = {name: m["test_accuracy"] for name, m in ORIGINAL.items()}
 HISTORY = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "dur"]
@@ -57,26 +63,31 @@ def write_shift_table(path, shift):
     frame.to_csv(path, index_label="corruption", float_format="%.4f")
 
 
+def model_numbers(name, title, ev):
+    """Model ``name``'s numbers, as metrics.json holds them."""
+    return {
+        "model": title,
+        "test_accuracy": ev["summary"]["mean"],
+        "test_accuracy_std": ev["summary"]["std"],
+        "test_accuracy_ci95": ev["summary"]["ci95"],
+        "valid_accuracy": ev["valid_accuracy"],
+        "train_seconds": ev["train_seconds"],
+        "predict_seconds": ev["predict_seconds"],
+        "ece": ev["ece"],
+        "ece_temperature": ev["ece_temperature"],
+        "original_test_accuracy": ORIGINAL_ACCURACY.get(name),
+        "seeds": ev["summary"]["n"],
+        "runs": ev["runs"],
+        "most_confused": ev["most_confused"],
+        "recall": dict(zip(CLASS_NAMES, ev["recall"], strict=True)),
+        "shift": ev["shift"],
+    }
+
+
 def metrics(run):
     """Every number of the run, as metrics.json holds them."""
     numbers = {
-        name: {
-            "model": run["titles"][name],
-            "test_accuracy": ev["summary"]["mean"],
-            "test_accuracy_std": ev["summary"]["std"],
-            "test_accuracy_ci95": ev["summary"]["ci95"],
-            "valid_accuracy": ev["valid_accuracy"],
-            "train_seconds": ev["train_seconds"],
-            "predict_seconds": ev["predict_seconds"],
-            "ece": ev["ece"],
-            "ece_temperature": ev["ece_temperature"],
-            "original_test_accuracy": ORIGINAL_ACCURACY.get(name),
-            "seeds": ev["summary"]["n"],
-            "runs": ev["runs"],
-            "most_confused": ev["most_confused"],
-            "recall": dict(zip(CLASS_NAMES, ev["recall"], strict=True)),
-            "shift": ev["shift"],
-        }
+        name: model_numbers(name, run["titles"][name], ev)
         for name, ev in run["evaluations"].items()
     }
     for key in ("comparisons", "time", "environment", "protocol"):

@@ -30,6 +30,7 @@ _MODULES = {
     "load_detector": "._model_file",
     "load_model": "._model_file",
     "load_predictor": "._predictor",
+    "model_card": "._card",
     "quantize_onnx": "._onnx",
     "save_model": "._model_file",
 }

@@ -39,6 +39,7 @@ FILES = [
     "shift.csv",
     "shift.png",
     "novelty.png",
+    "README.md",
 ]
 MODELS = ["mlp", "cnn", "fast"]
 SEEDS = 2
@@ -138,6 +139,20 @@ def test_quick_report_writes_every_file(quick_report, fashion_train, fashion_tes
         for png in ("reliability.png",):
             assert (out / name / png).read_bytes()[:4] == b"\x89PNG"
         assert set(m["recall"]) == set(CLASS_NAMES)
+        # the model card: the saved model's own numbers, parsed back
+        from huggingface_hub import ModelCard
+
+        card = ModelCard.load(out / name / "README.md")
+        results = {
+            (r.dataset_type, r.metric_type): r.metric_value
+            for r in card.data.eval_results
+        }
+        assert results == {
+            ("fashion_mnist", "accuracy"): first,
+            ("fashion_mnist_c", "accuracy"): m["shift"]["mixed_accuracy"],
+            ("digits", "roc_auc"): m["shift"]["detectors"]["energy"]["digits"]["auroc"],
+        }
+        assert card.data.model_name == m["model"]
     env = metrics["environment"]
     assert env["device"] in ("cpu", "cuda") and env["precision"] in (
         "float32",
