@@ -94,13 +94,13 @@ def _eval_results(hub, evaluation, detector):
     return results
 
 
-def _body(title, final, path, sha, evaluation, detector):
+def _details(title, final, path, sha):
     import torch
 
     from .._version import __version__
 
     n_params = sum(p.numel() for p in final.module_.parameters())
-    lines = [
+    return [
         f"# {title}",
         "",
         "## Model details",
@@ -116,7 +116,10 @@ def _body(title, final, path, sha, evaluation, detector):
         f"- Epochs: {final.max_epochs}; batch size {final.batch_size}; "
         f"learning rate {final.lr:g}; random state {final.random_state}.",
     ]
-    lines += ["", "## Evaluation", ""]
+
+
+def _evaluation(evaluation):
+    lines = ["", "## Evaluation", ""]
     accuracy = _own(evaluation, "test_accuracy")
     if accuracy is not None:
         lines.append(f"- Test accuracy on Fashion-MNIST: {_percent(accuracy)}.")
@@ -140,8 +143,12 @@ def _body(title, final, path, sha, evaluation, detector):
             f"- Calibration error (ECE): {_percent(ece)}"
             + (f", {_percent(after)} after temperature scaling." if after else ".")
         )
+    return lines
+
+
+def _trust(evaluation, detector):
     shift = evaluation.get("shift") or {}
-    lines += ["", "## Trust", ""]
+    lines = ["", "## Trust", ""]
     if "mixed_accuracy" in shift:
         lines.append(
             "- Accuracy on mixed Fashion-MNIST-C (one corruption per image): "
@@ -157,17 +164,21 @@ def _body(title, final, path, sha, evaluation, detector):
             "- No novelty detector: every picture gets a garment class, "
             "whatever it shows."
         )
-    else:
-        lines.append(
-            f"- Novelty detector: `{detector.method}`, threshold "
-            f"{float(detector.offset_):.4g}."
-        )
-        for kind, row in (
-            (shift.get("detectors") or {}).get(detector.method, {}).items()
-        ):
-            if isinstance(row, dict) and "auroc" in row:
-                lines.append(f"  - AUROC against {kind}: {row['auroc']:.3f}.")
-    lines += [
+        return lines
+    lines.append(
+        f"- Novelty detector: `{detector.method}`, threshold "
+        f"{float(detector.offset_):.4g}."
+    )
+    rows = (shift.get("detectors") or {}).get(detector.method, {})
+    for kind, row in rows.items():
+        if isinstance(row, dict) and "auroc" in row:
+            lines.append(f"  - AUROC against {kind}: {row['auroc']:.3f}.")
+    return lines
+
+
+def _use(path):
+    name = Path(path).name
+    return [
         "",
         "## Intended use and limitations",
         "",
@@ -181,13 +192,21 @@ def _body(title, final, path, sha, evaluation, detector):
         "",
         "```python",
         "from skfashion import load_model",
-        f'model = load_model("{Path(path).name}")  # runs no code from the file',
+        f'model = load_model("{name}")  # runs no code from the file',
         "```",
         "",
-        f"Serve it: `skfashion serve --model {Path(path).name}`.",
+        f"Serve it: `skfashion serve --model {name}`.",
         "",
     ]
-    return "\n".join(lines)
+
+
+def _body(title, final, path, sha, evaluation, detector):
+    return "\n".join(
+        _details(title, final, path, sha)
+        + _evaluation(evaluation)
+        + _trust(evaluation, detector)
+        + _use(path)
+    )
 
 
 def _class_names(final):

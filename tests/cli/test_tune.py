@@ -268,14 +268,13 @@ def test_two_processes_share_one_study(fashion_train, tmp_path):
     # both processes ran trials
     assert len({t.datetime_start for t in trials}) == len(trials)
     best = max(study.get_trials(states=(TrialState.COMPLETE,)), key=lambda t: t.value)
-    last = max(
-        (
-            json.loads((tmp_path / f"out{i}" / "tuning.json").read_text())
-            for i in (0, 1)
-        ),
-        key=lambda s: s["total_seconds"],
-    )
-    assert last["best_trial"] == best.number
+    # the process whose trial finished last chose its best among them all
+    # (the other may have chosen before that trial ended, then refitted
+    # longer: the longer run is not always the later choice)
+    summaries = [
+        json.loads((tmp_path / f"out{i}" / "tuning.json").read_text()) for i in (0, 1)
+    ]
+    assert best.number in {s["best_trial"] for s in summaries}
 
 
 def test_pruned_cv_reports_every_epoch():
