@@ -124,24 +124,7 @@ class RobustAugmentation(Callback):
         return [op for op in OPS if op in ops], shape
 
     def _shape(self, net):
-        shape = self.image_shape
-        if shape is None:
-            shape = getattr(net, "image_shape", None)
-        n = getattr(net, "n_features_in_", None)
-        if shape is None:
-            side = math.isqrt(n) if n else 0
-            if side * side != n or not n:
-                raise ValueError(
-                    f"RobustAugmentation needs images: {n} features are no "
-                    "square; give image_shape=(height, width)."
-                )
-            shape = (side, side)
-        shape = tuple(int(s) for s in shape)
-        if len(shape) != 2 or min(shape) < 1 or (n and shape[0] * shape[1] != n):
-            raise ValueError(
-                f"RobustAugmentation's image_shape {shape} does not hold the "
-                f"{n} features of each sample."
-            )
+        shape = image_shape_of(net, self.image_shape, "RobustAugmentation")
         if min(shape) < 2:
             raise ValueError(
                 f"RobustAugmentation needs images of 2 pixels a side or more; "
@@ -191,6 +174,31 @@ class RobustAugmentation(Callback):
                     images[mask] = _OPS[op](images[mask])
             images = images.clamp(0.0, 1.0) * self.high_
         return images.to(x.dtype).reshape(x.shape)
+
+
+def image_shape_of(net, given, owner):
+    """``(height, width)`` of ``net``'s images for the callback ``owner``:
+    ``given``, else the estimator's ``image_shape``, else the square that
+    holds its ``n_features_in_`` pixels; checked against those features."""
+    shape = given
+    if shape is None:
+        shape = getattr(net, "image_shape", None)
+    n = getattr(net, "n_features_in_", None)
+    if shape is None:
+        side = math.isqrt(n) if n else 0
+        if side * side != n or not n:
+            raise ValueError(
+                f"{owner} needs images: {n} features are no "
+                "square; give image_shape=(height, width)."
+            )
+        shape = (side, side)
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 2 or min(shape) < 1 or (n and shape[0] * shape[1] != n):
+        raise ValueError(
+            f"{owner}'s image_shape {shape} does not hold the "
+            f"{n} features of each sample."
+        )
+    return shape
 
 
 # ---------------------------------------------------------------- the ops

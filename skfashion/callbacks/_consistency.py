@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from skorch.callbacks import Callback
 
+from ._augment import image_shape_of
+
 __all__ = ["DISJOINT_OPS", "IN_FAMILY_OPS", "ConsistencyTraining"]
 
 #: operations of none of Fashion-MNIST-C's corruption families (noise,
@@ -217,7 +219,7 @@ class ConsistencyTraining(Callback):
                     f"ConsistencyTraining's {name} must be an int >= 1; "
                     f"got {getattr(self, name)!r}."
                 )
-        shape = _image_shape(net, self.image_shape)
+        shape = image_shape_of(net, self.image_shape, "ConsistencyTraining")
         return self._checked_ops(shape), shape
 
     # ------------------------------------------------------------- training
@@ -312,25 +314,3 @@ def jensen_shannon(*logits):
     return sum(F.kl_div(mixture, p, reduction="none").sum(dim=1) for p in probs) / len(
         probs
     )
-
-
-def _image_shape(net, given):
-    shape = given
-    if shape is None:
-        shape = getattr(net, "image_shape", None)
-    n = getattr(net, "n_features_in_", None)
-    if shape is None:
-        side = math.isqrt(n) if n else 0
-        if side * side != n or not n:
-            raise ValueError(
-                f"ConsistencyTraining needs images: {n} features are no "
-                "square; give image_shape=(height, width)."
-            )
-        shape = (side, side)
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 1 or (n and shape[0] * shape[1] != n):
-        raise ValueError(
-            f"ConsistencyTraining's image_shape {shape} does not hold the "
-            f"{n} features of each sample."
-        )
-    return shape
