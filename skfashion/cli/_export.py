@@ -77,6 +77,7 @@ def run(args, parser):
             calibration=calibration,
             detector=detector,
             max_batch_size=args.max_batch_size,
+            card=predictor.card or io.find_card(predictor.source, build=True),
         )
     except (ValueError, OSError) as exc:
         _error(exc)

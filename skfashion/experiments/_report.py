@@ -176,8 +176,11 @@ class Report:
         write_shift_table(folder / "shift.csv", shift)
         write_model_figures(folder, title, fits[0], self.data)
         write_shift_figures(folder, title, shift)
-        write_models(folder, fits[0].pipe, self.data, shift.detector, self.config.onnx)
-        write_card(folder, model_numbers(name, title, ev))
+        graphs, int8 = write_models(
+            folder, fits[0].pipe, self.data, shift.detector, self.config.onnx
+        )
+        ev.update(int8)  # the int8 graph's accuracy, in metrics.json too
+        write_card(folder, model_numbers(name, title, ev), graphs)
 
     def write(self, folder):
         """Write the report into ``folder``, as ``skfashion report`` does.

@@ -81,6 +81,7 @@ def model_numbers(name, title, ev):
         "most_confused": ev["most_confused"],
         "recall": dict(zip(CLASS_NAMES, ev["recall"], strict=True)),
         "shift": ev["shift"],
+        **({"int8": ev["int8"]} if "int8" in ev else {}),
     }
 
 

@@ -25,6 +25,7 @@ _MODULES = {
     "calibration_images": "._policy",
     "export_onnx": "._onnx",
     "export_triton": "._triton",
+    "find_card": "._card",
     "graph_detector": "._policy",
     "is_model_file": "._format",
     "load_detector": "._model_file",

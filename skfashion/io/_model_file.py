@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._version import __version__
 from ..neural_network import FashionNetBase
 from ..utils import atomic_write, split_pipeline
+from ._card_body import save_with_card
 from ._novelty_file import PREFIX, detector_from_file, detector_to_file
 from ._storable import LEGACY_NAMES, class_from_name, stored_name
 
@@ -271,7 +272,7 @@ def _step_spec(name, step):
     }
 
 
-def save_model(model, path, *, detector=None):
+def save_model(model, path, *, detector=None, card=None):
     """Save a fitted skfashion estimator or pipeline as a safe model file.
 
     The weights are written as safetensors; the estimator's parameters
@@ -292,13 +293,20 @@ def save_model(model, path, *, detector=None):
         A :class:`~skfashion.novelty.NoveltyDetector` fitted on ``model``,
         stored beside it (its parameters, threshold, class means and
         covariance); :func:`load_detector` reads it back.
+    card : True or dict, default=None
+        Also write the file's model card as ``README.md`` beside it
+        (:func:`model_card`, the ``cards`` extra): True for the model's
+        details, or a dict of its numbers (``evaluation`` of
+        :func:`model_card`). A ``README.md`` already there is replaced only
+        if it is the card of a file of the same name.
 
     Raises
     ------
     ValueError
         If the model is not fitted, or holds a step, module, parameter or
-        callback that could not be loaded back without running code; nothing
-        is written then.
+        callback that could not be loaded back without running code, or the
+        card cannot be written or claims what the file does not hold;
+        nothing is written then.
 
     See Also
     --------
@@ -353,8 +361,16 @@ def save_model(model, path, *, detector=None):
         header["novelty"], detector_tensors = detector_to_file(detector, model)
         tensors.update(detector_tensors)
         metadata = json.dumps(header, default=float)
-    with atomic_write(path) as tmp:
+    if card is None or card is False:
+        with atomic_write(path) as tmp:
+            save_file(tensors, tmp, metadata={"skfashion": metadata})
+        return
+
+    def write(tmp):
         save_file(tensors, tmp, metadata={"skfashion": metadata})
+
+    final = model[-1] if isinstance(model, Pipeline) else model
+    save_with_card(path, card, write, final, detector)
 
 
 def _read(path):

@@ -153,6 +153,10 @@ class Predictor:
         A :class:`~skfashion.novelty.NoveltyDetector` fitted on ``model``:
         then :meth:`garment` says whether a picture is like the training
         images.
+    card : huggingface_hub.ModelCard, default=None
+        The model's card (:func:`find_card`): ``skfashion serve`` shows it.
+    source : pathlib.Path, default=None
+        The file the model was loaded from.
 
     Attributes
     ----------
@@ -170,6 +174,10 @@ class Predictor:
         What runs the model.
     detector : NoveltyDetector or None
         The novelty detector, over :attr:`model`.
+    card : huggingface_hub.ModelCard or None
+        The model card.
+    source : pathlib.Path or None
+        The model's file.
 
     Examples
     --------
@@ -184,7 +192,7 @@ class Predictor:
     [[{'label': 'Trouser', 'probability': 0.6667}]]
     """
 
-    def __init__(self, model, detector=None):
+    def __init__(self, model, detector=None, *, card=None, source=None):
         if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
             raise TypeError(
                 f"can only serve a fitted classifier with predict_proba, got "
@@ -208,6 +216,7 @@ class Predictor:
         self.n_features = self.side**2
         self.platform = "onnxruntime" if isinstance(model, OnnxModel) else "skfashion"
         self.detector = None if detector is None else _over(detector, model)
+        self.card, self.source = card, source
 
     def garment(self, X):
         """For rows of 0-255 pixels: the detector's scores, and whether each
@@ -415,8 +424,11 @@ def load_predictor(path, *, allow_pickle=False, warn=None, spinning=True):
             "save_model, a .onnx file written by export_onnx, or a .pkl/.joblib "
             "pickle)"
         )
+    from ._card import find_card
+
+    card = None if path.suffix.lower() in PICKLE_SUFFIXES else find_card(path)
     try:
-        return Predictor(model, detector)
+        return Predictor(model, detector, card=card, source=path)
     except TypeError as exc:
         raise ValueError(f"{path}: {exc}") from None
 

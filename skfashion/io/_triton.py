@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from ..datasets import class_name
+from ._card_body import graph_lines, read_graph
 from ._onnx import export_onnx
 
 __all__ = ["export_triton"]
@@ -90,6 +91,7 @@ def export_triton(
     detector=None,
     max_batch_size=256,
     queue_delay_us=500,
+    card=None,
 ):
     """Write a fitted model as a Triton model repository.
 
@@ -123,6 +125,10 @@ def export_triton(
         The largest batch Triton sends the model.
     queue_delay_us : int, default=500
         How long Triton waits to add requests to a batch, in microseconds.
+    card : huggingface_hub.ModelCard, default=None
+        The model's card (:func:`model_card`, :func:`find_card`), carried
+        as ``repository/name/README.md`` with a section naming the graph
+        (its SHA-256 and precision).
 
     Returns
     -------
@@ -181,6 +187,13 @@ def export_triton(
         classes = model.classes_
         labels = "".join(f"{class_name(c)}\n" for c in classes.tolist())
         (staging / LABELS_FILE).write_text(labels)
+        if card is not None:
+            lines = graph_lines(
+                [read_graph(graph_path)], heading="In this Triton repository"
+            )
+            lines[-1] = lines[-1].replace("`model.onnx`", "`1/model.onnx`", 1)
+            text = str(card).rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+            (staging / "README.md").write_text(text, encoding="utf-8")
         staging.rename(folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

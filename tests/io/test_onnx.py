@@ -2,6 +2,7 @@
 with the labels and probabilities of PyTorch. Over every registered
 classifier, alone and in a pipeline, with integer and string labels."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -268,6 +269,34 @@ def test_int8_graph_gives_the_float_graphs_answers(name, pipeline, tmp_path):
     quantize_onnx(tmp_path / "float.onnx", tmp_path / "twin.onnx", X)
     twin = (tmp_path / "twin.onnx").read_bytes()
     assert twin == (tmp_path / "int8.onnx").read_bytes()
+    _check_card_of_graphs(model, tmp_path, X, y, np.mean(label == y))
+
+
+def _check_card_of_graphs(model, folder, X, y, int8_accuracy):
+    """The model card names both graphs, with their SHA-256 and precision,
+    and the int8 accuracy recomputed from the int8 graph."""
+    hub = pytest.importorskip("huggingface_hub")
+    from skfashion import load_model, save_model
+    from skfashion.io import model_card
+
+    path = folder / "model.safetensors"
+    save_model(model, path)
+    accuracy = load_model(path).score(X, y)
+    evaluation = {"test_accuracy": accuracy, "int8": {"test_accuracy": int8_accuracy}}
+    graphs = [folder / "float.onnx", folder / "int8.onnx"]
+    with pytest.raises(ValueError, match="no int8 graph"):
+        model_card(path, evaluation, graphs=graphs[:1])
+    model_card(path, evaluation, graphs=graphs).save(folder / "README.md")
+    card = hub.ModelCard.load(folder / "README.md")
+    assert [(r.metric_name, r.metric_value) for r in card.data.eval_results] == [
+        (None, accuracy),
+        ("int8 graph accuracy", int8_accuracy),
+    ]
+    sha = [hashlib.sha256(g.read_bytes()).hexdigest() for g in graphs]
+    assert f"- `float.onnx`: ONNX, float32, SHA-256 `{sha[0]}`." in card.text
+    assert f"calibrated on {len(X)} images), SHA-256 `{sha[1]}`" in card.text
+    change = f"({100 * (int8_accuracy - accuracy):+.2f} points from the float model's)"
+    assert change in card.text
 
 
 def test_quantize_onnx_takes_float_graphs_of_export_onnx_only(tmp_path):

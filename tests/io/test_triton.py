@@ -3,6 +3,8 @@ config.pbtxt is a valid Triton ModelConfig (parsed by Triton's own proto)
 that says what the graph's inputs and outputs are, for every registered
 classifier, float and int8."""
 
+import hashlib
+
 import numpy as np
 import pytest
 from cases import CASE_IDS, CASES, blobs, make
@@ -15,6 +17,10 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
 model_config_pb2 = pytest.importorskip("tritonclient.grpc.model_config_pb2")
 text_format = pytest.importorskip("google.protobuf.text_format")
+try:
+    import huggingface_hub as HUB
+except ImportError:  # the cards extra: export writes no card without it
+    HUB = None
 
 TRITON_TYPES = {
     onnx.TensorProto.FLOAT: model_config_pb2.TYPE_FP32,
@@ -143,7 +149,9 @@ def test_export_command_writes_a_repository(mlp_folder, tmp_path, capsys, int8):
     model_file = tmp_path / "model.safetensors"
     rng = np.random.RandomState(0)
     images = rng.randint(0, 256, (200, 784)).astype(np.uint8)
-    save_model(pipe, model_file, detector=NoveltyDetector(pipe).fit(images))
+    detector = NoveltyDetector(pipe).fit(images)
+    card = {"test_accuracy": 0.875} if HUB else None
+    save_model(pipe, model_file, detector=detector, card=card)
     argv = ["export", "--triton", str(tmp_path / "repo"), "--model", str(model_file)]
     argv += ["--name", "fashion", *(["--int8"] if int8 else [])]
     assert main(argv) == 0
@@ -156,6 +164,15 @@ def test_export_command_writes_a_repository(mlp_folder, tmp_path, capsys, int8):
     assert [o.name for o in config.output][-1] == "garment_score"
     labels = (repo / "labels.txt").read_text().splitlines()
     assert labels[:2] == ["T-shirt/top", "Trouser"] and len(labels) == 10
+    if HUB:  # the model's card, carried, naming the graph it serves
+        carried = HUB.ModelCard.load(repo / "README.md")
+        assert carried.data.eval_results[0].metric_value == 0.875
+        graph = repo / "1" / "model.onnx"
+        sha = hashlib.sha256(graph.read_bytes()).hexdigest()
+        precision = "int8 (static" if int8 else "float32,"
+        assert f"`1/model.onnx`: ONNX, {precision}" in carried.text
+        assert sha in carried.text
+        assert "SHA-256" in carried.text and "energy detector's" in carried.text
     # again: the folder exists, refused with one line
     assert main(argv) == 2
     assert "exists" in capsys.readouterr().err
