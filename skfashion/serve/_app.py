@@ -39,8 +39,10 @@ def make_app(model, settings=None, **overrides):
     """A FastAPI application that serves a fitted classifier.
 
     Routes: ``GET /`` (a web page: drop photos, see what the model sees
-    and its top classes), ``POST /predict`` (picture uploads, multipart
-    field ``files``), the Open Inference Protocol v2 (``/v2/health/live``,
+    and its top classes; "About this model": its card), ``POST /predict``
+    (picture uploads, multipart field ``files``), ``GET /card`` (the model
+    card of a :class:`~skfashion.io.Predictor` that has one, as JSON), the
+    Open Inference Protocol v2 (``/v2/health/live``,
     ``/v2/health/ready``, ``/v2/models/{name}``,
     ``/v2/models/{name}/infer``), ``GET /metrics`` (Prometheus) and the
     OpenAPI page ``/docs``. Concurrent requests share calls of the model
@@ -56,6 +58,8 @@ def make_app(model, settings=None, **overrides):
         a model loaded by :func:`skfashion.load_model` or
         :func:`skfashion.io.load_predictor`, or any fitted classifier with
         ``classes_`` and ``predict_proba`` that takes rows of 0-255 pixels.
+        A predictor's ``card`` (:func:`~skfashion.io.load_predictor` finds
+        the card beside the model's file) is shown.
     settings : ServeSettings, default=None
         The name, the token, the ``Host`` headers answered (by default
         this machine's own names only) and the limits; None: the defaults.
@@ -101,6 +105,7 @@ def make_app(model, settings=None, **overrides):
     _add_health_routes(app)
     _serve_lean(app, HOT_ROUTES)
     _add_page_routes(app, served, pictures, s)
+    _add_card_route(app, served)
     _add_metrics_route(app, metrics)
     # an infer body is bounded by what max_images images can need
     infer = (plane.body_limit(), INFER_LIMIT)
@@ -187,6 +192,46 @@ def _add_error_handlers(app):
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Exception, crash)
+
+
+def _card_json(card):
+    """A model card as ``GET /card`` answers it: its title, its
+    ``model-index`` results, its YAML metadata and its markdown body."""
+    data = card.data
+    results = [
+        {
+            "metric": r.metric_name or r.metric_type,
+            "dataset": r.dataset_name,
+            "split": r.dataset_split,
+            "value": r.metric_value,
+        }
+        for r in data.eval_results or []
+    ]
+    return {
+        "title": data.model_name,
+        "results": results,
+        "metadata": data.to_dict(),
+        "markdown": card.text,
+    }
+
+
+def _add_card_route(app, served):
+    card = None if served.card is None else _card_json(served.card)
+
+    @app.get("/card", summary="The model card")
+    async def model_card():
+        """The served model's card (its README.md, written by ``skfashion
+        report`` or ``save_model(..., card=...)``): ``title``, ``results``
+        (metric, dataset, split, value), ``metadata`` (the YAML header) and
+        ``markdown`` (the body). 404 where the model has none."""
+        if card is None:
+            raise ClientError(
+                404,
+                "this model has no card: serve a model file with its README.md "
+                "beside it (skfashion report writes one; so does "
+                "save_model(..., card=True))",
+            )
+        return card
 
 
 def _add_page_routes(app, served, pictures, settings):

@@ -27,7 +27,7 @@ _ROUTES = [
     (re.compile(r"^/v2/models/[^/]+(/versions/[^/]+)?$"), "/v2/models/{name}"),
     (re.compile(r"^/static/"), "/static"),
 ]
-_PLAIN = {"/", "/predict", "/metrics", "/v2", "/docs", "/openapi.json"}
+_PLAIN = {"/", "/predict", "/card", "/metrics", "/v2", "/docs", "/openapi.json"}
 #: reachable without the token: health checks, and the page (no model data;
 #: it asks for the token); /docs and its schema need it when there is one
 OPEN_ROUTES = {"/v2/health/{state}", "/", "/static"}

@@ -2,6 +2,7 @@
 every bad input, the token, the metrics and the batcher."""
 
 import asyncio
+import importlib.util
 import io
 import json
 import threading
@@ -525,6 +526,7 @@ def test_token_guards_every_route_but_health_and_pages(mlp_folder):
             ("GET", "/metrics"),
             ("GET", "/v2/models/skfashion"),
             ("GET", "/v2"),
+            ("GET", "/card"),
             ("POST", INFER),
             ("POST", "/predict"),
         ]
@@ -631,6 +633,36 @@ def test_onnx_graph_is_served_like_the_model(mlp_folder, tmp_path, fashion_test)
     np.testing.assert_allclose(proba, pipe.predict_proba(X), atol=1e-3)
 
 
+def test_the_card_route_answers_the_served_models_card(mlp_folder, tmp_path):
+    hub = pytest.importorskip("huggingface_hub")
+    from skfashion import save_model
+    from skfashion.io import load_predictor
+
+    pipe, folder = mlp_folder
+    with client_of(make_app(load_predictor(folder))) as client:  # no card
+        answer = client.get("/card")
+    assert answer.status_code == 404
+    assert answer.json()["error"].startswith("this model has no card")
+    save_model(pipe, tmp_path / "model.safetensors", card={"test_accuracy": 0.8125})
+    card = hub.ModelCard.load(tmp_path / "README.md")
+    with client_of(make_app(load_predictor(tmp_path))) as client:
+        answer = client.get("/card")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "title": "FashionMLP",
+        "results": [
+            {
+                "metric": "accuracy",
+                "dataset": "Fashion-MNIST",
+                "split": "test",
+                "value": 0.8125,
+            }
+        ],
+        "metadata": card.data.to_dict(),
+        "markdown": card.text,
+    }
+
+
 def test_serving_a_graph_imports_neither_torch_nor_skorch(mlp_folder, tmp_path):
     """A server of an ONNX graph -- skfashion.serve imported, the graph
     loaded, a request answered -- never waits for PyTorch or skorch."""
@@ -642,6 +674,17 @@ def test_serving_a_graph_imports_neither_torch_nor_skorch(mlp_folder, tmp_path):
     from skfashion import export_onnx
 
     export_onnx(mlp_folder[0], tmp_path / "model.onnx")
+    card = "True"
+    if importlib.util.find_spec("huggingface_hub"):  # its card, shown too
+        from skfashion import save_model
+        from skfashion.io import model_card
+
+        save_model(mlp_folder[0], tmp_path / "model.safetensors")
+        graphs = [tmp_path / "model.onnx"]
+        model_card(tmp_path / "model.safetensors", graphs=graphs).save(
+            tmp_path / "README.md"
+        )
+        card = "client.get('/card').status_code == 200"
     script = (
         "import json, sys\n"
         "from fastapi.testclient import TestClient\n"
@@ -650,6 +693,7 @@ def test_serving_a_graph_imports_neither_torch_nor_skorch(mlp_folder, tmp_path):
         "app = make_app(load_predictor('model.onnx'))\n"
         "with TestClient(app, base_url='http://localhost') as client:\n"
         f"    answer = client.post({INFER!r}, json=json.loads(sys.argv[1]))\n"
+        f"    assert {card}\n"
         "assert answer.status_code == 200, answer.text\n"
         "print(sorted({'torch', 'skorch'} & set(sys.modules)))\n"
     )

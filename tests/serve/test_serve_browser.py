@@ -79,8 +79,10 @@ def test_the_page_classifies_a_chosen_photo(mlp_folder, fashion_test, tmp_path):
             loaded = driver.execute_script(
                 "return arguments[0].complete && arguments[0].naturalWidth", view
             )
+            about = driver.find_element(By.ID, "about").is_displayed()
         finally:
             driver.quit()
+    assert not about  # the model has no card: no "About this model"
     # in the order chosen
     assert shown == list(zip(["photo0.jpg", "photo1.jpg"], expected, strict=True))
     assert len(bars) == 6  # the top three classes of each
@@ -90,8 +92,9 @@ def test_the_page_classifies_a_chosen_photo(mlp_folder, fashion_test, tmp_path):
 def test_the_page_warns_when_a_picture_is_not_a_garment(
     mlp_folder, fashion_train, fashion_test, tmp_path
 ):
-    """A model with a novelty detector: the page shows its warning on
-    scikit-learn's sample photo of a temple, not on a garment."""
+    """A model with a novelty detector and a card: the page shows its
+    warning on scikit-learn's sample photo of a temple, not on a garment,
+    and "About this model", the card of the model it serves."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     from sklearn.datasets import load_sample_image
@@ -105,7 +108,15 @@ def test_the_page_warns_when_a_picture_is_not_a_garment(
     detector.fit(fashion_train.data[:5000])
     folder = tmp_path / "model"
     folder.mkdir()
-    save_model(pipe, folder / "model.safetensors", detector=detector)
+    hub = pytest.importorskip("huggingface_hub")
+    accuracy = pipe.score(fashion_test.data[:1000], fashion_test.target[:1000])
+    save_model(
+        pipe,
+        folder / "model.safetensors",
+        detector=detector,
+        card={"test_accuracy": accuracy},
+    )
+    card = hub.ModelCard.load(folder / "README.md")
     garment = photo(fashion_test, 0, tmp_path / "garment.jpg")
     assert detector.predict(preprocess_image(garment)[None])[0] == 1
     temple = tmp_path / "temple.jpg"
@@ -126,8 +137,20 @@ def test_the_page_warns_when_a_picture_is_not_a_garment(
                 )
                 for r in driver.find_elements(By.CSS_SELECTOR, ".result")
             ]
+            wait.until(lambda d: d.find_element(By.ID, "about").is_displayed())
+            title = driver.find_element(By.ID, "card-title").text
+            rows = [
+                [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                for row in driver.find_elements(By.CSS_SELECTOR, "#card-results tr")
+            ]
+            text = driver.execute_script(
+                "return document.getElementById('card-text').textContent"
+            )
         finally:
             driver.quit()
+    assert title == "FashionMLP"
+    assert rows == [["accuracy", "Fashion-MNIST (test)", f"{100 * accuracy:.2f} %"]]
+    assert text == card.text and "Novelty detector: `mahalanobis`" in text
     assert [(name, visible) for name, visible, _ in shown] == [
         ("garment.jpg", False),
         ("temple.jpg", True),

@@ -1,7 +1,8 @@
 "use strict";
 // The page of `skfashion serve`: send the chosen photos to /predict and show,
 // for each, the photo, the 28x28 picture the model received and its top classes,
-// with a warning when the model's novelty detector says it is not a garment.
+// with a warning when the model's novelty detector says it is not a garment;
+// "About this model": its model card (GET card), where it has one.
 const input = document.getElementById("files");
 const drop = document.getElementById("drop");
 const statusLine = document.getElementById("status");
@@ -66,6 +67,25 @@ async function classify(files) {
   statusLine.textContent = "";
 }
 
+async function showCard() {
+  const response = await fetch("card", { headers: headers() });
+  if (!response.ok) return;  // no card (404), or the token is still to come
+  const card = await response.json();
+  document.getElementById("card-title").textContent = card.title || "";
+  const rows = document.querySelector("#card-results tbody");
+  rows.replaceChildren();
+  for (const result of card.results) {
+    const row = rows.insertRow();
+    row.insertCell().textContent = result.metric;
+    row.insertCell().textContent = result.dataset + (result.split ? " (" + result.split + ")" : "");
+    const value = result.metric === "roc_auc" || result.metric.includes("AUROC")
+      ? result.value.toFixed(3) : (100 * result.value).toFixed(2) + " %";
+    row.insertCell().textContent = value;
+  }
+  document.getElementById("card-text").textContent = card.markdown;
+  document.getElementById("about").hidden = false;
+}
+
 input.addEventListener("change", () => classify(input.files));
 ["dragenter", "dragover"].forEach((e) =>
   drop.addEventListener(e, (event) => { event.preventDefault(); drop.classList.add("over"); }));
@@ -76,5 +96,7 @@ tokenForm.addEventListener("submit", (event) => {
   event.preventDefault();
   sessionStorage.setItem("skfashion-token", document.getElementById("token").value);
   tokenForm.hidden = true;
+  showCard();
   if (pending) classify(pending);
 });
+showCard();
