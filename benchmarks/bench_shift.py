@@ -17,8 +17,11 @@ surest of) at 90 % and 80 % coverage. Each seed trains the variants of
 :class:`~skfashion.callbacks.RobustAugmentation` (``robust``), and with
 :class:`~skfashion.callbacks.ConsistencyTraining`, its operations disjoint
 from Fashion-MNIST-C's families (``consistency``, its default) or of them
-(``consistency_in_family``). ``--quick``:
-6,000 training images, 2 epochs, one seed.
+(``consistency_in_family``). The first seed also trains, for each family
+of :data:`~skfashion.callbacks.IN_FAMILY_OPS`, consistency training on the
+other families' operations (``without_FAMILY``): the leave-one-family-out
+table gives each family's accuracy on a model that never saw it in kind.
+``--quick``: 6,000 training images, 2 epochs, one seed.
 
 Writes ``shift.json`` after each fit; a fit already there (same seed,
 variant, size and CPU) is not run again, so the fits (about 20 minutes each
@@ -29,6 +32,8 @@ on a 2-core CPU) can be spread over sessions. ``python -m benchmarks
 import json
 import time
 from pathlib import Path
+
+import numpy as np
 
 from skfashion.utils import atomic_write, cpu_detail
 
@@ -45,6 +50,31 @@ VARIANTS = {
     # the same with operations of Fashion-MNIST-C's own families
     "consistency_in_family": [("ConsistencyTraining", {"ops": "in_family"})],
 }
+#: the leave-one-family-out variants' prefix: ``without_FAMILY`` trains with
+#: every in-family operation but FAMILY's (first seed only)
+WITHOUT = "without_"
+
+
+def left_out_variants():
+    """``without_FAMILY`` for each family of
+    :data:`~skfashion.callbacks.IN_FAMILY_OPS`: consistency training on the
+    other families' operations, so that FAMILY's corruptions are ones the
+    model never saw in kind."""
+    from skfashion.callbacks import IN_FAMILY_OPS
+
+    return {
+        f"{WITHOUT}{family}": [
+            ("ConsistencyTraining", {"ops": [o for o in IN_FAMILY_OPS if o != family]})
+        ]
+        for family in IN_FAMILY_OPS
+    }
+
+
+def variant_callbacks(variant):
+    """A variant's callbacks: (name in skfashion.callbacks, parameters)."""
+    if variant.startswith(WITHOUT):
+        return left_out_variants()[variant]
+    return VARIANTS[variant]
 
 
 #: the old names of evaluate_under_shift's numbers, in records written before
@@ -78,9 +108,10 @@ def fit_one(seed, quick, data, save=None, variant="plain"):
     params = {"random_state": seed, "verbose": 0}
     if quick:
         params["max_epochs"] = 2
-    if VARIANTS[variant]:
+    if variant_callbacks(variant):
         params["callbacks"] = [
-            getattr(callbacks, name)(**kwargs) for name, kwargs in VARIANTS[variant]
+            getattr(callbacks, name)(**kwargs)
+            for name, kwargs in variant_callbacks(variant)
         ]
     model = make_pipeline(PixelScaler(), FastFashionCNN(**params))
     start = time.perf_counter()
@@ -123,16 +154,18 @@ def run(quick=True, out="benchmarks/results"):
     done = _done(path, record)
     record["fits"] = list(done.values())
     rows = []
-    for seed in SEEDS[:1] if quick else SEEDS:
-        for variant in VARIANTS:
-            fit = done.get((seed, variant))
-            if fit is None:
-                fit = fit_one(seed, quick, data, variant=variant)
-                record["fits"].append(fit)
-                with atomic_write(path) as tmp:
-                    tmp.write_text(json.dumps(record, indent=2))
-                path.with_suffix(".rst").write_text(rst_table(record))
-            rows.extend(_rows(fit))
+    seeds = SEEDS[:1] if quick else SEEDS
+    plan = [(seed, variant) for seed in seeds for variant in VARIANTS]
+    plan += [(seeds[0], variant) for variant in left_out_variants()]
+    for seed, variant in plan:
+        fit = done.get((seed, variant))
+        if fit is None:
+            fit = fit_one(seed, quick, data, variant=variant)
+            record["fits"].append(fit)
+            with atomic_write(path) as tmp:
+                tmp.write_text(json.dumps(record, indent=2))
+            path.with_suffix(".rst").write_text(rst_table(record))
+        rows.extend(_rows(fit))
     return rows
 
 
@@ -160,6 +193,7 @@ def rst_table(record):
     variant's accuracies over its seeds, then the mixed accuracy per
     corruption."""
     every = [renamed(f) for f in record["fits"]]
+    left_out = [f for f in every if f.get("variant", "").startswith(WITHOUT)]
     by_variant = {
         v: [f for f in every if f.get("variant", "plain") == v] for v in VARIANTS
     }
@@ -221,6 +255,7 @@ def rst_table(record):
                 fits, lambda f, name=name: f["mixed_accuracy_by_corruption"][name]
             )
             lines.append(f"     - {acc:.1%}")
+    lines += left_out_table(by_variant, left_out)
     lines += [
         "",
         f"Measured on {record.get('cpu_detail', record['cpu'])} "
@@ -229,6 +264,41 @@ def rst_table(record):
         "",
     ]
     return "\n".join(lines)
+
+
+def left_out_table(by_variant, left_out):
+    """Leave one family out: each Fashion-MNIST-C family's accuracy (the mean
+    over its corruptions of the mixed set) for the plain model, consistency
+    training on every in-family operation, on all but that family's, and on
+    the disjoint operations."""
+    from skfashion.datasets import CORRUPTION_FAMILIES
+
+    without = {f["variant"][len(WITHOUT) :]: f for f in left_out}
+    if not without:
+        return []
+    columns = ["plain", "consistency_in_family", "consistency"]
+    columns = [c for c in columns if c in by_variant]
+    lines = [
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - family (its corruptions)",
+        *(f"     - {c}" for c in columns[:2]),
+        "     - in-family without it",
+        *(f"     - {c}" for c in columns[2:]),
+    ]
+    for family, fit in without.items():
+        names = sorted(c for c, f in CORRUPTION_FAMILIES.items() if f == family)
+
+        def family_accuracy(f, names=names):
+            return np.mean([f["mixed_accuracy_by_corruption"][n] for n in names])
+
+        cells = [_mean(by_variant[c], family_accuracy) for c in columns]
+        cells.insert(min(2, len(cells)), family_accuracy(fit))
+        lines.append(f"   * - {family} ({', '.join(names)})")
+        lines += [f"     - {value:.1%}" for value in cells]
+    return lines
 
 
 def _done(path, record):

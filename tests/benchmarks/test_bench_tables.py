@@ -66,6 +66,42 @@ def test_shift_table_averages_each_variant_over_its_seeds(names):
     assert "Some CPU, bfloat16 (2 cores)" in table
 
 
+def test_shift_table_leaves_one_family_out():
+    """Each family's accuracy (its corruptions' mean) on a model whose
+    augmentation left it out, beside the same on the others."""
+
+    def fit(variant, inverse, affine):
+        one = _fit(0, variant, 0.9, 0.5, 0.99, 0.9, 100.0)
+        one["mixed_acc_by_corruption"] = {
+            "inverse": inverse,
+            "rotate": affine,
+            "scale": affine + 0.1,
+            "shear": affine + 0.2,
+        }
+        return one
+
+    record = {
+        "cpu": "x",
+        "machine": {"cpu_cores": 2},
+        "fits": [
+            fit("plain", 0.1, 0.4),
+            fit("consistency_in_family", 0.9, 0.8),
+            fit("consistency", 0.3, 0.6),
+            fit("without_invert", 0.2, 0.8),
+            fit("without_affine", 0.9, 0.5),
+        ],
+    }
+    table = shift_table(record)
+    header = "     - plain\n     - consistency_in_family\n     - in-family without it"
+    assert header + "\n     - consistency\n" in table
+    invert = "   * - invert (inverse)\n     - 10.0%\n     - 90.0%\n"
+    assert invert + "     - 20.0%\n     - 30.0%\n" in table
+    affine = "   * - affine (rotate, scale, shear)\n     - 50.0%\n     - 90.0%\n"
+    assert affine + "     - 60.0%\n     - 70.0%\n" in table
+    # the main table keeps the main variants only
+    assert "   * - without_invert" not in table
+
+
 def _clients(rps):
     return {
         str(c): {"rps": rps * c, "p50_ms": 1.0, "p99_ms": 2.0 * c} for c in (1, 8, 32)
