@@ -190,15 +190,16 @@ def test_space_of_unknown_parameter(tmp_path, capsys):
 def test_budget_bounds_the_whole_run(fashion_train, tmp_path):
     # no --trials: trials start until the budget (minus the refit's and
     # the report's 15 s) is spent; the run ends about on time. 30 s leaves
-    # the search ~13 s: two trials or more even on an AVX2-only CPU, where
-    # a trial takes ~2.5 s (with 20 s, one trial there: the search's share
-    # was spent while the data loaded and the first trial ran)
+    # the search ~13 s: two trials or more on an idle AVX2-only CPU, where a
+    # trial takes ~2.5 s, but one on a loaded one (so at least one here;
+    # that trials go on while the budget lasts is
+    # test_budget_keeps_starting_trials_while_it_lasts, on an injected clock)
     out = tmp_path / "t"
     start = time.monotonic()
     assert _tune(out, "--budget", "30s") == 0
     elapsed = time.monotonic() - start
     summary = json.loads((out / "tuning.json").read_text())
-    assert summary["trials"]["complete"] + summary["trials"].get("pruned", 0) >= 2
+    assert summary["trials"]["complete"] + summary["trials"].get("pruned", 0) >= 1
     assert summary["total_seconds"] <= 30 + 5  # one quick epoch of slack
     assert elapsed < 30 + 30  # plus the data loading and imports
 

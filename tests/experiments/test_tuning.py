@@ -124,6 +124,32 @@ def test_budget_on_an_injected_clock(data):
     assert result.settings["budget_seconds"] == 600.0
 
 
+def test_budget_keeps_starting_trials_while_it_lasts(data):
+    """No trials given: while the budget lasts, trial after trial starts
+    (each here 100 s on the injected clock, against a 10-minute budget)."""
+    X, y = data
+    now = [0.0]
+
+    class Step(TuningCallback):
+        def on_trial_end(self, study, trial):
+            now[0] += 100.0
+
+    result = run_tuning(
+        _mlp(),
+        SPACE,
+        X,
+        y,
+        budget="10m",
+        cv=2,
+        epochs=1,
+        callbacks=[Step()],
+        timer=lambda: now[0],
+    )
+    n = len(result.study.get_trials(states=FINISHED))
+    assert 2 <= n <= 6  # 600 s, less the refit's and report's share
+    assert result.summary["search_seconds"] == 100.0 * n
+
+
 def test_spent_budget_trains_nothing_and_says_so(data):
     X, y = data
     with pytest.raises(TuningError, match="budget"):
