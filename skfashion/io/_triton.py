@@ -188,10 +188,8 @@ def export_triton(
         labels = "".join(f"{class_name(c)}\n" for c in classes.tolist())
         (staging / LABELS_FILE).write_text(labels)
         if card is not None:
-            lines = graph_lines(
-                [read_graph(graph_path)], heading="In this Triton repository"
-            )
-            lines[-1] = lines[-1].replace("`model.onnx`", "`1/model.onnx`", 1)
+            graph = read_graph(graph_path) | {"name": "1/model.onnx"}
+            lines = graph_lines([graph], heading="In this Triton repository")
             text = str(card).rstrip("\n") + "\n" + "\n".join(lines) + "\n"
             (staging / "README.md").write_text(text, encoding="utf-8")
         staging.rename(folder)
