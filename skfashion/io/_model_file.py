@@ -361,14 +361,14 @@ def save_model(model, path, *, detector=None, card=None):
         header["novelty"], detector_tensors = detector_to_file(detector, model)
         tensors.update(detector_tensors)
         metadata = json.dumps(header, default=float)
-    if card is None or card is False:
-        with atomic_write(path) as tmp:
-            save_file(tensors, tmp, metadata={"skfashion": metadata})
-        return
 
     def write(tmp):
         save_file(tensors, tmp, metadata={"skfashion": metadata})
 
+    if card is None or card is False:
+        with atomic_write(path) as tmp:
+            write(tmp)
+        return
     final = model[-1] if isinstance(model, Pipeline) else model
     save_with_card(path, card, write, final, detector)
 
