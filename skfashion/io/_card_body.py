@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..datasets import class_name
+
 __all__ = ["build_card", "graph_lines", "read_graph", "save_with_card"]
 
 #: the ONNX graph metadata's precisions (``export_onnx``, ``quantize_onnx``)
@@ -192,7 +194,7 @@ def _details(title, final, path, sha):
         f"- Architecture: `{type(final).__name__}` (skfashion {__version__}, "
         f"PyTorch {torch.__version__}), {n_params:,} parameters, trained in "
         f"{getattr(final, 'precision_', final.precision)}.",
-        f"- Classes: {', '.join(map(str, _class_names(final)))}.",
+        f"- Classes: {', '.join(class_name(c) for c in final.classes_.tolist())}.",
         f"- Weights: `{Path(path).name}`, SHA-256 `{sha}`.",
         "",
         "## Training",
@@ -328,19 +330,6 @@ def _body(title, final, path, sha, evaluation, detector, graphs):
         + graph_lines(graphs, evaluation)
         + _use(path, evaluation, detector)
     )
-
-
-def _class_names(final):
-    """Fashion-MNIST's names for its labels 0-9; other labels as they are."""
-    from .. import CLASS_NAMES
-
-    classes = list(final.classes_)
-    try:
-        if all(float(c) == int(c) and 0 <= int(c) < len(CLASS_NAMES) for c in classes):
-            return [CLASS_NAMES[int(c)] for c in classes]
-    except (TypeError, ValueError):
-        pass
-    return classes
 
 
 def build_card(final, detector, path, evaluation=None, *, title=None, graphs=()):
