@@ -97,28 +97,34 @@ def test_run_tuning_searches_refits_and_writes(data, tmp_path):
     assert summary["settings"]["storage"] == "memory"
 
 
-def test_budget_on_an_injected_clock(data):
-    """No trials given: the search stops when the budget, less the refit's
-    and the report's share, is spent -- here after the first trial, when
-    the clock jumps -- and the refit still runs."""
+def _tune_on_a_clock(data, seconds_a_trial, epochs):
+    """run_tuning with a 10-minute budget on an injected clock that moves
+    only when a trial ends, by ``seconds_a_trial``."""
     X, y = data
     now = [0.0]
 
-    class Jump(TuningCallback):
+    class Tick(TuningCallback):
         def on_trial_end(self, study, trial):
-            now[0] += 1000.0
+            now[0] += seconds_a_trial
 
-    result = run_tuning(
+    return run_tuning(
         _mlp(),
         SPACE,
         X,
         y,
         budget="10m",
         cv=2,
-        epochs=2,
-        callbacks=[Jump()],
+        epochs=epochs,
+        callbacks=[Tick()],
         timer=lambda: now[0],
     )
+
+
+def test_budget_on_an_injected_clock(data):
+    """No trials given: the search stops when the budget, less the refit's
+    and the report's share, is spent -- here after the first trial, when
+    the clock jumps -- and the refit still runs."""
+    result = _tune_on_a_clock(data, 1000.0, epochs=2)
     assert len(result.study.get_trials(states=FINISHED)) == 1
     assert result.summary["search_seconds"] == 1000.0
     assert result.settings["budget_seconds"] == 600.0
@@ -127,24 +133,7 @@ def test_budget_on_an_injected_clock(data):
 def test_budget_keeps_starting_trials_while_it_lasts(data):
     """No trials given: while the budget lasts, trial after trial starts
     (each here 100 s on the injected clock, against a 10-minute budget)."""
-    X, y = data
-    now = [0.0]
-
-    class Step(TuningCallback):
-        def on_trial_end(self, study, trial):
-            now[0] += 100.0
-
-    result = run_tuning(
-        _mlp(),
-        SPACE,
-        X,
-        y,
-        budget="10m",
-        cv=2,
-        epochs=1,
-        callbacks=[Step()],
-        timer=lambda: now[0],
-    )
+    result = _tune_on_a_clock(data, 100.0, epochs=1)
     n = len(result.study.get_trials(states=FINISHED))
     assert 2 <= n <= 6  # 600 s, less the refit's and report's share
     assert result.summary["search_seconds"] == 100.0 * n
