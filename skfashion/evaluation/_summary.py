@@ -63,7 +63,14 @@ def temperature_calibration(estimator, proba, X_valid, y_valid, X_test, y_test):
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.frozen import FrozenEstimator
 
-    scaled = CalibratedClassifierCV(FrozenEstimator(estimator), method="temperature")
+    # a frozen model learns nothing from the folds, which only group the
+    # images it predicts: one fold of them all (the default's five
+    # stratified folds warn where a class has fewer than five validation
+    # images, as in the report's quick mode)
+    every = np.arange(len(y_valid))
+    scaled = CalibratedClassifierCV(
+        FrozenEstimator(estimator), method="temperature", cv=[(every, every)]
+    )
     scaled.fit(X_valid, y_valid)
     (calibrated,) = scaled.calibrated_classifiers_
     beta = calibrated.calibrators[0].beta_

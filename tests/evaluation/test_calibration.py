@@ -121,7 +121,10 @@ def test_temperature_scaling_from_known_probabilities(kind, monkeypatch):
     model.fit(X[::2], y[::2])
     X_valid, y_valid, X_test, y_test = X[1::4], y[1::4], X[3::4], y[3::4]
     proba = model.predict_proba(X_test)
-    scaled = CalibratedClassifierCV(FrozenEstimator(model), method="temperature")
+    every = np.arange(len(y_valid))  # a frozen model: one fold of them all
+    scaled = CalibratedClassifierCV(
+        FrozenEstimator(model), method="temperature", cv=[(every, every)]
+    )
     expected = scaled.fit(X_valid, y_valid).predict_proba(X_test)
     seen = []
     real = type(model).predict_proba
@@ -140,3 +143,26 @@ def test_temperature_scaling_from_known_probabilities(kind, monkeypatch):
     assert numbers["temperature"] == round(float(1 / beta), 4)
     if kind == "skfashion":
         assert sum(seen) == len(X_valid)  # the temperature's fit only
+
+
+def test_temperature_scaling_on_a_few_validation_images_is_quiet():
+    """Two validation images of a class (the report's quick mode has four):
+    the temperature is fitted without scikit-learn's warning about five
+    stratified folds, which a frozen model does not need."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from skfashion.evaluation import temperature_calibration
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(90, 3)), np.repeat([0, 1, 2], 30)
+    X[y == 1] += 2
+    model = LogisticRegression().fit(X, y)
+    valid = np.r_[0:20, 30:50, 60:62]  # class 2: two images
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        numbers = temperature_calibration(
+            model, model.predict_proba(X), X[valid], y[valid], X, y
+        )
+    assert numbers["temperature"] > 0
