@@ -18,8 +18,10 @@ called.
 """
 
 import copy
+import functools
 import json
 import logging
+import sys
 import warnings
 from pathlib import Path
 
@@ -88,6 +90,33 @@ def _bound(module, kwargs):
     return Bound().eval()
 
 
+def _torchlib_table_once():
+    """Have PyTorch's exporter build its table of ONNX functions once in a
+    process, not on every export.
+
+    torch 2.13 asks onnxscript for the table on each export, and onnxscript
+    0.7 builds it anew by reading the source of each of its ~550 functions:
+    1.5 s on a 2-core AMD EPYC, more than the rest of exporting a small
+    network. The table depends only on the installed onnxscript, and the
+    exporter only reads it, so the first one built is kept (in every
+    module of onnxscript that hands out the same function). Where the two
+    libraries are laid out otherwise, nothing changes."""
+    try:
+        from torch.onnx._internal._lazy_import import onnxscript_apis
+
+        original = onnxscript_apis.get_torchlib_ops  # imports torch's module
+    except (ImportError, AttributeError):
+        return
+    if hasattr(original, "cache_info"):  # done already
+        return
+    cached = functools.cache(original)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("onnxscript._framework_apis") and (
+            getattr(module, "get_torchlib_ops", None) is original
+        ):
+            module.get_torchlib_ops = cached
+
+
 def _network(clf, n_features, opset):
     """The network as an ONNX model: ``input`` [batch, n_features] float32
     -> ``logits`` [batch, n_classes], in float32 whatever it trained in."""
@@ -96,6 +125,7 @@ def _network(clf, n_features, opset):
     module = copy.deepcopy(clf.module_).to("cpu").float().eval()
     module = _bound(module, clf._forward_kwargs())
     example = torch.zeros(2, n_features)
+    _torchlib_table_once()
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # "torchvision is not installed": no matter

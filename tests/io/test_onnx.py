@@ -64,6 +64,25 @@ def test_onnx_matches_pytorch(name, pipeline, strings, tmp_path):
         np.testing.assert_allclose(proba, model.predict_proba(batch), atol=1e-4)
 
 
+def test_exports_build_the_exporters_table_once(tmp_path):
+    """PyTorch's exporter asks onnxscript for its table of ONNX functions on
+    every export; after the first export in a process it gets the one built
+    then (an export of this process's other tests may have been first), and
+    the graph is the same, byte for byte."""
+    from torch.onnx._internal._lazy_import import onnxscript_apis
+
+    X, y = blobs()
+    model = make("mlp", precision="float32").fit(X, y)
+    export_onnx(model, tmp_path / "a.onnx")
+    table = onnxscript_apis.get_torchlib_ops
+    before = table.cache_info()
+    assert before.currsize == 1
+    export_onnx(model, tmp_path / "b.onnx")
+    after = table.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()
+
+
 @pytest.mark.parametrize("name", ["mlp", "fast"])
 def test_bfloat16_model_exports_in_float32(name, tmp_path):
     X, y = blobs()
