@@ -18,6 +18,12 @@ instructions), PyTorch is also timed in float32, the precision of the graph
 (``torch_float32_*``). Goals: for one image onnxruntime >= 2x faster on FashionMLP and
 FastFashionCNN and within 10 % on FashionCNN; at batch 1,000 not slower.
 
+Exporting (``export_s_anew``, ``export_s_kept``): the seconds of
+``export_onnx`` with PyTorch's table of ONNX functions built anew on each
+export (what torch 2.13 with onnxscript 0.7 does alone) and kept from the
+first export (what ``export_onnx`` does), alternating, median of 3 each
+after one warm-up export.
+
 int8 graphs (``export_onnx(..., quantize="int8", calibration=...)``,
 calibrated on the last 500 training images): each model is also trained
 briefly on real images (``ACCURACY_TRAINING``: the weights decide the
@@ -122,6 +128,38 @@ def _time_graph(session, X, quick):
     return round(1000 * float(np.median(one)), 3), round(1000 / float(np.median(many)))
 
 
+def export_seconds(model, path, repeats=3):
+    """Median seconds of ``export_onnx(model, path)`` with the exporter's
+    table of ONNX functions built anew each time and kept, alternating."""
+    import sys
+    from unittest import mock
+
+    from torch.onnx._internal._lazy_import import onnxscript_apis
+
+    from skfashion.io import _onnx
+
+    export_onnx(model, path)  # warm up: imports; the table built and kept
+    kept = onnxscript_apis.get_torchlib_ops
+    modules = [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("onnxscript._framework_apis")
+        and getattr(module, "get_torchlib_ops", None) is kept
+    ]
+    times = {"anew": [], "kept": []}
+    for _ in range(repeats):
+        with mock.patch.object(_onnx, "_torchlib_table_once", lambda: None):
+            for module in modules:
+                module.get_torchlib_ops = kept.__wrapped__
+            try:
+                times["anew"].append(_timed(lambda: export_onnx(model, path)))
+            finally:
+                for module in modules:
+                    module.get_torchlib_ops = kept
+        times["kept"].append(_timed(lambda: export_onnx(model, path)))
+    return {f"export_s_{k}": round(float(np.median(t)), 2) for k, t in times.items()}
+
+
 def _accuracy(session, X, y):
     labels = np.concatenate(
         [
@@ -161,6 +199,7 @@ def run(quick=True, out="benchmarks/results"):
             path = Path(tmp) / f"{name}.onnx"
             export_onnx(model, path)
             result = _measure(model, _session(path), X, quick)
+            result.update(export_seconds(model, Path(tmp) / f"{name}-export.onnx"))
             result["precision"] = model[-1].precision_
             if result["precision"] != "float32":
                 # the graph computes in float32: PyTorch in float32 beside it
@@ -182,6 +221,9 @@ def run(quick=True, out="benchmarks/results"):
                     "speedup_1": round(result["torch_ms_1"] / result["onnx_ms_1"], 2),
                     "speedup_1000": round(
                         result["onnx_ips_1000"] / result["torch_ips_1000"], 2
+                    ),
+                    "export_speedup": round(
+                        result["export_s_anew"] / result["export_s_kept"], 2
                     ),
                     "int8_vs_float_1000": round(
                         result["onnx_int8_ips_1000"] / result["onnx_float_ips_1000"], 2
