@@ -131,7 +131,6 @@ def _time_graph(session, X, quick):
 def export_seconds(model, path, repeats=3):
     """Median seconds of ``export_onnx(model, path)`` with the exporter's
     table of ONNX functions built anew each time and kept, alternating."""
-    import sys
     from unittest import mock
 
     from torch.onnx._internal._lazy_import import onnxscript_apis
@@ -140,12 +139,7 @@ def export_seconds(model, path, repeats=3):
 
     export_onnx(model, path)  # warm up: imports; the table built and kept
     kept = onnxscript_apis.get_torchlib_ops
-    modules = [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith("onnxscript._framework_apis")
-        and getattr(module, "get_torchlib_ops", None) is kept
-    ]
+    modules = _onnx._modules_handing_out(kept)
     times = {"anew": [], "kept": []}
     for _ in range(repeats):
         with mock.patch.object(_onnx, "_torchlib_table_once", lambda: None):

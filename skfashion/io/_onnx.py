@@ -98,10 +98,9 @@ def _torchlib_table_once():
     0.7 builds it anew by reading the source of each of its ~550 functions:
     0.5 s on an idle 2-core AMD EPYC (AVX2), a third of exporting the MLP,
     and more on a loaded CPU. The table depends only on the installed
-    onnxscript, and the
-    exporter only reads it, so the first one built is kept (in every
-    module of onnxscript that hands out the same function). Where the two
-    libraries are laid out otherwise, nothing changes."""
+    onnxscript, and the exporter only reads it, so the first one built is
+    kept (in every module of onnxscript that hands out the same function).
+    Where the two libraries are laid out otherwise, nothing changes."""
     try:
         from torch.onnx._internal._lazy_import import onnxscript_apis
 
@@ -111,11 +110,20 @@ def _torchlib_table_once():
     if hasattr(original, "cache_info"):  # done already
         return
     cached = functools.cache(original)
-    for name, module in list(sys.modules.items()):
-        if name.startswith("onnxscript._framework_apis") and (
-            getattr(module, "get_torchlib_ops", None) is original
-        ):
-            module.get_torchlib_ops = cached
+    for module in _modules_handing_out(original):
+        module.get_torchlib_ops = cached
+
+
+def _modules_handing_out(function):
+    """The loaded modules of onnxscript's framework APIs whose
+    ``get_torchlib_ops`` is ``function`` (each version's module re-exports
+    the one before's)."""
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("onnxscript._framework_apis")
+        and getattr(module, "get_torchlib_ops", None) is function
+    ]
 
 
 def _network(clf, n_features, opset):
