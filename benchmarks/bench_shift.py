@@ -108,10 +108,10 @@ def fit_one(seed, quick, data, save=None, variant="plain"):
     params = {"random_state": seed, "verbose": 0}
     if quick:
         params["max_epochs"] = 2
-    if variant_callbacks(variant):
+    chosen = variant_callbacks(variant)
+    if chosen:
         params["callbacks"] = [
-            getattr(callbacks, name)(**kwargs)
-            for name, kwargs in variant_callbacks(variant)
+            getattr(callbacks, name)(**kwargs) for name, kwargs in chosen
         ]
     model = make_pipeline(PixelScaler(), FastFashionCNN(**params))
     start = time.perf_counter()
