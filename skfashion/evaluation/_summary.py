@@ -23,11 +23,12 @@ def temperature_calibration(estimator, proba, X_valid, y_valid, X_test, y_test):
 
     Temperature scaling is scikit-learn's
     ``CalibratedClassifierCV(FrozenEstimator(estimator), method="temperature")``,
-    fitted on ``X_valid``; the error is :func:`expected_calibration_error`
-    (15 bins). For an estimator without ``decision_function`` (skfashion's
-    classifiers) the test images' scaled probabilities come from ``proba``,
-    as scikit-learn computes them from the estimator's, without running the
-    model over ``X_test`` again.
+    fitted on ``X_valid`` as one fold (the frozen model is not refitted, so
+    folds would only split its predictions); the error is
+    :func:`expected_calibration_error` (15 bins). For an estimator without
+    ``decision_function`` (skfashion's classifiers) the test images' scaled
+    probabilities come from ``proba``, as scikit-learn computes them from
+    the estimator's, without running the model over ``X_test`` again.
 
     Parameters
     ----------
