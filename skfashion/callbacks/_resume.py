@@ -153,13 +153,17 @@ class ResumeCheckpoint(Callback):
             self.path_.unlink(missing_ok=True)
 
     def _finished(self, net):
-        """All epochs ran, or a callback stopped training early at the end of
-        an epoch; not a Ctrl-C or a kill."""
-        if len(net.history) >= self.target_epochs_ or not len(net.history):
+        """The last epoch ran to its end, and was the last of all or a
+        callback stopped training early after it; not a Ctrl-C or a kill
+        (the last epoch's too: its history row exists from its start)."""
+        if not len(net.history):
             return True
         last = net.history[-1]
         ran_to_end = all(f"{phase}_batch_count" in last for phase in self.phases_)
-        return ran_to_end and any(_stopped_early(cb) for _, cb in net.callbacks_)
+        return ran_to_end and (
+            len(net.history) >= self.target_epochs_
+            or any(_stopped_early(cb) for _, cb in net.callbacks_)
+        )
 
     @staticmethod
     def _read(path):

@@ -166,21 +166,25 @@ def test_corrupt_checkpoint_warns_and_starts_over(tmp_path):
     assert len(clf.history_) == TRAINING["max_epochs"] and not path.exists()
 
 
-def test_ctrl_c_keeps_model_usable_and_checkpoint(tmp_path):
-    class CtrlCInEpoch2(Callback):  # Ctrl-C during epoch 2's first batch
+@pytest.mark.parametrize("epoch", [2, TRAINING["max_epochs"]], ids=["2", "last"])
+def test_ctrl_c_keeps_model_usable_and_checkpoint(tmp_path, epoch):
+    """Ctrl-C in an epoch's first batch -- the last epoch's too -- keeps the
+    checkpoint of the epochs before it."""
+
+    class CtrlC(Callback):
         def on_batch_end(self, net, **kwargs):
-            if len(net.history) == 2:
+            if len(net.history) == epoch:
                 raise KeyboardInterrupt
 
     X, y = blobs()
     ckpt = tmp_path / "ckpt"
-    clf = make("mlp", checkpoint_dir=ckpt, callbacks=[CtrlCInEpoch2()]).fit(X, y)
-    assert len(clf.history_) == 2  # stopped in epoch 2
+    clf = make("mlp", checkpoint_dir=ckpt, callbacks=[CtrlC()]).fit(X, y)
+    assert len(clf.history_) == epoch  # stopped in that epoch
     assert clf.predict(X).shape == (120,)
-    assert len(list(ckpt.iterdir())) == 1  # kept, to resume from epoch 1
+    assert len(list(ckpt.iterdir())) == 1  # kept, to resume from the one before
     counter = CountEpochs()
     make("mlp", checkpoint_dir=ckpt, callbacks=[counter]).fit(X, y)
-    assert counter.trained_ == TRAINING["max_epochs"] - 1
+    assert counter.trained_ == TRAINING["max_epochs"] - epoch + 1
     assert list(ckpt.iterdir()) == []
 
 
