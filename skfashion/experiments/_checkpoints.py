@@ -6,7 +6,9 @@ precision, device), with one subfolder per fit and the settings in
 ``settings.json``. A fit that is under way keeps its last epoch there (the
 estimator's ``ResumeCheckpoint``); a fit that finished keeps its model, its
 test probabilities and its numbers (``model.safetensors``, ``proba.npy``,
-``numbers.json``, the last written last), so that ``--resume`` after any
+``numbers.json``, the last written last; a fit without some classes,
+``ReportConfig.held_out``, in ``<model>-seed<seed>-without-<classes>``), so
+that ``--resume`` after any
 interruption -- between seeds, between models, while the report is written
 -- trains nothing twice. A run deletes only its own folder, and only when it
 has finished, so another run into the same folder (a quick one after an
@@ -36,6 +38,18 @@ def _kept(folder):
     return any(folder.glob("*/*.pt")) or any(folder.glob(f"*/{FIT_FILES[2]}"))
 
 
+def _folder_name(name, seed, held_out):
+    """``mlp-seed0``, or ``mlp-seed0-without-6-5`` for a fit without classes
+    6 and 5."""
+    folder = f"{name}-seed{seed}"
+    return "-".join([folder, "without", *map(str, held_out)]) if held_out else folder
+
+
+def _fit_name(name, held_out):
+    """``mlp``, or ``mlp without 6, 5``."""
+    return f"{name} without {', '.join(map(str, held_out))}" if held_out else name
+
+
 class ReportCheckpoints:
     """The checkpoint folder of one run of a report.
 
@@ -63,27 +77,30 @@ class ReportCheckpoints:
         text = json.dumps(settings, sort_keys=True)
         self.folder = self.root / hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def job_folder(self, name, seed):
-        """The checkpoint folder of one fit (a model and a seed)."""
-        return self.folder / f"{name}-seed{seed}"
+    def job_folder(self, name, seed, held_out=()):
+        """The checkpoint folder of one fit (a model and a seed, and the
+        classes it never learns, if any)."""
+        return self.folder / _folder_name(name, seed, held_out)
 
     def saved(self):
         """Whether an interrupted run of these settings left checkpoints or
         finished fits."""
         return self.folder.is_dir() and _kept(self.folder)
 
-    def epochs_done(self, name, seed):
-        """Epochs the fit of ``name`` with ``seed`` finished before it was
-        interrupted (0 if it has no checkpoint; all if it finished)."""
-        finished = self.finished_numbers(name, seed)
+    def epochs_done(self, name, seed, held_out=()):
+        """Epochs the fit of ``name`` with ``seed`` (without ``held_out``)
+        finished before it was interrupted (0 if it has no checkpoint; all if
+        it finished)."""
+        finished = self.finished_numbers(name, seed, held_out)
         if finished is not None:
             return finished["epochs"]
-        return max(saved_epochs(self.job_folder(name, seed)).values(), default=0)
+        folder = self.job_folder(name, seed, held_out)
+        return max(saved_epochs(folder).values(), default=0)
 
     def keep_fit(self, fit):
         """Keep a finished fit (its ``pipe``, test ``proba`` and ``numbers``)
-        in the folder of its ``name`` and ``seed``."""
-        folder = self.job_folder(fit.name, fit.seed)
+        in the folder of its ``name``, ``seed`` and ``held_out``."""
+        folder = self.job_folder(fit.name, fit.seed, fit.held_out)
         folder.mkdir(parents=True, exist_ok=True)
         save_model(fit.pipe, folder / FIT_FILES[0])
         with atomic_write(folder / FIT_FILES[1]) as tmp, open(tmp, "wb") as f:
@@ -91,21 +108,21 @@ class ReportCheckpoints:
         with atomic_write(folder / FIT_FILES[2]) as tmp:  # last: it says done
             tmp.write_text(json.dumps(fit.numbers, indent=1) + "\n")
 
-    def finished_numbers(self, name, seed):
+    def finished_numbers(self, name, seed, held_out=()):
         """The numbers of a fit kept by :meth:`keep_fit`, or None."""
-        path = self.job_folder(name, seed) / FIT_FILES[2]
+        path = self.job_folder(name, seed, held_out) / FIT_FILES[2]
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
             return None
 
-    def finished_fit(self, name, seed):
+    def finished_fit(self, name, seed, held_out=()):
         """``(pipe, proba, numbers)`` of a fit kept by :meth:`keep_fit`, or
         None if it did not finish (or its files cannot be read)."""
-        numbers = self.finished_numbers(name, seed)
+        numbers = self.finished_numbers(name, seed, held_out)
         if numbers is None:
             return None
-        folder = self.job_folder(name, seed)
+        folder = self.job_folder(name, seed, held_out)
         try:
             pipe = load_model(folder / FIT_FILES[0])
             proba = np.load(folder / FIT_FILES[1], allow_pickle=False)
@@ -113,11 +130,20 @@ class ReportCheckpoints:
             return None
         return pipe, proba, numbers
 
+    def _fits(self):
+        """``(name, seed, held_out)`` of every fit of the settings, in the
+        order the run trains them."""
+        splits = [tuple(split) for split in self.settings.get("held_out", [])]
+        for name, seeds in self.settings.get("random_states", {}).items():
+            yield from ((name, seed, ()) for seed in seeds)
+            yield from ((name, seeds[0], split) for split in splits)
+
     def reusable(self):
         """What a run of these settings would take over: ``(finished,
         partial)``, the fits that finished as ``(name, seed)`` pairs and the
         interrupted ones as ``(name, seed, epochs_done)``, in the order the
-        run trains them.
+        run trains them; a fit without some classes is named
+        ``"<name> without <classes>"``.
 
         Examples
         --------
@@ -127,12 +153,12 @@ class ReportCheckpoints:
         ([], [])
         """
         finished, partial = [], []
-        for name, seeds in self.settings.get("random_states", {}).items():
-            for seed in seeds:
-                if self.finished_numbers(name, seed) is not None:
-                    finished.append((name, seed))
-                elif done := self.epochs_done(name, seed):
-                    partial.append((name, seed, done))
+        for name, seed, held_out in self._fits():
+            label = _fit_name(name, held_out)
+            if self.finished_numbers(name, seed, held_out) is not None:
+                finished.append((label, seed))
+            elif done := self.epochs_done(name, seed, held_out):
+                partial.append((label, seed, done))
         return finished, partial
 
     def describe_reuse(self):
@@ -155,7 +181,7 @@ class ReportCheckpoints:
             words.append(
                 "the checkpoints of "
                 + ", ".join(
-                    f"{name} seed {seed} ({done} of {epochs[name]} epochs)"
+                    f"{name} seed {seed} ({done} of {epochs[name.split()[0]]} epochs)"
                     for name, seed, done in partial
                 )
             )

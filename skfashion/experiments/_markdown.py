@@ -6,7 +6,7 @@ import numpy as np
 
 from ..evaluation import recall_change_in_words
 from ._tables import ORIGINAL_ACCURACY
-from ._template import MODEL_SECTION, REPORT, SHIFT_SECTION
+from ._template import HELD_OUT_SECTION, MODEL_SECTION, REPORT, SHIFT_SECTION
 
 __all__ = ["markdown", "pct", "write_markdown"]
 
@@ -126,6 +126,31 @@ KINDS = {
 }
 
 
+def _held_out_md(held_out, default):
+    """The table of how each detector flags classes the model never
+    learned, a row per split and their mean."""
+    methods = list(held_out["mean"])
+    heads = [f"{m} (saved)" if m == default else m for m in methods]
+    rows = [
+        "| held out | accuracy on the others | " + " | ".join(heads) + " |",
+        "|---" * (len(heads) + 2) + "|",
+    ]
+
+    def cells(detectors):
+        return " | ".join(
+            f"{detectors[m]['auroc']:.3f} / {pct(detectors[m]['fpr_at_tpr'])}"
+            for m in methods
+        )
+
+    for split in held_out["splits"]:
+        classes = ", ".join(split["classes"])
+        accuracy = pct(split["test_accuracy"])
+        rows.append(f"| {classes} | {accuracy} | {cells(split['detectors'])} |")
+    rows.append(f"| mean | | {cells(held_out['mean'])} |")
+    seed = held_out["splits"][0]["random_state"]
+    return HELD_OUT_SECTION.substitute(seed=seed, table="\n".join(rows))
+
+
 def _shift_md(name, shift):
     """A model's "Under shift" subsection."""
     by_severity = shift["accuracy_by_severity"]
@@ -166,6 +191,9 @@ def _shift_md(name, shift):
         n_out=f"{shift['n_out']:,}",
         default=default,
         detector_table="\n".join(rows),
+        held_out=_held_out_md(shift["held_out_classes"], default)
+        if "held_out_classes" in shift
+        else "",
     )
 
 

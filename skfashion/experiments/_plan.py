@@ -21,7 +21,8 @@ class Job:
     The seconds per training batch, for the set-up of a fit and per
     predicted image are timed on this machine before the run
     (:func:`time_batches`); ``done_epochs`` and ``finished`` say what an
-    interrupted run of the same settings already did."""
+    interrupted run of the same settings already did. A fit with
+    ``held_out`` classes trains without them (``ReportConfig.held_out``)."""
 
     name: str
     seed: int
@@ -36,6 +37,7 @@ class Job:
     shift_images: int = 0  # predicted by the "Under shift" step after it
     done_epochs: int = 0  # finished before an interruption (--resume)
     finished: bool = False  # the whole fit was kept before (--resume)
+    held_out: tuple = ()  # classes this fit never learns
 
     @property
     def epoch_batches(self):

@@ -10,8 +10,11 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 
 from .._catalog import TITLES
+from ..datasets import CLASS_NAMES
 from ..evaluation import (
     compare_models,
+    held_out_class_detection,
+    held_out_classes,
     shift_prediction_count,
     summarize_fits,
     temperature_calibration,
@@ -28,6 +31,7 @@ __all__ = [
     "FitResult",
     "compare",
     "evaluate",
+    "held_out_numbers",
     "load",
     "plan",
     "reuse",
@@ -51,6 +55,22 @@ class Data(FashionData):
         """The validation images and labels."""
         return self.X[: self.n_valid], self.y[: self.n_valid]
 
+    def without(self, held_out):
+        """The images of the classes not in ``held_out``: what a fit that
+        never learns them trains, validates and is tested on (itself if
+        ``held_out`` is empty)."""
+        if not held_out:
+            return self
+        learned = held_out_classes(self.y, held_out)
+        in_test = held_out_classes(self.y_test, held_out)
+        return Data(
+            self.X[learned],
+            self.y[learned],
+            self.X_test[in_test],
+            self.y_test[in_test],
+            int(learned[: self.n_valid].sum()),
+        )
+
 
 @dataclass
 class FitResult:
@@ -68,6 +88,9 @@ class FitResult:
         Its predictions and probabilities on the test images.
     numbers : dict
         Test and validation accuracy, calibration, epochs and seconds.
+    held_out : tuple
+        The classes it never learned (``ReportConfig.held_out``): its data,
+        test set included, hold none of them.
     """
 
     name: str
@@ -76,6 +99,7 @@ class FitResult:
     y_pred: np.ndarray
     proba: np.ndarray
     numbers: dict
+    held_out: tuple = ()
 
 
 def load(config):
@@ -91,10 +115,15 @@ def shift_sizes(config):
 
 def plan(config, data, checkpoints, timer=time.perf_counter):
     """Every fit of the run, each timed on a few batches of its model; the
-    fits an interrupted run finished cost nothing (and are not timed)."""
+    fits an interrupted run finished cost nothing (and are not timed).
+
+    A model's fits come together: one per seed, then one per split of
+    ``config.held_out`` (its first seed, without those classes)."""
     jobs = []
     for name, seeds in config.random_states.items():
-        done = {s: checkpoints.finished_numbers(name, s) for s in seeds}
+        fits = [(seed, ()) for seed in seeds]
+        fits += [(seeds[0], split) for split in config.held_out]
+        done = {fit: checkpoints.finished_numbers(name, *fit) for fit in fits}
         if all(numbers is not None for numbers in done.values()):
             timing = (0.0, 0.0, 0.0)
         else:
@@ -102,34 +131,38 @@ def plan(config, data, checkpoints, timer=time.perf_counter):
             timing = config.builder.time(
                 name, X, y, validation_split=None, random_state=0
             )
-        batches = _batches(name, data)
-        for seed in seeds:
-            job = _job(name, seed, config, data, checkpoints, batches, timing)
-            job.finished = done[seed] is not None
+        for seed, held_out in fits:
+            job = _job(name, seed, held_out, config, data, checkpoints, timing)
+            job.finished = done[seed, held_out] is not None
             jobs.append(job)
     return ReportPlan(jobs, timer=timer)
 
 
-def _job(name, seed, config, data, checkpoints, batches, timing):
-    train_batches, valid_batches = batches
+def _job(name, seed, held_out, config, data, checkpoints, timing):
     train_s, setup_s, sample_s = timing
-    n_test = len(data.y_test)
+    fit_data = data.without(held_out)
+    train_batches, valid_batches = _batches(name, fit_data)
+    n_test = len(fit_data.y_test)
+    if held_out:  # the detectors predict its validation and every test image
+        after = fit_data.n_valid + len(data.y_test)
+    elif seed == config.random_states[name][0]:  # measured under shift
+        after = shift_prediction_count(n_test, data.n_valid, **shift_sizes(config))
+    else:
+        after = 0
     return Job(
         name=name,
         seed=seed,
+        held_out=held_out,
         epochs=config.model_epochs[name],
-        done_epochs=checkpoints.epochs_done(name, seed),
+        done_epochs=checkpoints.epochs_done(name, seed, held_out),
         train_batches=train_batches,
         valid_batches=valid_batches,
-        n_valid=data.n_valid,
+        n_valid=fit_data.n_valid,
         n_test=n_test,
         train_batch_seconds=train_s,
         setup_seconds=setup_s,
         sample_seconds=sample_s,
-        # the first fit of each model is also measured under shift
-        shift_images=shift_prediction_count(n_test, data.n_valid, **shift_sizes(config))
-        if seed == config.random_states[name][0]
-        else 0,
+        shift_images=after,
     )
 
 
@@ -147,21 +180,23 @@ def _batches(name, data):
 
 def reuse(job, checkpoints):
     """The fit an interrupted run finished and kept, or None."""
-    kept = checkpoints.finished_fit(job.name, job.seed)
+    kept = checkpoints.finished_fit(job.name, job.seed, job.held_out)
     if kept is None:
         return None
     pipe, proba, numbers = kept
     y_pred = pipe.classes_[proba.argmax(axis=1)]
-    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers)
+    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers, job.held_out)
 
 
 def train(
     job, data, config, *, callbacks=(), checkpoint_dir=None, verbose=0, should_stop=None
 ):
     """Fit one pipeline with the report's protocol and predict the test set
-    (``callbacks``: skorch callbacks of this fit only). Raises
+    (``callbacks``: skorch callbacks of this fit only); a job with
+    ``held_out`` classes trains, validates and tests without them. Raises
     ``KeyboardInterrupt`` if ``should_stop()`` says so once the fit ends:
     skorch ends ``fit`` quietly on one."""
+    data = data.without(job.held_out)
     pipe = config.builder.pipeline(
         job.name,
         max_epochs=job.epochs,
@@ -201,7 +236,62 @@ def finish(job, pipe, data, train_seconds):
         "train_seconds": round(train_seconds, 2),
         "predict_seconds": round(predict_seconds, 2),
     }
-    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers)
+    return FitResult(job.name, job.seed, pipe, y_pred, proba, numbers, job.held_out)
+
+
+def held_out_numbers(fits, data, methods=None):
+    """How each novelty detector of the fits that never learned some classes
+    flags those classes' test images, one split per fit, and the mean.
+
+    Each fit's detectors are fitted on its validation images (of the classes
+    it learned) and tell its test images (the same classes) from the test
+    images of its held-out classes
+    (:func:`~skfashion.evaluation.held_out_class_detection`).
+
+    Parameters
+    ----------
+    fits : sequence of FitResult
+        Fits with ``held_out`` classes, one per split.
+    data : Data
+        The run's data, every class in it.
+    methods : sequence of str, default=None
+        The detectors' methods; None: :data:`skfashion.novelty.METHODS`.
+
+    Returns
+    -------
+    numbers : dict
+        ``splits``: per fit, ``held_out`` (the classes), its
+        ``random_state``, ``classes`` (their names), ``test_accuracy`` (on
+        the learned classes), ``n_in``, ``n_held_out`` and ``detectors``
+        (method -> ``auroc``, ``fpr_at_tpr``); ``mean``: method -> the mean
+        ``auroc`` and ``fpr_at_tpr`` over the splits.
+    """
+    splits = []
+    for fit in fits:
+        learned = data.without(fit.held_out)
+        X_held_out = data.X_test[~held_out_classes(data.y_test, fit.held_out)]
+        detectors = held_out_class_detection(
+            fit.pipe, *learned.valid, learned.X_test, X_held_out, methods=methods
+        )
+        splits.append(
+            {
+                "held_out": list(fit.held_out),
+                "random_state": fit.seed,
+                "classes": [CLASS_NAMES[c] for c in fit.held_out],
+                "test_accuracy": fit.numbers["test_accuracy"],
+                "n_in": len(learned.y_test),
+                "n_held_out": len(X_held_out),
+                "detectors": detectors,
+            }
+        )
+    mean = {
+        method: {
+            key: float(np.mean([s["detectors"][method][key] for s in splits]))
+            for key in ("auroc", "fpr_at_tpr")
+        }
+        for method in splits[0]["detectors"]
+    }
+    return {"splits": splits, "mean": mean}
 
 
 def evaluate(fits, data):

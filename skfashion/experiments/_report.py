@@ -51,10 +51,14 @@ class Report:
         ``y_test``; the first ``n_valid`` training images validate).
     fits : dict of list of FitResult
         Each model's fits, one per seed, in order.
+    held_out_fits : dict of list of FitResult
+        Each model's fits without some classes, one per split of
+        ``config.held_out`` (empty without them).
     evaluations : dict of dict
         Each model's numbers over its seeds (``summary``: mean test
         accuracy, standard deviation, 95 % interval; calibration, recall,
-        confused pairs, and ``shift``).
+        confused pairs, and ``shift``, with ``held_out_classes`` if the run
+        held classes out).
     shifts : dict of ShiftEvaluation
         Each model's first fit under shift, with its novelty detector.
     comparisons : list of dict
@@ -83,6 +87,7 @@ class Report:
         self._store = store  # the run's ReportCheckpoints, or None
         self.checkpoints = None if store is None else store.folder
         self.fits = {}
+        self.held_out_fits = {}
         self.evaluations = {}
         self.shifts = {}
         self.comparisons = []

@@ -79,6 +79,15 @@ class ReportConfig:
         process, with progress per batch; inside
         ``joblib.parallel_config(backend="dask")`` the fits go to a Dask
         cluster).
+    held_out : "all", sequence of sequences of int or None, default=()
+        Classes the model never learns, to measure how well each novelty
+        detector flags them: per split (a sequence of class indices), one
+        more fit of each model (its first random state) on the training
+        images of the other classes, measured by
+        :func:`~skfashion.evaluation.held_out_class_detection`; ``"all"``:
+        every split of :data:`~skfashion.evaluation.HELD_OUT_SPLITS`. The
+        numbers go into each model's "Under shift" section. Repeated splits
+        are dropped.
 
     Examples
     --------
@@ -88,6 +97,8 @@ class ReportConfig:
     ({'mlp': (0, 1, 2)}, {'mlp': 1})
     >>> ReportConfig(models=("cnn", "mlp")).model_epochs
     {'cnn': 10, 'mlp': 10}
+    >>> ReportConfig(held_out=[(6, 5), [0, 9]]).held_out
+    ((6, 5), (0, 9))
     """
 
     models: tuple = ("mlp", "cnn")
@@ -100,6 +111,7 @@ class ReportConfig:
     data_home: str | None = None
     onnx: str | None = None
     n_jobs: int | None = None
+    held_out: str | tuple = ()
 
     def __post_init__(self):
         models = (self.models,) if isinstance(self.models, str) else self.models
@@ -133,6 +145,7 @@ class ReportConfig:
         if self.n_jobs is not None and not isinstance(self.n_jobs, numbers.Integral):
             raise TypeError(f"n_jobs must be an int or None, got {self.n_jobs!r}.")
         _check_machine(self.device, self.precision)
+        object.__setattr__(self, "held_out", _held_out_splits(self.held_out))
 
     @property
     def random_states(self):
@@ -170,7 +183,55 @@ class ReportConfig:
             "device": self.device,
             "precision": self.precision,
             "data_home": None if self.data_home is None else str(self.data_home),
-        }
+        } | (  # only when asked: a run without them keeps its checkpoints' key
+            {"held_out": [list(split) for split in self.held_out]}
+            if self.held_out
+            else {}
+        )
+
+
+def _held_out_splits(value):
+    """``held_out`` as a tuple of splits, each a tuple of distinct class
+    indices that leaves at least two classes to learn."""
+    from ..datasets import CLASS_NAMES
+    from ..evaluation import HELD_OUT_SPLITS
+
+    if isinstance(value, str):
+        if value != "all":
+            raise ValueError(
+                f"held_out must be 'all' or a sequence of splits, got {value!r}."
+            )
+        return tuple(HELD_OUT_SPLITS)
+    if value is None:
+        return ()
+    example = "a sequence of splits, each a sequence of classes, such as [(6, 5)]"
+    if isinstance(value, numbers.Integral):
+        raise TypeError(f"held_out must be {example}; got {value!r}.")
+    splits = []
+    for split in value:
+        if isinstance(split, (str, numbers.Integral)) or not hasattr(split, "__iter__"):
+            raise TypeError(f"held_out must be {example}; got {value!r}.")
+        split = tuple(split)
+        n = len(CLASS_NAMES)
+        bad = [
+            c
+            for c in split
+            if isinstance(c, bool)
+            or not isinstance(c, numbers.Integral)
+            or not 0 <= c < n
+        ]
+        if bad or not split:
+            raise ValueError(
+                f"held_out's split {split} must name classes 0 to {n - 1}"
+                + (f"; {bad[0]!r} is not one." if bad else ".")
+            )
+        if len(set(split)) != len(split) or len(split) > n - 2:
+            raise ValueError(
+                f"held_out's split {split} must name distinct classes and leave "
+                "at least two to learn."
+            )
+        splits.append(tuple(int(c) for c in split))
+    return tuple(dict.fromkeys(splits))
 
 
 def _default_epochs(name, quick):

@@ -58,16 +58,16 @@ class _NoCheckpoints:
 
     folder = None
 
-    def finished_numbers(self, name, seed):
+    def finished_numbers(self, name, seed, held_out=()):
         return None
 
-    def epochs_done(self, name, seed):
+    def epochs_done(self, name, seed, held_out=()):
         return 0
 
-    def finished_fit(self, name, seed):
+    def finished_fit(self, name, seed, held_out=()):
         return None
 
-    def job_folder(self, name, seed):
+    def job_folder(self, name, seed, held_out=()):
         return None
 
     def keep_fit(self, fit):
@@ -105,7 +105,9 @@ def _fits(plan, data, config, store, callbacks, should_stop, verbose):
 
     todo = [(i, job) for i, job in jobs if kept.get(i) is None]
     results = Parallel(n_jobs=config.n_jobs, return_as="generator")(
-        delayed(_fit_in_worker)(job, data, config, store.job_folder(job.name, job.seed))
+        delayed(_fit_in_worker)(
+            job, data, config, store.job_folder(job.name, job.seed, job.held_out)
+        )
         for _, job in todo
     )
     for i, job in jobs:
@@ -127,7 +129,7 @@ def _fit_here(job, data, config, store, plan, callbacks, should_stop, verbose):
         data,
         config,
         callbacks=[("report_progress", _Forward(job, plan, callbacks, should_stop))],
-        checkpoint_dir=store.job_folder(job.name, job.seed),
+        checkpoint_dir=store.job_folder(job.name, job.seed, job.held_out),
         verbose=verbose,
         should_stop=should_stop,
     )
@@ -135,8 +137,9 @@ def _fit_here(job, data, config, store, plan, callbacks, should_stop, verbose):
     return fit
 
 
-def _evaluate_model(name, fits, data, config, callbacks):
-    """One model's numbers, and its first fit under shift."""
+def _evaluate_model(name, fits, data, config, callbacks, held_out_fits=()):
+    """One model's numbers, and its first fit under shift (with, if the run
+    has ``held_out`` splits, how its detectors flag classes never learned)."""
     evaluation = protocol.evaluate(fits, data)
     for callback in callbacks:
         callback.on_shift_begin(name)
@@ -152,6 +155,10 @@ def _evaluate_model(name, fits, data, config, callbacks):
         **protocol.shift_sizes(config),
     )
     evaluation["shift"] = shift.numbers
+    if held_out_fits:
+        evaluation["shift"]["held_out_classes"] = protocol.held_out_numbers(
+            held_out_fits, data
+        )
     return evaluation, shift
 
 
@@ -172,9 +179,11 @@ def run_report(
     score the test set once, summarize each model over its seeds (accuracy
     with its 95 % interval, calibration, recall, confused pairs), measure
     its first fit under shift
-    (:func:`~skfashion.evaluation.evaluate_under_shift`), and compare the
-    models (McNemar's test). Nothing is printed and nothing is written but
-    the checkpoints: write the result with :meth:`Report.write`.
+    (:func:`~skfashion.evaluation.evaluate_under_shift`; with
+    ``config.held_out``, a fit per split without those classes and how each
+    novelty detector flags them), and compare the models (McNemar's test).
+    Nothing is printed and nothing is written but the checkpoints: write the
+    result with :meth:`Report.write`.
 
     Parameters
     ----------
@@ -249,14 +258,20 @@ def run_report(
 
 def _run(report, store, callbacks, should_stop, verbose):
     config, data, plan = report.config, report.data, report.plan
-    seeds = config.random_states
+    left = {}  # fits of each model still to come
+    for job in plan.jobs:
+        left[job.name] = left.get(job.name, 0) + 1
     for job, fit in _fits(plan, data, config, store, callbacks, should_stop, verbose):
         for callback in callbacks:
             callback.on_fit_end(job, fit)
-        fits = report.fits.setdefault(job.name, [])
-        fits.append(fit)
-        if len(fits) == len(seeds[job.name]):  # the model is done
-            evaluation, shift = _evaluate_model(job.name, fits, data, config, callbacks)
+        kind = report.held_out_fits if job.held_out else report.fits
+        kind.setdefault(job.name, []).append(fit)
+        left[job.name] -= 1
+        if not left[job.name]:  # the model is done
+            fits, without = report.fits[job.name], report.held_out_fits.get(job.name)
+            evaluation, shift = _evaluate_model(
+                job.name, fits, data, config, callbacks, without
+            )
             report.evaluations[job.name] = evaluation
             report.shifts[job.name] = shift
             for callback in callbacks:

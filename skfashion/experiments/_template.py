@@ -2,7 +2,7 @@
 
 from string import Template
 
-__all__ = ["MODEL_SECTION", "REPORT", "SHIFT_SECTION"]
+__all__ = ["HELD_OUT_SECTION", "MODEL_SECTION", "REPORT", "SHIFT_SECTION"]
 
 REPORT = Template("""\
 # Fashion-MNIST: the original report, reproduced with skfashion
@@ -125,4 +125,15 @@ it rejects.
 $detector_table
 
 ![novelty scores]($name/novelty.png)
+$held_out""")
+
+HELD_OUT_SECTION = Template("""
+Classes it never learned: for each split, the same model trained again
+(random state $seed) on the images of the other classes, each novelty score
+fitted on their validation images, tells their test images from the test
+images of the held-out classes (a shop's garment of a kind it was never
+taught; `skfashion.evaluation.held_out_class_detection`): AUROC / false
+positive rate at 95 % true positive rate.
+
+$table
 """)

@@ -17,6 +17,7 @@ import pytest
 from report_runs import lighten
 
 from skfashion.cli import main
+from skfashion.evaluation import HELD_OUT_SPLITS
 from skfashion.experiments import (
     Report,
     ReportCallback,
@@ -38,6 +39,10 @@ from skfashion.experiments import (
         (["--precision", "float16"], "invalid choice"),
         (["--epochs", "ten"], "invalid int value"),
         (["--device", "tpu"], "--device must be"),
+        (["--held-out", "6,x"], "--held-out must be 'all' or comma-separated"),
+        (["--held-out", "10"], "--held-out's split (10,) must name classes 0 to 9"),
+        (["--held-out", "1,1"], "distinct classes"),
+        (["--held-out", "all", "--held-out", "6,5"], "give it alone"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, message, tmp_path, capsys):
@@ -49,6 +54,32 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv, held_out",
+    [
+        ([], ()),
+        (["--held-out", "6,5", "--held-out", "0, 9"], ((6, 5), (0, 9))),
+        (["--held-out", "all"], HELD_OUT_SPLITS),
+    ],
+)
+def test_held_out_option_names_the_splits(argv, held_out, tmp_path, monkeypatch):
+    """--held-out becomes the config's splits (seen in the settings the
+    command keys its checkpoints by)."""
+    from skfashion import experiments
+
+    class Seen(Exception):
+        pass
+
+    def checkpoints(folder, settings):
+        raise Seen(settings)
+
+    monkeypatch.setattr(experiments, "ReportCheckpoints", checkpoints)
+    with pytest.raises(Seen) as info:
+        main(["report", "--quick", "--out", str(tmp_path / "out"), *argv])
+    (settings,) = info.value.args
+    assert settings.get("held_out", []) == [list(split) for split in held_out]
 
 
 def test_onnx_without_its_extra_names_the_extra(tmp_path, capsys, monkeypatch):

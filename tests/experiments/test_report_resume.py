@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from report_runs import fixed_threads, lighten
 
+from skfashion.evaluation import held_out_class_detection
 from skfashion.experiments import (
     Report,
     ReportCallback,
@@ -113,7 +114,7 @@ def _results(report):
     on the clock."""
     metrics = json.loads(json.dumps(report.metrics))
     metrics.pop("time")
-    for name in ("mlp", "fast"):
+    for name in report.config.models:
         for key in ("train_seconds", "predict_seconds"):
             metrics[name].pop(key)
             for run in metrics[name]["runs"]:
@@ -196,3 +197,68 @@ def test_parallel_fits_match_the_sequential_ones(fashion_train, tmp_path, monkey
     for a, b in zip(sequential.fits["mlp"], parallel.fits["mlp"], strict=True):
         assert a.seed == b.seed and a.numbers["epochs"] == b.numbers["epochs"]
         assert np.mean(a.y_pred == b.y_pred) >= 0.95
+
+
+def test_held_out_fits_train_without_their_classes_and_resume(
+    fashion_train, tmp_path, monkeypatch
+):
+    """held_out: a fit per split trains, validates and is tested without
+    its classes; each detector's numbers are held_out_class_detection's on
+    that fit and the right images; the fit is kept in its own checkpoint
+    folder, an interrupted one resumes, and a finished one is never
+    trained again."""
+    fixed_threads(monkeypatch)
+    lighten(monkeypatch)
+    config = ReportConfig(models="mlp", epochs=2, quick=True, held_out=[(6, 5)])
+    folder = tmp_path / "ckpt"
+    trained, real_fit = [], _run_report._fit_here
+
+    def fit(job, *args):
+        trained.append((job.seed, job.held_out))
+        return real_fit(job, *args)
+
+    monkeypatch.setattr(_run_report, "_fit_here", fit)
+    plan = _protocol.plan(
+        config, _protocol.load(config), ReportCheckpoints(folder, config.settings())
+    )
+    main, without = plan.jobs
+    assert (main.held_out, without.held_out) == ((), (6, 5))
+    assert without.seed == main.seed and without.train_batches < main.train_batches
+    stop = _StopAfter(main.batches + without.epoch_batches + 1)  # its 2nd epoch
+    with pytest.raises(ReportInterrupted):
+        run_report(config, checkpoints=folder, callbacks=[stop], should_stop=stop)
+    store = ReportCheckpoints(folder, config.settings())
+    assert store.reusable() == ([("mlp", 0)], [("mlp without 6, 5", 0, 1)])
+    assert "mlp without 6, 5 seed 0 (1 of 2 epochs)" in store.describe_reuse()
+    assert (store.folder / "mlp-seed0-without-6-5").is_dir()
+    trained[:] = []
+    report = run_report(config, checkpoints=folder)
+    assert trained == [(0, (6, 5))]  # the rest of the held-out fit only
+
+    (fit,) = report.held_out_fits["mlp"]
+    learned_classes = [c for c in range(10) if c not in (6, 5)]
+    assert fit.pipe.classes_.tolist() == learned_classes
+    assert report.fits["mlp"][0].pipe.classes_.tolist() == list(range(10))
+    data, out = report.data, np.isin(report.data.y_test, [6, 5])
+    learned = data.without((6, 5))
+    assert len(fit.proba) == (~out).sum() == len(learned.y_test)
+    assert fit.numbers["epochs"] == 2
+    X_valid, y_valid = learned.valid
+    assert len(y_valid) == (~np.isin(data.y[: data.n_valid], [6, 5])).sum()
+    numbers = report.metrics["mlp"]["shift"]["held_out_classes"]
+    (split,) = numbers["splits"]
+    assert split["held_out"] == [6, 5] and split["classes"] == ["Shirt", "Sandal"]
+    assert (split["n_in"], split["n_held_out"]) == ((~out).sum(), out.sum())
+    expected = held_out_class_detection(
+        fit.pipe, X_valid, y_valid, learned.X_test, data.X_test[out]
+    )
+    assert list(split["detectors"]) == list(expected)
+    for method, scores in expected.items():
+        assert split["detectors"][method] == pytest.approx(scores, rel=1e-9)
+        assert numbers["mean"][method] == pytest.approx(scores, rel=1e-9)
+    assert "| Shirt, Sandal |" in report.markdown
+
+    trained[:] = []  # finished: nothing trains again, the numbers are the same
+    again = run_report(config, checkpoints=folder)
+    assert trained == [] and _results(again) == _results(report)
+    report.remove_checkpoints()

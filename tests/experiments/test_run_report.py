@@ -14,6 +14,7 @@ import pytest
 from report_runs import SMALL
 
 from skfashion import CLASS_NAMES, load_model
+from skfashion.evaluation import HELD_OUT_SPLITS
 from skfashion.experiments import (
     QUICK,
     Report,
@@ -349,6 +350,13 @@ def test_config_is_decided_once():
     assert quick.random_states == {"mlp": (5,), "cnn": (5,)}
     assert quick.settings() != config.settings()
     assert ReportConfig(models="fast", epochs={"fast": 3}).model_epochs == {"fast": 3}
+    splits = ReportConfig(held_out=[[6, 5], (0, 9), (6, 5)])
+    assert splits.held_out == ((6, 5), (0, 9))  # tuples, repeats dropped
+    assert splits.settings()["held_out"] == [[6, 5], [0, 9]]
+    # a run without them keeps the settings, and so the checkpoints, it had
+    assert "held_out" not in config.settings()
+    assert ReportConfig(held_out=None).held_out == ()
+    assert ReportConfig(held_out="all").held_out == HELD_OUT_SPLITS
 
 
 @pytest.mark.parametrize(
@@ -365,6 +373,14 @@ def test_config_is_decided_once():
         ({"precision": "float16"}, ValueError, "precision must be one of"),
         ({"device": "tpu"}, ValueError, "device must be"),
         ({"n_jobs": "2"}, TypeError, "n_jobs"),
+        ({"held_out": (6, 5)}, TypeError, r"held_out must be a sequence of splits"),
+        ({"held_out": 6}, TypeError, r"such as \[\(6, 5\)\]"),
+        ({"held_out": "some"}, ValueError, "held_out must be 'all'"),
+        ({"held_out": [(10,)]}, ValueError, r"0 to 9; 10 is not one"),
+        ({"held_out": [(1.0,)]}, ValueError, r"1.0 is not one"),
+        ({"held_out": [()]}, ValueError, r"split \(\) must name classes"),
+        ({"held_out": [(1, 1)]}, ValueError, "distinct classes"),
+        ({"held_out": [range(9)]}, ValueError, "at least two to learn"),
     ],
 )
 def test_bad_config_is_refused_by_name(kwargs, error, message):

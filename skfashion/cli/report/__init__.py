@@ -53,6 +53,15 @@ def _add_experiment_arguments(p):
         help="a few hundred images and 1 epoch: a smoke test of the whole report",
     )
     p.add_argument(
+        "--held-out",
+        action="append",
+        metavar="CLASSES",
+        help="also train each model without these classes (comma-separated "
+        "indices, such as 6,5 for Shirt and Sandal; repeat the option for more "
+        "splits, or 'all' for the five pairs of skfashion.evaluation."
+        "HELD_OUT_SPLITS) and report how well each novelty detector flags them",
+    )
+    p.add_argument(
         "--n-jobs",
         type=int,
         default=None,

@@ -54,6 +54,9 @@ def _describe(settings):
     words.append(f"epochs {epochs}")
     if settings["quick"]:
         words.append("--quick")
+    words += [
+        f"--held-out {','.join(map(str, s))}" for s in settings.get("held_out", [])
+    ]
     return " ".join(words)
 
 

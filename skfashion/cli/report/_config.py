@@ -32,6 +32,7 @@ def config_from_args(args):
             data_home=args.data_home,
             onnx=args.onnx,
             n_jobs=args.n_jobs,
+            held_out=_parse_held_out(args.held_out),
         ), out
     except ValueError as exc:  # the library names the parameter: say the option
         raise ArgumentError(_as_option(str(exc))) from None
@@ -44,7 +45,7 @@ def config_from_args(args):
 def _as_option(message):
     for name in ("seeds", "epochs", "models", "n_jobs"):
         message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
-    return message.rstrip(".")
+    return message.replace("held_out", "--held-out").rstrip(".")
 
 
 def _parse_seeds(text):
@@ -59,4 +60,21 @@ def _parse_seeds(text):
     except ValueError:
         raise ArgumentError(
             f"--seeds must be a number or model=number pairs, got {text!r}"
+        ) from None
+
+
+def _parse_held_out(values):
+    """``--held-out``: "all", or comma-separated class indices per split."""
+    if not values:
+        return ()
+    if "all" in values:
+        if len(values) > 1:
+            raise ArgumentError("--held-out all names every split: give it alone")
+        return "all"
+    try:
+        return [[int(c) for c in value.split(",")] for value in values]
+    except ValueError:
+        raise ArgumentError(
+            "--held-out must be 'all' or comma-separated class indices such as "
+            f"6,5; got {' '.join(values)!r}"
         ) from None
