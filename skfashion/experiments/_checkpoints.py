@@ -26,6 +26,7 @@ import numpy as np
 from ..callbacks import saved_epochs
 from ..io import load_model, save_model
 from ..utils import atomic_write
+from ._report_config import run_fits
 
 __all__ = ["FIT_FILES", "ReportCheckpoints"]
 
@@ -130,13 +131,18 @@ class ReportCheckpoints:
             return None
         return pipe, proba, numbers
 
-    def _fits(self):
-        """``(name, seed, held_out)`` of every fit of the settings, in the
-        order the run trains them."""
-        splits = [tuple(split) for split in self.settings.get("held_out", [])]
-        for name, seeds in self.settings.get("random_states", {}).items():
-            yield from ((name, seed, ()) for seed in seeds)
-            yield from ((name, seeds[0], split) for split in splits)
+    def _kept_fits(self):
+        """``(name, seed, held_out, epochs_done)`` of each fit of the
+        settings that finished (``epochs_done`` None) or left a checkpoint,
+        in the order the run trains them."""
+        splits = self.settings.get("held_out", [])
+        fits = run_fits(self.settings.get("random_states", {}), splits)
+        for name, pairs in fits.items():
+            for seed, held_out in pairs:
+                if self.finished_numbers(name, seed, held_out) is not None:
+                    yield name, seed, held_out, None
+                elif done := self.epochs_done(name, seed, held_out):
+                    yield name, seed, held_out, done
 
     def reusable(self):
         """What a run of these settings would take over: ``(finished,
@@ -153,11 +159,11 @@ class ReportCheckpoints:
         ([], [])
         """
         finished, partial = [], []
-        for name, seed, held_out in self._fits():
+        for name, seed, held_out, done in self._kept_fits():
             label = _fit_name(name, held_out)
-            if self.finished_numbers(name, seed, held_out) is not None:
+            if done is None:
                 finished.append((label, seed))
-            elif done := self.epochs_done(name, seed, held_out):
+            else:
                 partial.append((label, seed, done))
         return finished, partial
 
@@ -171,20 +177,23 @@ class ReportCheckpoints:
         >>> ReportCheckpoints("ckpt", config.settings()).describe_reuse() is None
         True
         """
-        finished, partial = self.reusable()
+        kept = list(self._kept_fits())
+        finished = [
+            f"{_fit_name(name, held_out)} seed {seed}"
+            for name, seed, held_out, done in kept
+            if done is None
+        ]
+        epochs = self.settings.get("epochs", {})
+        partial = [
+            f"{_fit_name(name, held_out)} seed {seed} ({done} of {epochs[name]} epochs)"
+            for name, seed, held_out, done in kept
+            if done is not None
+        ]
         words = []
         if finished:
-            fits = ", ".join(f"{name} seed {seed}" for name, seed in finished)
-            words.append(f"{len(finished)} finished fit(s): {fits}")
+            words.append(f"{len(finished)} finished fit(s): {', '.join(finished)}")
         if partial:
-            epochs = self.settings["epochs"]
-            words.append(
-                "the checkpoints of "
-                + ", ".join(
-                    f"{name} seed {seed} ({done} of {epochs[name.split()[0]]} epochs)"
-                    for name, seed, done in partial
-                )
-            )
+            words.append("the checkpoints of " + ", ".join(partial))
         if not words:  # none, or unreadable checkpoints only: they start over
             return None
         return f"Resuming from {self.folder}: reusing {'; and '.join(words)}."

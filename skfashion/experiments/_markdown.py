@@ -126,21 +126,28 @@ KINDS = {
 }
 
 
+def _detector_heads(methods, default):
+    """The detectors' column heads, the saved one marked."""
+    return [f"{m} (saved)" if m == default else m for m in methods]
+
+
+def _detection_cell(scores):
+    """``AUROC / FPR@95`` of one detector on one set of images."""
+    return f"{scores['auroc']:.3f} / {pct(scores['fpr_at_tpr'])}"
+
+
 def _held_out_md(held_out, default):
     """The table of how each detector flags classes the model never
     learned, a row per split and their mean."""
     methods = list(held_out["mean"])
-    heads = [f"{m} (saved)" if m == default else m for m in methods]
+    heads = _detector_heads(methods, default)
     rows = [
         "| held out | accuracy on the others | " + " | ".join(heads) + " |",
         "|---" * (len(heads) + 2) + "|",
     ]
 
     def cells(detectors):
-        return " | ".join(
-            f"{detectors[m]['auroc']:.3f} / {pct(detectors[m]['fpr_at_tpr'])}"
-            for m in methods
-        )
+        return " | ".join(_detection_cell(detectors[m]) for m in methods)
 
     for split in held_out["splits"]:
         classes = ", ".join(split["classes"])
@@ -167,13 +174,10 @@ def _shift_md(name, shift):
         table.append(f"| {corruption} | {cells} | {pct(mixed.get(corruption))} |")
     detectors = shift["detectors"]
     default = shift["default_detector"]
-    heads = [f"{m} (saved)" if m == default else m for m in detectors]
+    heads = _detector_heads(detectors, default)
     rows = ["| images | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
     for kind, words in KINDS.items():
-        cells = " | ".join(
-            f"{d[kind]['auroc']:.3f} / {pct(d[kind]['fpr_at_tpr'])}"
-            for d in detectors.values()
-        )
+        cells = " | ".join(_detection_cell(d[kind]) for d in detectors.values())
         rows.append(f"| {words} | {cells} |")
     accepted = " | ".join(pct(d["accepted_test"]) for d in detectors.values())
     rows.append(f"| test images accepted | {accepted} |")

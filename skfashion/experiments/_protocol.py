@@ -23,6 +23,7 @@ from ..neural_network import CLASSIFIERS
 from ..utils import n_batches
 from ._builder import FashionData
 from ._plan import Job, ReportPlan
+from ._report_config import run_fits
 
 __all__ = [
     "QUICK_SHIFT",
@@ -120,9 +121,7 @@ def plan(config, data, checkpoints, timer=time.perf_counter):
     A model's fits come together: one per seed, then one per split of
     ``config.held_out`` (its first seed, without those classes)."""
     jobs = []
-    for name, seeds in config.random_states.items():
-        fits = [(seed, ()) for seed in seeds]
-        fits += [(seeds[0], split) for split in config.held_out]
+    for name, fits in run_fits(config.random_states, config.held_out).items():
         done = {fit: checkpoints.finished_numbers(name, *fit) for fit in fits}
         if all(numbers is not None for numbers in done.values()):
             timing = (0.0, 0.0, 0.0)
@@ -131,17 +130,21 @@ def plan(config, data, checkpoints, timer=time.perf_counter):
             timing = config.builder.time(
                 name, X, y, validation_split=None, random_state=0
             )
+        sizes = {}  # the data and batches of each split, found once
         for seed, held_out in fits:
-            job = _job(name, seed, held_out, config, data, checkpoints, timing)
+            if held_out not in sizes:
+                fit_data = data.without(held_out)
+                sizes[held_out] = fit_data, _batches(name, fit_data)
+            job = _job(name, seed, held_out, config, data, *sizes[held_out], timing)
+            job.done_epochs = checkpoints.epochs_done(name, seed, held_out)
             job.finished = done[seed, held_out] is not None
             jobs.append(job)
     return ReportPlan(jobs, timer=timer)
 
 
-def _job(name, seed, held_out, config, data, checkpoints, timing):
+def _job(name, seed, held_out, config, data, fit_data, batches, timing):
     train_s, setup_s, sample_s = timing
-    fit_data = data.without(held_out)
-    train_batches, valid_batches = _batches(name, fit_data)
+    train_batches, valid_batches = batches
     n_test = len(fit_data.y_test)
     if held_out:  # the detectors predict its validation and every test image
         after = fit_data.n_valid + len(data.y_test)
@@ -154,7 +157,6 @@ def _job(name, seed, held_out, config, data, checkpoints, timing):
         seed=seed,
         held_out=held_out,
         epochs=config.model_epochs[name],
-        done_epochs=checkpoints.epochs_done(name, seed, held_out),
         train_batches=train_batches,
         valid_batches=valid_batches,
         n_valid=fit_data.n_valid,

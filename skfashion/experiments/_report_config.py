@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .._catalog import ORIGINAL, TITLES
 from ._builder import RunBuilder
 
-__all__ = ["N_VALID", "QUICK", "ReportConfig"]
+__all__ = ["N_VALID", "QUICK", "ReportConfig", "run_fits"]
 
 N_VALID = 5000  # the original: the first 5,000 training images validate
 #: What ``quick=True`` trains on and scores: a smoke test of the protocol.
@@ -188,6 +188,23 @@ class ReportConfig:
             if self.held_out
             else {}
         )
+
+
+def run_fits(random_states, held_out):
+    """Each model's fits in the order a run trains them, as ``(seed,
+    held_out)`` pairs: one per random state, then one per split of
+    ``held_out`` (the model's first random state, without those classes).
+
+    Examples
+    --------
+    >>> run_fits({"mlp": (0, 1)}, [(6, 5)])
+    {'mlp': [(0, ()), (1, ()), (0, (6, 5))]}
+    """
+    return {
+        name: [(seed, ()) for seed in seeds]
+        + [(seeds[0], tuple(split)) for split in held_out]
+        for name, seeds in random_states.items()
+    }
 
 
 def _held_out_splits(value):

@@ -2,6 +2,7 @@
 with progress and interruption as callbacks."""
 
 import time
+from collections import Counter
 
 from skorch.callbacks import Callback
 
@@ -258,9 +259,7 @@ def run_report(
 
 def _run(report, store, callbacks, should_stop, verbose):
     config, data, plan = report.config, report.data, report.plan
-    left = {}  # fits of each model still to come
-    for job in plan.jobs:
-        left[job.name] = left.get(job.name, 0) + 1
+    left = Counter(job.name for job in plan.jobs)  # each model's fits to come
     for job, fit in _fits(plan, data, config, store, callbacks, should_stop, verbose):
         for callback in callbacks:
             callback.on_fit_end(job, fit)
